@@ -1,0 +1,321 @@
+//! Builds the actix `App` — the same one for `serve` and for the tests —
+//! and the state it carries.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use tracing::Instrument;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::auth::password::Passwords;
+use crate::auth::tokens::Keys;
+use crate::config::{Config, JWT_SECRET_MIN_BYTES, Secret};
+use crate::db::{self, Db};
+use crate::error::{AppError, problem_response};
+
+/// Everything a request may need, shared by all workers.
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+    pub keys: Keys,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    /// Connects, migrates, and resolves the signing secret.
+    pub async fn init(config: Config) -> anyhow::Result<web::Data<AppState>> {
+        let cfg = config.clone();
+        let (db, secret) = web::block(move || -> anyhow::Result<(Db, Secret)> {
+            let db = Db::connect(&cfg.db.database_url, cfg.db.db_pool_size)?;
+            let applied = db.migrate()?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrations applied");
+            }
+            let secret = match &cfg.jwt_secret {
+                Some(s) => s.clone(),
+                None => {
+                    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let candidate = crate::auth::tokens::random_token();
+                    Secret::new(db::users::setting_or_insert(
+                        &mut conn,
+                        "jwt_secret",
+                        &candidate,
+                    )?)
+                }
+            };
+            Ok((db, secret))
+        })
+        .await??;
+        if secret.expose().len() < JWT_SECRET_MIN_BYTES {
+            anyhow::bail!("BAR_RAISER_JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes");
+        }
+        let passwords = web::block(Passwords::new).await??;
+        Ok(web::Data::new(AppState {
+            keys: Keys::new(&secret, config.access_token_ttl),
+            db,
+            config,
+            passwords,
+        }))
+    }
+}
+
+/// The OpenAPI document the code serves (and `openapi/openapi.json` holds).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .configure(api::routes)
+        .split_for_parts()
+        .1
+}
+
+/// The application: routes, documentation, middleware, error shapes.
+pub fn build(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .configure(api::routes)
+        .split_for_parts();
+    let routes = web::Data::new(RouteIndex::from_doc(&doc));
+    let cors = cors(&state.config.cors_origins);
+    app.app_data(state)
+        .app_data(routes)
+        .app_data(api::json_config())
+        .app_data(api::query_config())
+        .app_data(api::path_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc))
+        .route("/docs", web::get().to(docs_redirect))
+        .default_service(web::to(not_found_or_method))
+        .wrap(from_fn(hygiene))
+        .wrap(actix_web::middleware::Condition::new(
+            cors.is_some(),
+            cors.unwrap_or_default(),
+        ))
+}
+
+fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
+    let origins: Vec<&String> = origins.iter().filter(|o| !o.trim().is_empty()).collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+        ])
+        .allowed_header("idempotency-key")
+        .expose_headers([
+            header::ETAG,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(600);
+    for o in origins {
+        c = c.allowed_origin(o.trim());
+    }
+    Some(c)
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// Method and path template of every documented route, to tell an unknown
+/// path (404) from a known path called with the wrong method (405).
+pub struct RouteIndex(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteIndex {
+    fn from_doc(doc: &utoipa::openapi::OpenApi) -> RouteIndex {
+        use utoipa::openapi::HttpMethod;
+        let mut v = Vec::new();
+        for (path, item) in doc.paths.paths.iter() {
+            let segments = path
+                .trim_matches('/')
+                .split('/')
+                .map(str::to_string)
+                .collect();
+            let mut methods = Vec::new();
+            let ops = [
+                (&item.get, Method::GET, HttpMethod::Get),
+                (&item.post, Method::POST, HttpMethod::Post),
+                (&item.put, Method::PUT, HttpMethod::Put),
+                (&item.patch, Method::PATCH, HttpMethod::Patch),
+                (&item.delete, Method::DELETE, HttpMethod::Delete),
+            ];
+            for (op, m, _) in ops {
+                if op.is_some() {
+                    methods.push(m);
+                }
+            }
+            v.push((segments, methods));
+        }
+        RouteIndex(v)
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut found: Option<Vec<Method>> = None;
+        for (segments, methods) in &self.0 {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                found
+                    .get_or_insert_with(Vec::new)
+                    .extend(methods.iter().cloned());
+            }
+        }
+        found
+    }
+}
+
+async fn not_found_or_method(req: HttpRequest, routes: web::Data<RouteIndex>) -> HttpResponse {
+    match routes.allowed(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let problem = AppError::BadRequest {
+                code: "method_not_allowed",
+                detail: format!("{} is not allowed here; allowed: {allow}", req.method()),
+            }
+            .to_problem();
+            let problem = crate::error::Problem {
+                status: 405,
+                title: "Method Not Allowed".into(),
+                ..problem
+            };
+            let mut resp = problem_response(StatusCode::METHOD_NOT_ALLOWED, &problem);
+            if let Ok(v) = header::HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            resp
+        }
+        _ => {
+            let problem = AppError::NotFound.to_problem();
+            problem_response(StatusCode::NOT_FOUND, &problem)
+        }
+    }
+}
+
+/// A client-supplied request id is kept when it is short and plain.
+fn acceptable_request_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// Request id, logging, security headers, and problem+json for any error
+/// response produced outside our handlers.
+async fn hygiene(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| acceptable_request_id(s))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+    let res = next.call(req).instrument(span.clone()).await?;
+    let mut res = res.map_into_boxed_body();
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let problem = crate::error::Problem {
+            type_: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: status.canonical_reason().unwrap_or("error").to_lowercase(),
+            code: status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_lowercase()
+                .replace(' ', "_"),
+            errors: Vec::new(),
+        };
+        let (req, old) = res.into_parts();
+        let mut fresh = problem_response(status, &problem);
+        for (name, value) in old.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                fresh.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        res = ServiceResponse::new(req, fresh);
+    }
+    let headers = res.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        headers.insert(header::HeaderName::from_static("x-request-id"), v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if authenticated || status.is_client_error() {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request handled"
+        )
+    });
+    Ok(res)
+}
+
+/// Binds and starts the HTTP server (port 0 picks a free port).
+pub fn serve(
+    listener: std::net::TcpListener,
+    state: web::Data<AppState>,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let factory_state = state.clone();
+    let mut server = HttpServer::new(move || build(factory_state.clone()))
+        .listen(listener)?
+        .shutdown_timeout(20);
+    if let Some(n) = workers {
+        server = server.workers(n.max(1));
+    }
+    Ok(server.run())
+}

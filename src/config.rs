@@ -1,0 +1,208 @@
+//! Typed settings from flags and `BAR_RAISER_*` environment variables. One
+//! [`Config`] is built at start-up and handed to the app as data; nothing
+//! reads the environment after that.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// A secret string: usable, but never printed by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Parses `90`, `90s`, `15m`, `12h`, `14d` into a duration.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 900, 15m, 12h or 14d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown duration unit {unit:?}; use s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("a duration must be positive".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Settings shared by every subcommand that touches the database.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Where the data lives: `sqlite://PATH` (default) or `postgres://…`.
+    #[arg(
+        long,
+        env = "BAR_RAISER_DATABASE_URL",
+        default_value = "sqlite://bar-raiser.db"
+    )]
+    pub database_url: String,
+
+    /// Connections in the pool.
+    #[arg(long, env = "BAR_RAISER_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "BAR_RAISER_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HS256 signing secret for access tokens, at least 32 bytes. If unset,
+    /// one is generated once and kept in the database, so restarts and
+    /// several instances agree.
+    #[arg(long, env = "BAR_RAISER_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Lifetime of an access token (e.g. 15m).
+    #[arg(long, env = "BAR_RAISER_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// Lifetime of a refresh token (e.g. 14d).
+    #[arg(long, env = "BAR_RAISER_REFRESH_TOKEN_TTL", default_value = "14d", value_parser = parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// On first start with no users, create this admin.
+    #[arg(long, env = "BAR_RAISER_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// Password of that first admin (environment only, never a flag value
+    /// in shell history is recommended).
+    #[arg(long, env = "BAR_RAISER_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+
+    /// SMTP server, lettre URL form: `smtp://host:port`, `smtps://user:pass@host`.
+    /// Without it, mail goes to files in the mail directory.
+    #[arg(long, env = "BAR_RAISER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// Sender of notification mail.
+    #[arg(
+        long,
+        env = "BAR_RAISER_MAIL_FROM",
+        default_value = "Bar Raiser <bar-raiser@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Directory for `.eml` files when no SMTP server is configured.
+    #[arg(long, env = "BAR_RAISER_MAIL_DIR", default_value = "./mail")]
+    pub mail_dir: std::path::PathBuf,
+
+    /// Base URL used in links inside notifications.
+    #[arg(
+        long,
+        env = "BAR_RAISER_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    /// Comma-separated origins allowed by CORS; CORS is off when empty.
+    #[arg(long, env = "BAR_RAISER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Do not start the notification worker in this process.
+    #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
+    pub no_worker: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "BAR_RAISER_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// A configuration for tests and tools: defaults, this database, no
+    /// worker, a fixed secret.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            db: DatabaseArgs {
+                database_url: database_url.to_string(),
+                db_pool_size: 16,
+            },
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(14 * 86_400),
+            admin_email: None,
+            admin_password: None,
+            smtp_url: None,
+            mail_from: "Bar Raiser <bar-raiser@localhost>".into(),
+            mail_dir: "./mail".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            cors_origins: Vec::new(),
+            no_worker: true,
+            workers: Some(2),
+        }
+    }
+}
+
+/// Minimum length of a JWT signing secret.
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("900").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(
+            parse_duration("14d").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2-hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        let mut c = Config::for_database("sqlite://x.db");
+        c.jwt_secret = Some(s);
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

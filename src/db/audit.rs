@@ -1,0 +1,106 @@
+//! Appending to and reading the per-loop audit hash chains.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::models::AuditEventRow;
+use super::schema::{audit_chains, audit_events};
+use super::{DbConn, from_db, now, to_db};
+use crate::domain::audit::{self, Event, GENESIS};
+use crate::error::AppResult;
+
+/// The organisation-wide chain (users, competencies, candidates).
+pub const ORG_CHAIN: &str = "org";
+
+/// Starts a loop's chain; call in the transaction that creates the loop.
+pub fn create_chain(conn: &mut DbConn, chain: &str) -> QueryResult<()> {
+    diesel::insert_into(audit_chains::table)
+        .values((
+            audit_chains::chain.eq(chain),
+            audit_chains::last_seq.eq(0),
+            audit_chains::last_hash.eq(GENESIS),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Appends one event to `chain`, in the caller's transaction. Bumping the
+/// head first takes its row lock, so appends to one chain serialise (on
+/// PostgreSQL; SQLite's write lock already does) and never fork.
+pub fn append<P: Serialize>(
+    conn: &mut DbConn,
+    chain: &str,
+    actor_id: Option<Uuid>,
+    action: &str,
+    subject_id: Option<&str>,
+    payload: &P,
+) -> AppResult<()> {
+    let (seq, prev_hash): (i32, String) = diesel::update(audit_chains::table.find(chain))
+        .set(audit_chains::last_seq.eq(audit_chains::last_seq + 1))
+        .returning((audit_chains::last_seq, audit_chains::last_hash))
+        .get_result(conn)?;
+    let event = Event {
+        id: Uuid::now_v7(),
+        chain: chain.to_string(),
+        seq,
+        actor_id,
+        action: action.to_string(),
+        subject_id: subject_id.map(str::to_string),
+        payload: serde_json::to_string(payload).map_err(anyhow::Error::from)?,
+        created_at: now(),
+        prev_hash,
+        hash: String::new(),
+    };
+    let hash = audit::event_hash(&event.prev_hash, &event);
+    diesel::update(audit_chains::table.find(chain))
+        .set(audit_chains::last_hash.eq(&hash))
+        .execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(AuditEventRow {
+            id: event.id.to_string(),
+            chain: event.chain,
+            seq,
+            actor_id: actor_id.map(|a| a.to_string()),
+            action: event.action,
+            subject_id: event.subject_id,
+            payload: event.payload,
+            created_at: to_db(event.created_at),
+            prev_hash: event.prev_hash,
+            hash,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(conn: &mut DbConn, chain: &str) -> QueryResult<Vec<Event>> {
+    let rows: Vec<AuditEventRow> = audit_events::table
+        .filter(audit_events::chain.eq(chain))
+        .order(audit_events::seq.asc())
+        .select(AuditEventRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            id: super::uuid(&r.id),
+            chain: r.chain,
+            seq: r.seq,
+            actor_id: r.actor_id.as_deref().map(super::uuid),
+            action: r.action,
+            subject_id: r.subject_id,
+            payload: r.payload,
+            created_at: from_db(r.created_at),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+        .collect())
+}
+
+pub fn verify(conn: &mut DbConn, chain: &str) -> QueryResult<audit::Verification> {
+    let head: (i32, String) = audit_chains::table
+        .find(chain)
+        .select((audit_chains::last_seq, audit_chains::last_hash))
+        .first(conn)?;
+    let events = events(conn, chain)?;
+    Ok(audit::verify(&events, (head.0, &head.1)))
+}

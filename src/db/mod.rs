@@ -1,0 +1,324 @@
+//! Storage: one diesel code base over SQLite and PostgreSQL.
+//!
+//! The backend is chosen here from the URL scheme (never by diesel's own
+//! dispatch, which hides libpq's errors and can create a SQLite file named
+//! like a mistyped Postgres URL). Each query module takes `&mut DbConn` and
+//! returns `QueryResult`/`AppResult`; handlers reach the pool only through
+//! [`Db::run`], which moves the work onto the blocking pool.
+
+pub mod audit;
+pub mod loops;
+pub mod models;
+pub mod outbox;
+pub mod schema;
+pub mod users;
+
+use std::time::Duration;
+
+use actix_web::web;
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where to connect, parsed from the URL by scheme.
+#[derive(Clone)]
+pub struct Target {
+    pub backend: Backend,
+    /// libpq URL or SQLite file path.
+    location: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> anyhow::Result<Target> {
+        let (scheme, rest) = url.split_once("://").with_context(|| {
+            format!(
+                "database URL {:?} has no scheme; use sqlite://PATH or postgres://…",
+                redact(url)
+            )
+        })?;
+        match scheme {
+            "postgres" | "postgresql" => Ok(Target {
+                backend: Backend::Postgres,
+                location: url.to_string(),
+            }),
+            "sqlite" => {
+                if rest.is_empty() {
+                    bail!(
+                        "sqlite URL needs a path: sqlite://bar-raiser.db or sqlite:///abs/path.db"
+                    );
+                }
+                Ok(Target {
+                    backend: Backend::Sqlite,
+                    location: rest.to_string(),
+                })
+            }
+            other => {
+                bail!("unsupported database URL scheme {other:?}; use sqlite:// or postgres://")
+            }
+        }
+    }
+
+    fn establish(&self) -> anyhow::Result<DbConn> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.location).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to PostgreSQL at {}: {}",
+                        redact(&self.location),
+                        one_line(&e.to_string())
+                    )
+                })?;
+                c.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConn::Postgres(c))
+            }
+            Backend::Sqlite => {
+                let path = std::path::Path::new(&self.location);
+                if let Some(dir) = path.parent()
+                    && !dir.as_os_str().is_empty()
+                    && !dir.is_dir()
+                {
+                    bail!(
+                        "cannot open SQLite database {}: directory {} does not exist",
+                        self.location,
+                        dir.display()
+                    );
+                }
+                let mut c = SqliteConnection::establish(&self.location).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open SQLite database {}: {}",
+                        self.location,
+                        one_line(&e.to_string())
+                    )
+                })?;
+                // busy_timeout first: switching to WAL itself may wait for a lock.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 15000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+}
+
+/// Hides the password of a `postgres://user:pass@host` URL.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub struct Manager(Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.0
+            .establish()
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// The connection pool and its backend.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Connects (failing fast with the driver's own message), runs nothing.
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let target = Target::parse(url)?;
+        // One direct connection first: a wrong URL fails now, in one line,
+        // instead of after the pool's timeout.
+        drop(target.establish()?);
+        let backend = target.backend;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .test_on_check_out(false)
+            .build(Manager(target))
+            .context("building the connection pool")?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending embedded migrations.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().context("getting a connection")?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Postgres(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied)
+    }
+
+    /// Runs `f` with a connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` inside a write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+}
+
+/// A transaction that writes. On SQLite it begins `IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads and then writes
+/// can fail with `database is locked` without waiting, where this one waits
+/// its turn under `busy_timeout`.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::AnsiTransactionManager as Tm;
+    match conn {
+        DbConn::Sqlite(c) => Tm::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(c) => Tm::begin_transaction(c)?,
+    }
+    let result = f(conn);
+    let end = match (&result, &mut *conn) {
+        (Ok(_), DbConn::Sqlite(c)) => Tm::commit_transaction(c),
+        (Ok(_), DbConn::Postgres(c)) => Tm::commit_transaction(c),
+        (Err(_), DbConn::Sqlite(c)) => Tm::rollback_transaction(c),
+        (Err(_), DbConn::Postgres(c)) => Tm::rollback_transaction(c),
+    };
+    match (result, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// The current time as stored: UTC, microsecond precision (what PostgreSQL
+/// keeps), so a value read back equals the value written and hashed.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
+    t.trunc_subsecs(6).naive_utc()
+}
+
+pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Parses a stored UUID; a malformed one is a corrupted row, not user error.
+pub fn uuid(s: &str) -> uuid::Uuid {
+    uuid::Uuid::parse_str(s).unwrap_or_else(|_| {
+        tracing::error!(value = s, "malformed uuid in the database");
+        uuid::Uuid::nil()
+    })
+}
+
+/// Parses a stored enum value; the CHECK constraints make failure a bug.
+pub fn parse_enum<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
+    s.parse()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected value {s:?} in the database")))
+}
+
+/// Readiness: the database answers a trivial query.
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_chosen_by_scheme() {
+        assert_eq!(
+            Target::parse("sqlite://x.db").unwrap().backend,
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Target::parse("postgres://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Target::parse("postgresql://u@h/db").unwrap().backend,
+            Backend::Postgres
+        );
+        assert!(Target::parse("mysql://u@h/db").is_err());
+        assert!(Target::parse("bar-raiser.db").is_err());
+        assert!(Target::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,222 @@
+//! Row types, one per table, exactly as stored. API types live in `api/`;
+//! conversions happen there.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub email_lower: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub bar_raiser_certified: bool,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub rotated_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_throttle)]
+pub struct ThrottleRow {
+    pub email_lower: String,
+    pub failures: i32,
+    pub window_started_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = competencies)]
+pub struct CompetencyRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub retired: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = candidates)]
+pub struct CandidateRow {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub email_lower: Option<String>,
+    pub phone: Option<String>,
+    pub links: String,
+    pub notes: Option<String>,
+    pub erased_at: Option<NaiveDateTime>,
+    pub erased_by: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = loops)]
+pub struct LoopRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub position: String,
+    pub level: String,
+    pub hiring_manager_id: String,
+    pub bar_raiser_id: String,
+    pub recruiter_id: String,
+    pub feedback_due_hours: i32,
+    pub state: String,
+    pub cancel_reason: Option<String>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub debrief_opened_at: Option<NaiveDateTime>,
+    pub votes_revealed_at: Option<NaiveDateTime>,
+    pub decision_outcome: Option<String>,
+    pub decision_rationale: Option<String>,
+    pub decision_recycle: Option<bool>,
+    pub decided_by: Option<String>,
+    pub decision_recorded_at: Option<NaiveDateTime>,
+    pub bar_raiser_verdict: Option<String>,
+    pub veto_rationale: Option<String>,
+    pub verdict_at: Option<NaiveDateTime>,
+    pub final_outcome: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = interviews)]
+pub struct InterviewRow {
+    pub id: String,
+    pub loop_id: String,
+    pub interviewer_id: String,
+    pub loop_role: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub excused_at: Option<NaiveDateTime>,
+    pub excused_by: Option<String>,
+    pub excuse_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = interview_competencies)]
+pub struct InterviewCompetencyRow {
+    pub interview_id: String,
+    pub competency_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = feedback)]
+pub struct FeedbackRow {
+    pub id: String,
+    pub interview_id: String,
+    pub loop_id: String,
+    pub author_id: String,
+    pub state: String,
+    pub vote: Option<String>,
+    pub summary: Option<String>,
+    pub revision: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub sealed_at: Option<NaiveDateTime>,
+    pub content_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = feedback_ratings)]
+pub struct RatingRow {
+    pub feedback_id: String,
+    pub competency_id: String,
+    pub rating: Option<i32>,
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = feedback_addenda)]
+pub struct AddendumRow {
+    pub id: String,
+    pub feedback_id: String,
+    pub author_id: String,
+    pub text: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = feedback_reads)]
+pub struct ReadRow {
+    pub id: String,
+    pub feedback_id: String,
+    pub loop_id: String,
+    pub reader_id: String,
+    pub via: String,
+    pub reason: Option<String>,
+    pub read_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = debrief_votes)]
+pub struct DebriefVoteRow {
+    pub loop_id: String,
+    pub voter_id: String,
+    pub vote: String,
+    pub rationale: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: String,
+    pub chain: String,
+    pub seq: i32,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub subject_id: Option<String>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub dedupe_key: Option<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub loop_id: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}

@@ -1,0 +1,273 @@
+//! The one portable diesel schema, valid for SQLite and PostgreSQL alike.
+//! Keep it in step with both trees under `migrations/`.
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_lower -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        bar_raiser_certified -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (email_lower) {
+        email_lower -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    competencies (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        retired -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    candidates (id) {
+        id -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        email_lower -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        links -> Text,
+        notes -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
+        erased_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loops (id) {
+        id -> Text,
+        candidate_id -> Text,
+        position -> Text,
+        level -> Text,
+        hiring_manager_id -> Text,
+        bar_raiser_id -> Text,
+        recruiter_id -> Text,
+        feedback_due_hours -> Integer,
+        state -> Text,
+        cancel_reason -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        debrief_opened_at -> Nullable<Timestamp>,
+        votes_revealed_at -> Nullable<Timestamp>,
+        decision_outcome -> Nullable<Text>,
+        decision_rationale -> Nullable<Text>,
+        decision_recycle -> Nullable<Bool>,
+        decided_by -> Nullable<Text>,
+        decision_recorded_at -> Nullable<Timestamp>,
+        bar_raiser_verdict -> Nullable<Text>,
+        veto_rationale -> Nullable<Text>,
+        verdict_at -> Nullable<Timestamp>,
+        final_outcome -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    loop_competencies (loop_id, competency_id) {
+        loop_id -> Text,
+        competency_id -> Text,
+    }
+}
+
+diesel::table! {
+    interviews (id) {
+        id -> Text,
+        loop_id -> Text,
+        interviewer_id -> Text,
+        loop_role -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> Integer,
+        excused_at -> Nullable<Timestamp>,
+        excused_by -> Nullable<Text>,
+        excuse_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interview_competencies (interview_id, competency_id) {
+        interview_id -> Text,
+        competency_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    feedback (id) {
+        id -> Text,
+        interview_id -> Text,
+        loop_id -> Text,
+        author_id -> Text,
+        state -> Text,
+        vote -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sealed_at -> Nullable<Timestamp>,
+        content_sha256 -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feedback_ratings (feedback_id, competency_id) {
+        feedback_id -> Text,
+        competency_id -> Text,
+        rating -> Nullable<Integer>,
+        evidence -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feedback_addenda (id) {
+        id -> Text,
+        feedback_id -> Text,
+        author_id -> Text,
+        text -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_reads (id) {
+        id -> Text,
+        feedback_id -> Text,
+        loop_id -> Text,
+        reader_id -> Text,
+        via -> Text,
+        reason -> Nullable<Text>,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    debrief_votes (loop_id, voter_id) {
+        loop_id -> Text,
+        voter_id -> Text,
+        vote -> Text,
+        rationale -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_chains (chain) {
+        chain -> Text,
+        last_seq -> Integer,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        chain -> Text,
+        seq -> Integer,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        dedupe_key -> Nullable<Text>,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        loop_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(loops -> candidates (candidate_id));
+diesel::joinable!(loop_competencies -> loops (loop_id));
+diesel::joinable!(loop_competencies -> competencies (competency_id));
+diesel::joinable!(interviews -> loops (loop_id));
+diesel::joinable!(interviews -> users (interviewer_id));
+diesel::joinable!(interview_competencies -> interviews (interview_id));
+diesel::joinable!(interview_competencies -> competencies (competency_id));
+diesel::joinable!(feedback -> interviews (interview_id));
+diesel::joinable!(feedback_ratings -> feedback (feedback_id));
+diesel::joinable!(feedback_addenda -> feedback (feedback_id));
+diesel::joinable!(audit_events -> audit_chains (chain));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    users,
+    refresh_tokens,
+    login_throttle,
+    competencies,
+    candidates,
+    loops,
+    loop_competencies,
+    interviews,
+    interview_competencies,
+    feedback,
+    feedback_ratings,
+    feedback_addenda,
+    feedback_reads,
+    debrief_votes,
+    audit_chains,
+    audit_events,
+    outbox,
+);

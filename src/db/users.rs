@@ -1,0 +1,222 @@
+//! Accounts, refresh-token families, login throttling and stored settings.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+
+use super::models::{RefreshTokenRow, ThrottleRow, UserRow};
+use super::schema::{login_throttle, refresh_tokens, settings, users};
+use super::{DbConn, now, to_db};
+
+pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email_lower.eq(email.trim().to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub bar_raiser_certified: Option<bool>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(users::all_columns)
+        .get_result(conn)
+}
+
+/// One page of users, newest first, after the `(created_at, id)` cursor.
+pub fn page(
+    conn: &mut DbConn,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut q = users::table
+        .select(UserRow::as_select())
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            users::created_at
+                .lt(at)
+                .or(users::created_at.eq(at).and(users::id.lt(id))),
+        );
+    }
+    q.load(conn)
+}
+
+// --- refresh tokens -------------------------------------------------------
+
+pub fn insert_refresh(conn: &mut DbConn, row: &RefreshTokenRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn refresh_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a token used. Returns false when it was no longer live (a
+/// concurrent refresh won), so the loser can treat it as reuse.
+pub fn mark_rotated(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        refresh_tokens::table
+            .find(id)
+            .filter(refresh_tokens::rotated_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::rotated_at.eq(to_db(now())))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(to_db(now())))
+    .execute(conn)
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(to_db(now())))
+    .execute(conn)
+}
+
+// --- login throttling -----------------------------------------------------
+
+/// Failures allowed in one window before the email is locked.
+pub const MAX_FAILURES: i32 = 5;
+pub const WINDOW_MINUTES: i64 = 15;
+
+/// Seconds until `email` may try again, if it is locked now.
+pub fn locked_for(
+    conn: &mut DbConn,
+    email_lower: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<u64>> {
+    let row: Option<ThrottleRow> = login_throttle::table
+        .find(email_lower)
+        .select(ThrottleRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|r| r.locked_until).and_then(|until| {
+        let left = until.and_utc() - at;
+        (left > Duration::zero()).then(|| left.num_seconds().max(1) as u64)
+    }))
+}
+
+/// Counts a failed attempt; locks the email once the window holds too many.
+pub fn record_failure(conn: &mut DbConn, email_lower: &str, at: DateTime<Utc>) -> QueryResult<()> {
+    let window = Duration::minutes(WINDOW_MINUTES);
+    let row: Option<ThrottleRow> = login_throttle::table
+        .find(email_lower)
+        .select(ThrottleRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        None => diesel::insert_into(login_throttle::table)
+            .values(ThrottleRow {
+                email_lower: email_lower.to_string(),
+                failures: 1,
+                window_started_at: to_db(at),
+                locked_until: None,
+            })
+            .execute(conn)
+            .map(|_| ()),
+        Some(r) => {
+            let fresh = at - r.window_started_at.and_utc() > window;
+            let failures = if fresh { 1 } else { r.failures + 1 };
+            let started = if fresh {
+                to_db(at)
+            } else {
+                r.window_started_at
+            };
+            let locked = (failures >= MAX_FAILURES).then(|| to_db(at + window));
+            diesel::update(login_throttle::table.find(email_lower))
+                .set((
+                    login_throttle::failures.eq(failures),
+                    login_throttle::window_started_at.eq(started),
+                    login_throttle::locked_until.eq(locked),
+                ))
+                .execute(conn)
+                .map(|_| ())
+        }
+    }
+}
+
+pub fn clear_failures(conn: &mut DbConn, email_lower: &str) -> QueryResult<()> {
+    diesel::delete(login_throttle::table.find(email_lower))
+        .execute(conn)
+        .map(|_| ())
+}
+
+// --- settings -------------------------------------------------------------
+
+pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
+        .optional()
+}
+
+/// Stores `value` under `key` unless another instance got there first;
+/// returns whichever value is stored.
+pub fn setting_or_insert(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<String> {
+    if let Some(v) = setting(conn, key)? {
+        return Ok(v);
+    }
+    let inserted = diesel::insert_into(settings::table)
+        .values((settings::key.eq(key), settings::value.eq(value)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(value.to_string()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => setting(conn, key)?.ok_or(diesel::result::Error::NotFound),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,300 @@
+//! Who may read what: DESIGN.md's independence rules 1–4 as one policy.
+//!
+//! Both feedback read paths (one interview, a whole loop) call
+//! [`content_access`]; neither decides anything on its own. Status (who has
+//! sealed) is governed by [`can_see_loop`]; content by [`content_access`].
+
+use super::{AccountRole, LoopState, ReadVia, StoredFeedbackState};
+
+/// How a reader relates to one feedback and its loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reader {
+    /// Wrote this feedback.
+    pub author: bool,
+    /// Hiring manager, Bar Raiser, interviewer or shadow of the loop.
+    pub participant: bool,
+    /// Has sealed their own feedback in the same loop.
+    pub own_sealed: bool,
+    /// The loop's own recruiter.
+    pub loop_recruiter: bool,
+    pub account: Option<AccountRole>,
+}
+
+/// The loop's phase as far as content is concerned: content opens with the
+/// debrief and stays open after it (also if the loop is later cancelled).
+pub fn debrief_reached(state: LoopState, debrief_opened: bool) -> bool {
+    state.debrief_reached() || debrief_opened
+}
+
+/// May `reader` see `feedback`'s content? `Ok(None)`: yes, and it is their
+/// own (not a read to log). `Ok(Some(via))`: yes, log it as `via`.
+/// `Err(code)`: no, with the reason the 403 carries.
+///
+/// `feedback` is `None` when the interview has no feedback yet; to anyone
+/// but the author that looks exactly like a draft, so nothing leaks.
+pub fn content_access(
+    reader: &Reader,
+    feedback: Option<StoredFeedbackState>,
+    loop_state: LoopState,
+    debrief_opened: bool,
+) -> Result<Option<ReadVia>, &'static str> {
+    if reader.author {
+        return Ok(None);
+    }
+    if !reader.participant && !reader.loop_recruiter {
+        return Err(if reader.account == Some(AccountRole::Admin) {
+            "break_glass_required"
+        } else {
+            "not_a_participant"
+        });
+    }
+    let open = debrief_reached(loop_state, debrief_opened);
+    if !open {
+        if !reader.participant {
+            return Err("not_until_debrief");
+        }
+        if !reader.own_sealed {
+            return Err("seal_own_feedback_first");
+        }
+    }
+    if feedback != Some(StoredFeedbackState::Sealed) {
+        return Err("feedback_not_sealed");
+    }
+    Ok(Some(if open {
+        ReadVia::Debrief
+    } else {
+        ReadVia::SealedOwn
+    }))
+}
+
+/// May `reader` see the loop and its status (who has sealed, who is late)?
+/// Participants, the loop's recruiter, every recruiter and admins.
+pub fn can_see_loop(reader: &Reader) -> bool {
+    reader.participant
+        || reader.loop_recruiter
+        || matches!(
+            reader.account,
+            Some(AccountRole::Admin) | Some(AccountRole::Recruiter)
+        )
+}
+
+/// Break-glass: admins only, sealed feedback only (a draft is its author's
+/// alone, even in an emergency).
+pub fn break_glass(
+    account: AccountRole,
+    feedback: Option<StoredFeedbackState>,
+) -> Result<ReadVia, &'static str> {
+    if account != AccountRole::Admin {
+        return Err("admin_only");
+    }
+    match feedback {
+        Some(StoredFeedbackState::Sealed) => Ok(ReadVia::BreakGlass),
+        _ => Err("feedback_not_sealed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LoopState::*;
+    use StoredFeedbackState as F;
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Kind {
+        Author,
+        InterviewerSealed,
+        InterviewerUnsealed,
+        ShadowSealed,
+        ShadowUnsealed,
+        HiringManagerSealed,
+        HiringManagerUnsealed,
+        HiringManagerNoInterview,
+        BarRaiserSealed,
+        BarRaiserUnsealed,
+        LoopRecruiter,
+        OtherRecruiter,
+        Admin,
+        NonParticipantMember,
+    }
+    const KINDS: [Kind; 14] = [
+        Kind::Author,
+        Kind::InterviewerSealed,
+        Kind::InterviewerUnsealed,
+        Kind::ShadowSealed,
+        Kind::ShadowUnsealed,
+        Kind::HiringManagerSealed,
+        Kind::HiringManagerUnsealed,
+        Kind::HiringManagerNoInterview,
+        Kind::BarRaiserSealed,
+        Kind::BarRaiserUnsealed,
+        Kind::LoopRecruiter,
+        Kind::OtherRecruiter,
+        Kind::Admin,
+        Kind::NonParticipantMember,
+    ];
+
+    fn reader(k: Kind) -> Reader {
+        let participant = |own_sealed| Reader {
+            participant: true,
+            own_sealed,
+            account: Some(AccountRole::Member),
+            ..Reader::default()
+        };
+        match k {
+            Kind::Author => Reader {
+                author: true,
+                participant: true,
+                account: Some(AccountRole::Member),
+                ..Reader::default()
+            },
+            Kind::InterviewerSealed
+            | Kind::ShadowSealed
+            | Kind::HiringManagerSealed
+            | Kind::BarRaiserSealed => participant(true),
+            Kind::InterviewerUnsealed
+            | Kind::ShadowUnsealed
+            | Kind::HiringManagerUnsealed
+            | Kind::HiringManagerNoInterview
+            | Kind::BarRaiserUnsealed => participant(false),
+            Kind::LoopRecruiter => Reader {
+                loop_recruiter: true,
+                account: Some(AccountRole::Recruiter),
+                ..Reader::default()
+            },
+            Kind::OtherRecruiter => Reader {
+                account: Some(AccountRole::Recruiter),
+                ..Reader::default()
+            },
+            Kind::Admin => Reader {
+                account: Some(AccountRole::Admin),
+                ..Reader::default()
+            },
+            Kind::NonParticipantMember => Reader {
+                account: Some(AccountRole::Member),
+                ..Reader::default()
+            },
+        }
+    }
+
+    /// The rules restated as a table, independently of the function.
+    fn expected(
+        k: Kind,
+        f: Option<F>,
+        s: LoopState,
+        opened: bool,
+    ) -> Result<Option<ReadVia>, &'static str> {
+        use Kind::*;
+        let open = matches!(s, Debrief | PendingBarRaiser | Decided) || opened;
+        let sealed = f == Some(F::Sealed);
+        match k {
+            Author => Ok(None),
+            OtherRecruiter | NonParticipantMember => Err("not_a_participant"),
+            Admin => Err("break_glass_required"),
+            LoopRecruiter if !open => Err("not_until_debrief"),
+            InterviewerUnsealed
+            | ShadowUnsealed
+            | HiringManagerUnsealed
+            | HiringManagerNoInterview
+            | BarRaiserUnsealed
+                if !open =>
+            {
+                Err("seal_own_feedback_first")
+            }
+            _ if !sealed => Err("feedback_not_sealed"),
+            _ if open => Ok(Some(ReadVia::Debrief)),
+            _ => Ok(Some(ReadVia::SealedOwn)),
+        }
+    }
+
+    #[test]
+    fn every_reader_feedback_state_and_loop_state() {
+        let mut checked = 0;
+        for k in KINDS {
+            for f in [None, Some(F::Draft), Some(F::Sealed)] {
+                for &s in LoopState::ALL {
+                    for opened in [false, true] {
+                        // A loop past the debrief always had it opened.
+                        if s.debrief_reached() && !opened {
+                            continue;
+                        }
+                        let got = content_access(&reader(k), f, s, opened);
+                        assert_eq!(
+                            got,
+                            expected(k, f, s, opened),
+                            "{k:?} {f:?} {s} opened={opened}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 14 * 3 * (3 * 2 + 3));
+    }
+
+    #[test]
+    fn a_draft_is_never_readable_by_anyone_but_its_author() {
+        for k in KINDS {
+            for &s in LoopState::ALL {
+                let r = content_access(&reader(k), Some(F::Draft), s, true);
+                assert_eq!(r.is_ok(), k == Kind::Author, "{k:?} {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_playbook_cases() {
+        let hm = reader(Kind::HiringManagerUnsealed);
+        let br = reader(Kind::BarRaiserUnsealed);
+        for r in [hm, br] {
+            assert_eq!(
+                content_access(&r, Some(F::Sealed), Scheduled, false),
+                Err("seal_own_feedback_first")
+            );
+        }
+        assert_eq!(
+            content_access(&reader(Kind::Admin), Some(F::Sealed), Scheduled, false),
+            Err("break_glass_required")
+        );
+        assert_eq!(
+            content_access(
+                &reader(Kind::InterviewerSealed),
+                Some(F::Sealed),
+                Scheduled,
+                false
+            ),
+            Ok(Some(ReadVia::SealedOwn))
+        );
+    }
+
+    #[test]
+    fn loop_status_visibility() {
+        for k in KINDS {
+            let visible = can_see_loop(&reader(k));
+            assert_eq!(visible, k != Kind::NonParticipantMember, "{k:?}");
+        }
+    }
+
+    #[test]
+    fn break_glass_rules() {
+        assert_eq!(
+            break_glass(AccountRole::Admin, Some(F::Sealed)),
+            Ok(ReadVia::BreakGlass)
+        );
+        assert_eq!(
+            break_glass(AccountRole::Admin, Some(F::Draft)),
+            Err("feedback_not_sealed")
+        );
+        assert_eq!(
+            break_glass(AccountRole::Admin, None),
+            Err("feedback_not_sealed")
+        );
+        assert_eq!(
+            break_glass(AccountRole::Recruiter, Some(F::Sealed)),
+            Err("admin_only")
+        );
+        assert_eq!(
+            break_glass(AccountRole::Member, Some(F::Sealed)),
+            Err("admin_only")
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! bar-raiser: a REST backend for the Bar Raiser interview process, where
+//! every interviewer's feedback is written and sealed independently and the
+//! server can prove it.
+//!
+//! Layers (see DESIGN.md): `api` (HTTP) → `domain` (rules, pure) → `db`
+//! (diesel); `notify` delivers mail from the outbox.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod notify;

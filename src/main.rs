@@ -1,0 +1,137 @@
+//! The `bar-raiser` command: serve the API, migrate, create an admin, print
+//! the OpenAPI document.
+
+use std::io::Read;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use bar_raiser::config::{Config, DatabaseArgs, LogFormat};
+use bar_raiser::db::Db;
+use bar_raiser::{app, bootstrap};
+
+#[derive(Parser)]
+#[command(
+    name = "bar-raiser",
+    version,
+    about = "Bar Raiser interview loops with independent, sealed, provable feedback"
+)]
+struct Cli {
+    /// Log filter, e.g. `info` or `bar_raiser=debug,actix_web=info`.
+    #[arg(long, env = "BAR_RAISER_LOG", default_value = "info", global = true)]
+    log: String,
+
+    /// Log line format.
+    #[arg(long, env = "BAR_RAISER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (migrates first; creates the first admin on an empty database).
+    Serve(Box<Config>),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Create an admin account. The password comes from
+    /// BAR_RAISER_ADMIN_PASSWORD or, if unset, from standard input.
+    CreateAdmin {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the OpenAPI document that the server serves.
+    Openapi,
+}
+
+fn init_logging(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&app::openapi())?);
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            init_logging(&cli.log, cli.log_format);
+            let db = Db::connect(&args.database_url, 1)?;
+            let n = db.migrate()?;
+            println!("{n} migration(s) applied");
+            Ok(())
+        }
+        Command::CreateAdmin { db, email, name } => {
+            init_logging(&cli.log, cli.log_format);
+            let password = match std::env::var("BAR_RAISER_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    let mut p = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut p)
+                        .context("reading the password from standard input")?;
+                    p.trim_end_matches(['\n', '\r']).to_string()
+                }
+            };
+            let db = Db::connect(&db.database_url, 1)?;
+            db.migrate()?;
+            bootstrap::create_admin(&db, &email, &name, &password)?;
+            println!("admin {email} created");
+            Ok(())
+        }
+        Command::Serve(config) => {
+            init_logging(&cli.log, cli.log_format);
+            serve(*config)
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(config.bind)
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let workers = config.workers;
+    let state = app::AppState::init(config).await?;
+    {
+        let st = state.clone();
+        actix_web::web::block(move || {
+            bootstrap::first_admin(
+                &st.db,
+                st.config.admin_email.as_deref(),
+                st.config.admin_password.as_ref().map(|s| s.expose()),
+            )
+        })
+        .await??;
+    }
+    tracing::info!(address = %listener.local_addr()?, "serving; docs at /docs/");
+    app::serve(listener, state, workers)?.await?;
+    tracing::info!("stopped");
+    Ok(())
+}

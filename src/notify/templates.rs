@@ -1,0 +1,118 @@
+//! Message texts, plain and HTML.
+
+use super::{LoopRef, Notice, Recipient};
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice) -> Rendered {
+    let base = public_url.trim_end_matches('/');
+    let loop_link = format!("{base}/api/v1/loops/{}", about.id);
+    let what = format!("{} — {}", about.candidate, about.position);
+    let (subject, lines, link): (String, Vec<String>, String) = match notice {
+        Notice::InterviewAssigned { interview_id, starts_at, competencies } => (
+            format!("Interview assigned: {what}"),
+            vec![
+                format!("You are interviewing {} for {} on {}.", about.candidate, about.position, when(starts_at)),
+                format!("Your competencies: {}.", competencies.join(", ")),
+                "Write your feedback alone and seal it before reading anyone else's.".into(),
+            ],
+            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+        ),
+        Notice::InterviewChanged { interview_id, starts_at, competencies } => (
+            format!("Interview changed: {what}"),
+            vec![
+                format!("Your interview with {} for {} changed; it is now on {}.", about.candidate, about.position, when(starts_at)),
+                format!("Your competencies: {}.", competencies.join(", ")),
+            ],
+            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+        ),
+        Notice::InterviewRemoved { .. } => (
+            format!("Interview removed: {what}"),
+            vec![format!("You are no longer interviewing {} for {}.", about.candidate, about.position)],
+            loop_link.clone(),
+        ),
+        Notice::FeedbackDueSoon { interview_id, due_at } => (
+            format!("Feedback due soon: {what}"),
+            vec![format!("Your feedback on {} is due by {}. Seal it when it is complete.", about.candidate, when(due_at))],
+            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+        ),
+        Notice::FeedbackOverdue { interview_id, due_at, interviewer } => (
+            format!("Feedback overdue: {what}"),
+            vec![format!("Feedback from {interviewer} on {} was due at {} and is not sealed yet.", about.candidate, when(due_at))],
+            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+        ),
+        Notice::DebriefReady => (
+            format!("Ready for debrief: {what}"),
+            vec!["Every voting interviewer has sealed their feedback. The Bar Raiser can open the debrief.".into()],
+            format!("{loop_link}/debrief"),
+        ),
+        Notice::DebriefOpened => (
+            format!("Debrief open: {what}"),
+            vec!["The debrief is open: all sealed feedback is now readable by the loop's participants.".into()],
+            format!("{loop_link}/debrief"),
+        ),
+        Notice::DecisionRecorded { outcome } => (
+            format!("Decision recorded: {what}"),
+            vec![format!("The hiring manager recorded the decision: {}.", outcome.replace('_', " "))],
+            loop_link.clone(),
+        ),
+        Notice::DecisionConcurred => (
+            format!("Hire confirmed: {what}"),
+            vec!["The Bar Raiser concurred: the hire is final.".into()],
+            loop_link.clone(),
+        ),
+        Notice::DecisionVetoed => (
+            format!("Hire vetoed: {what}"),
+            vec!["The Bar Raiser vetoed the hire: the outcome is no hire.".into()],
+            loop_link.clone(),
+        ),
+        Notice::BreakGlassRead { interview_id, admin } => (
+            format!("Break-glass read: {what}"),
+            vec![format!(
+                "{admin} used break-glass to read sealed feedback of interview {interview_id}. The read and its reason are in the loop's audit chain."
+            )],
+            format!("{loop_link}/audit"),
+        ),
+        Notice::LoopCancelled { reason } => (
+            format!("Loop cancelled: {what}"),
+            vec![format!("The loop was cancelled. Reason: {reason}")],
+            loop_link.clone(),
+        ),
+    };
+    let greeting = format!("Hello {},", to.name);
+    let text = format!(
+        "{greeting}\n\n{}\n\n{link}\n\n— bar-raiser\n",
+        lines.join("\n")
+    );
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p>{}<p><a href=\"{}\">{}</a></p><p>— bar-raiser</p></body></html>",
+        escape(&greeting),
+        lines
+            .iter()
+            .map(|l| format!("<p>{}</p>", escape(l)))
+            .collect::<String>(),
+        escape(&link),
+        escape(&link),
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}

@@ -1,0 +1,294 @@
+//! Spawns the real app on a real database per test: a temporary SQLite file,
+//! or a fresh PostgreSQL database made from `BAR_RAISER_TEST_POSTGRES_URL`.
+
+use std::net::TcpListener;
+
+use actix_web::web;
+use bar_raiser::app::{self, AppState};
+use bar_raiser::config::{Config, Secret};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                if let Some(app) =
+                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await
+                {
+                    $body(app).await;
+                }
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                {
+                    $body(app).await;
+                }
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: web::Data<AppState>,
+    pub backend: Backend,
+    pub database_url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("BAR_RAISER_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("BAR_RAISER_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("BAR_RAISER_REQUIRE_POSTGRES=1 but BAR_RAISER_TEST_POSTGRES_URL is not set");
+            }
+            None
+        }
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (head, tail) = url.rsplit_once('/').expect("postgres URL has a path");
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{head}/{db}{query}")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with a tweaked configuration. `None` only for PostgreSQL when
+    /// no server is configured: the test then says it was skipped.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let (database_url, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let Some(admin) = postgres_admin_url() else {
+                    eprintln!("skipped: PostgreSQL case needs BAR_RAISER_TEST_POSTGRES_URL");
+                    return None;
+                };
+                let name = format!("br_test_{}", Uuid::new_v4().simple());
+                let admin2 = admin.clone();
+                let name2 = name.clone();
+                web::block(move || {
+                    let mut c = PgConnection::establish(&admin2)
+                        .expect("connect to the test PostgreSQL server");
+                    diesel::sql_query(format!("CREATE DATABASE \"{name2}\""))
+                        .execute(&mut c)
+                        .expect("create test database");
+                })
+                .await
+                .unwrap();
+                (with_database(&admin, &name), None, Some((admin, name)))
+            }
+        };
+        let mut config = Config::for_database(&database_url);
+        config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret!"));
+        config.db.db_pool_size = 8;
+        tweak(&mut config);
+        let state = AppState::init(config).await.expect("app state");
+        let st = state.clone();
+        web::block(move || {
+            bar_raiser::bootstrap::create_admin(&st.db, ADMIN_EMAIL, "Ada Admin", PASSWORD)
+        })
+        .await
+        .unwrap()
+        .expect("first admin");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = app::serve(listener, state.clone(), Some(2)).expect("server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Some(TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            backend,
+            database_url,
+            _dir: dir,
+            pg,
+            server: handle,
+        })
+    }
+
+    /// `path` is under `/api/v1` unless it names an absolute route.
+    pub fn url(&self, path: &str) -> String {
+        const ABSOLUTE: [&str; 5] = ["/healthz", "/readyz", "/docs", "/api-docs", "/api/"];
+        if ABSOLUTE.iter().any(|p| path.starts_with(p)) {
+            format!("{}{}", self.base, path)
+        } else {
+            format!("{}/api/v1{}", self.base, path)
+        }
+    }
+
+    /// Sends a JSON request; `path` is under `/api/v1` unless absolute.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, s: &Session) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(&s.token), None).await
+    }
+    pub async fn post(&self, path: &str, s: &Session, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(&s.token), Some(body))
+            .await
+    }
+    pub async fn put(&self, path: &str, s: &Session, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(&s.token), Some(body))
+            .await
+    }
+    pub async fn patch(&self, path: &str, s: &Session, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(&s.token), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, s: &Session) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(&s.token), None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn session(&self, email: &str) -> Session {
+        let (status, body) = self.login(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "login {email}: {body}");
+        let token = body["access_token"].as_str().unwrap().to_string();
+        let (_, me) = self.call(Method::GET, "/me", Some(&token), None).await;
+        Session {
+            id: me["id"].as_str().unwrap().parse().unwrap(),
+            email: email.to_string(),
+            token,
+            refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.session(ADMIN_EMAIL).await
+    }
+
+    /// Creates a user through the API (as the admin) and signs them in.
+    pub async fn user(&self, name: &str, role: &str, certified: bool) -> Session {
+        let admin = self.admin().await;
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase().replace(' ', "."),
+            &Uuid::new_v4().simple().to_string()[..6]
+        );
+        let (status, body) = self
+            .post(
+                "/users",
+                &admin,
+                json!({"email": email, "name": name, "password": PASSWORD, "role": role, "bar_raiser_certified": certified}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create user: {body}");
+        self.session(&email).await
+    }
+
+    /// Runs raw SQL against the test database (for tamper tests).
+    pub async fn sql(&self, statement: String) {
+        let db = self.state.db.clone();
+        web::block(move || {
+            let mut conn = db.conn().unwrap();
+            diesel::sql_query(statement).execute(&mut *conn).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+        if let Some((admin, name)) = self.pg.take() {
+            // Best effort: a leftover database is harmless, a panic in drop is not.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut c) = PgConnection::establish(&admin) {
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut c);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// Asserts a problem+json answer with this status and code.
+#[track_caller]
+pub fn assert_problem(got: &(StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "unexpected status; body: {}", got.1);
+    assert_eq!(got.1["code"], code, "unexpected code; body: {}", got.1);
+    assert_eq!(got.1["status"], status);
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real App over real databases, one per test.
+
+// Shared helpers; not every test module uses every one of them.
+#[allow(dead_code)]
+mod helpers;
+
+mod auth;
+mod basics;
+mod openapi;
+mod users;
