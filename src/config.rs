@@ -146,6 +146,11 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
 
+    /// On an empty database (no loops yet), create the demo sample first;
+    /// see `bar-raiser demo`.
+    #[arg(long, default_value_t = false)]
+    pub demo: bool,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "BAR_RAISER_WORKERS")]
     pub workers: Option<usize>,
@@ -172,6 +177,7 @@ impl Config {
             public_url: "http://127.0.0.1:8080".into(),
             cors_origins: Vec::new(),
             no_worker: true,
+            demo: false,
             workers: Some(2),
         }
     }

@@ -50,6 +50,9 @@ enum Command {
     },
     /// Print the OpenAPI document that the server serves.
     Openapi,
+    /// Create sample people (every role, one password printed once), a
+    /// candidate and a scheduled loop of six interviews.
+    Demo(DatabaseArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -106,11 +109,21 @@ fn run() -> anyhow::Result<()> {
             println!("admin {email} created");
             Ok(())
         }
+        Command::Demo(args) => {
+            init_logging(&cli.log, cli.log_format);
+            demo(Config::for_database(&args.database_url))
+        }
         Command::Serve(config) => {
             init_logging(&cli.log, cli.log_format);
             serve(*config)
         }
     }
+}
+
+#[actix_web::main]
+async fn demo(config: Config) -> anyhow::Result<()> {
+    let state = app::AppState::init(config).await?;
+    bar_raiser::demo::run(state).await
 }
 
 #[actix_web::main]
@@ -129,6 +142,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })
         .await??;
+    }
+    if state.config.demo {
+        let st = state.clone();
+        let empty = actix_web::web::block(move || -> anyhow::Result<bool> {
+            let mut conn = st.db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(bar_raiser::db::loops::count(&mut conn)? == 0)
+        })
+        .await??;
+        if empty {
+            bar_raiser::demo::run(state.clone()).await?;
+        } else {
+            tracing::info!("--demo ignored: the database already has loops");
+        }
     }
     tracing::info!(address = %listener.local_addr()?, "serving; docs at /docs/");
     app::serve(listener, state, workers)?.await?;

@@ -2,9 +2,14 @@
 //! is [`routes`]; it reads like DESIGN.md's.
 
 pub mod auth;
+pub mod candidates;
+pub mod competencies;
 pub mod health;
+pub mod interviews;
+pub mod loops;
 pub mod pagination;
 pub mod users;
+pub mod views;
 
 use actix_web::{HttpRequest, error::JsonPayloadError, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +35,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "users", description = "Accounts"),
+        (name = "competencies", description = "The competency catalogue"),
+        (name = "candidates", description = "Candidates and erasure"),
+        (name = "loops", description = "Interview loops and their states"),
+        (name = "interviews", description = "Interviews within a loop"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -64,7 +73,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(users::create)
             .service(users::list)
             .service(users::get)
-            .service(users::update),
+            .service(users::update)
+            .service(interviews::mine)
+            .service(competencies::list)
+            .service(competencies::create)
+            .service(competencies::update)
+            .service(candidates::create)
+            .service(candidates::list)
+            .service(candidates::get)
+            .service(candidates::update)
+            .service(candidates::erase)
+            .service(loops::create)
+            .service(loops::list)
+            .service(loops::get)
+            .service(loops::update)
+            .service(loops::schedule)
+            .service(loops::cancel)
+            .service(interviews::create)
+            .service(interviews::get)
+            .service(interviews::update)
+            .service(interviews::remove),
     );
 }
 

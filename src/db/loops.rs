@@ -122,3 +122,235 @@ pub fn touch(conn: &mut DbConn, id: &str) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+pub fn insert(conn: &mut DbConn, row: &LoopRow, required: &[String]) -> QueryResult<()> {
+    diesel::insert_into(loops::table)
+        .values(row)
+        .execute(conn)?;
+    set_required(conn, &row.id, required)?;
+    super::audit::create_chain(conn, &row.id)
+}
+
+pub fn set_required(conn: &mut DbConn, loop_id: &str, required: &[String]) -> QueryResult<()> {
+    diesel::delete(loop_competencies::table.filter(loop_competencies::loop_id.eq(loop_id)))
+        .execute(conn)?;
+    for c in required {
+        diesel::insert_into(loop_competencies::table)
+            .values((
+                loop_competencies::loop_id.eq(loop_id),
+                loop_competencies::competency_id.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = loops)]
+pub struct LoopChanges {
+    pub position: Option<String>,
+    pub level: Option<String>,
+    pub hiring_manager_id: Option<String>,
+    pub bar_raiser_id: Option<String>,
+    pub recruiter_id: Option<String>,
+    pub feedback_due_hours: Option<i32>,
+    pub state: Option<String>,
+    pub cancel_reason: Option<Option<String>>,
+    pub cancelled_at: Option<Option<chrono::NaiveDateTime>>,
+    pub debrief_opened_at: Option<Option<chrono::NaiveDateTime>>,
+    pub votes_revealed_at: Option<Option<chrono::NaiveDateTime>>,
+    pub decision_outcome: Option<Option<String>>,
+    pub decision_rationale: Option<Option<String>>,
+    pub decision_recycle: Option<Option<bool>>,
+    pub decided_by: Option<Option<String>>,
+    pub decision_recorded_at: Option<Option<chrono::NaiveDateTime>>,
+    pub bar_raiser_verdict: Option<Option<String>>,
+    pub veto_rationale: Option<Option<String>>,
+    pub verdict_at: Option<Option<chrono::NaiveDateTime>>,
+    pub final_outcome: Option<Option<String>>,
+    pub decided_at: Option<Option<chrono::NaiveDateTime>>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Applies `changes` (and stamps `updated_at`), returning the new row.
+pub fn update(conn: &mut DbConn, id: &str, mut changes: LoopChanges) -> QueryResult<LoopRow> {
+    changes.updated_at = Some(to_db(now()));
+    diesel::update(loops::table.find(id))
+        .set(&changes)
+        .returning(loops::all_columns)
+        .get_result(conn)
+}
+
+/// Filters of the loop list.
+#[derive(Debug, Clone, Default)]
+pub struct LoopFilter {
+    pub state: Option<String>,
+    pub candidate_id: Option<String>,
+    /// Only loops this user takes part in (any loop role, or as recruiter).
+    pub participant: Option<String>,
+}
+
+pub fn page(
+    conn: &mut DbConn,
+    filter: &LoopFilter,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<LoopRow>> {
+    let mut q = loops::table
+        .select(LoopRow::as_select())
+        .order((loops::created_at.desc(), loops::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = &filter.state {
+        q = q.filter(loops::state.eq(s.clone()));
+    }
+    if let Some(c) = &filter.candidate_id {
+        q = q.filter(loops::candidate_id.eq(c.clone()));
+    }
+    if let Some(p) = &filter.participant {
+        let interviewing = interviews::table
+            .filter(interviews::interviewer_id.eq(p.clone()))
+            .select(interviews::loop_id);
+        q = q.filter(
+            loops::hiring_manager_id
+                .eq(p.clone())
+                .or(loops::bar_raiser_id.eq(p.clone()))
+                .or(loops::recruiter_id.eq(p.clone()))
+                .or(loops::id.eq_any(interviewing)),
+        );
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            loops::created_at
+                .lt(at)
+                .or(loops::created_at.eq(at).and(loops::id.lt(id))),
+        );
+    }
+    q.load(conn)
+}
+
+// --- interviews ---------------------------------------------------------------
+
+pub fn interview(conn: &mut DbConn, id: &str) -> QueryResult<Option<InterviewRow>> {
+    interviews::table
+        .find(id)
+        .select(InterviewRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_interview(
+    conn: &mut DbConn,
+    row: &InterviewRow,
+    competency_ids: &[String],
+) -> QueryResult<()> {
+    diesel::insert_into(interviews::table)
+        .values(row)
+        .execute(conn)?;
+    set_interview_competencies(conn, &row.id, competency_ids)
+}
+
+pub fn set_interview_competencies(
+    conn: &mut DbConn,
+    interview_id: &str,
+    competency_ids: &[String],
+) -> QueryResult<()> {
+    diesel::delete(
+        interview_competencies::table.filter(interview_competencies::interview_id.eq(interview_id)),
+    )
+    .execute(conn)?;
+    for (n, c) in competency_ids.iter().enumerate() {
+        diesel::insert_into(interview_competencies::table)
+            .values(InterviewCompetencyRow {
+                interview_id: interview_id.to_string(),
+                competency_id: c.clone(),
+                position: n as i32,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = interviews)]
+pub struct InterviewChanges {
+    pub interviewer_id: Option<String>,
+    pub loop_role: Option<String>,
+    pub starts_at: Option<chrono::NaiveDateTime>,
+    pub duration_minutes: Option<i32>,
+    pub excused_at: Option<Option<chrono::NaiveDateTime>>,
+    pub excused_by: Option<Option<String>>,
+    pub excuse_reason: Option<Option<String>>,
+    pub updated_at: Option<chrono::NaiveDateTime>,
+}
+
+pub fn update_interview(
+    conn: &mut DbConn,
+    id: &str,
+    c: &InterviewChanges,
+) -> QueryResult<InterviewRow> {
+    diesel::update(interviews::table.find(id))
+        .set(c)
+        .returning(interviews::all_columns)
+        .get_result(conn)
+}
+
+pub fn delete_interview(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::delete(
+        interview_competencies::table.filter(interview_competencies::interview_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(interviews::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A person's interviews across loops, soonest first, with their loops.
+pub fn interviews_of(
+    conn: &mut DbConn,
+    user_id: &str,
+) -> QueryResult<Vec<(InterviewRow, LoopRow)>> {
+    interviews::table
+        .inner_join(loops::table)
+        .filter(interviews::interviewer_id.eq(user_id))
+        .order((interviews::starts_at.asc(), interviews::id.asc()))
+        .select((InterviewRow::as_select(), LoopRow::as_select()))
+        .load(conn)
+}
+
+pub fn competency_links(
+    conn: &mut DbConn,
+    interview_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<String>>> {
+    let links: Vec<InterviewCompetencyRow> = interview_competencies::table
+        .filter(interview_competencies::interview_id.eq_any(interview_ids))
+        .select(InterviewCompetencyRow::as_select())
+        .order((
+            interview_competencies::interview_id,
+            interview_competencies::position,
+        ))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for l in links {
+        map.entry(l.interview_id).or_default().push(l.competency_id);
+    }
+    Ok(map)
+}
+
+pub fn feedback_of(
+    conn: &mut DbConn,
+    interview_ids: &[&str],
+) -> QueryResult<HashMap<String, FeedbackRow>> {
+    let rows: Vec<FeedbackRow> = feedback::table
+        .filter(feedback::interview_id.eq_any(interview_ids))
+        .select(FeedbackRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|f| (f.interview_id.clone(), f))
+        .collect())
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    loops::table.count().get_result(conn)
+}

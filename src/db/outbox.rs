@@ -49,3 +49,48 @@ pub fn insert(
         .execute(conn)?;
     Ok(true)
 }
+
+/// Replaces an erased candidate's name in every message about their loops,
+/// queued or sent, so erasure leaves no copy behind.
+pub fn redact_candidate(
+    conn: &mut DbConn,
+    candidate_id: &str,
+    name: &str,
+    replacement: &str,
+) -> QueryResult<()> {
+    use super::schema::loops;
+    if name.trim().is_empty() {
+        return Ok(());
+    }
+    let loop_ids: Vec<String> = loops::table
+        .filter(loops::candidate_id.eq(candidate_id))
+        .select(loops::id)
+        .load(conn)?;
+    let rows: Vec<(String, String, String, String)> = outbox::table
+        .filter(outbox::loop_id.eq_any(&loop_ids))
+        .select((
+            outbox::id,
+            outbox::subject,
+            outbox::body_text,
+            outbox::body_html,
+        ))
+        .load(conn)?;
+    let escaped = name
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    for (id, subject, text, html) in rows {
+        diesel::update(outbox::table.find(&id))
+            .set((
+                outbox::subject.eq(subject.replace(name, replacement)),
+                outbox::body_text.eq(text.replace(name, replacement)),
+                outbox::body_html.eq(html
+                    .replace(&escaped, replacement)
+                    .replace(name, replacement)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

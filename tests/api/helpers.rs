@@ -292,3 +292,80 @@ pub fn assert_problem(got: &(StatusCode, Value), status: u16, code: &str) {
     assert_eq!(got.1["code"], code, "unexpected code; body: {}", got.1);
     assert_eq!(got.1["status"], status);
 }
+
+impl TestApp {
+    /// Recipients of every queued or sent message.
+    pub async fn outbox_recipients(&self) -> Vec<String> {
+        let db = self.state.db.clone();
+        web::block(move || {
+            use bar_raiser::db::schema::outbox;
+            use diesel::prelude::*;
+            let mut conn = db.conn().unwrap();
+            outbox::table
+                .select(outbox::recipient)
+                .load::<String>(&mut *conn)
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The candidate's stored row, as text.
+    pub async fn candidate_row(&self, id: Uuid) -> String {
+        let db = self.state.db.clone();
+        web::block(move || {
+            let mut conn = db.conn().unwrap();
+            format!(
+                "{:?}",
+                bar_raiser::db::catalog::candidate(&mut conn, &id.to_string()).unwrap()
+            )
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Every text column of every table that could hold personal data.
+    pub async fn dump_text_columns(&self) -> String {
+        let db = self.state.db.clone();
+        web::block(move || {
+            use bar_raiser::db::schema::{audit_events, candidates, loops, outbox};
+            use diesel::prelude::*;
+            let mut conn = db.conn().unwrap();
+            let mut all = String::new();
+            for (a, b) in candidates::table
+                .select((candidates::name, candidates::links))
+                .load::<(String, String)>(&mut *conn)
+                .unwrap()
+            {
+                all.push_str(&a);
+                all.push_str(&b);
+            }
+            for (a, b, c) in outbox::table
+                .select((outbox::subject, outbox::body_text, outbox::body_html))
+                .load::<(String, String, String)>(&mut *conn)
+                .unwrap()
+            {
+                all.push_str(&a);
+                all.push_str(&b);
+                all.push_str(&c);
+            }
+            for p in audit_events::table
+                .select(audit_events::payload)
+                .load::<String>(&mut *conn)
+                .unwrap()
+            {
+                all.push_str(&p);
+            }
+            for p in loops::table
+                .select(loops::position)
+                .load::<String>(&mut *conn)
+                .unwrap()
+            {
+                all.push_str(&p);
+            }
+            all
+        })
+        .await
+        .unwrap()
+    }
+}

@@ -6,5 +6,8 @@ mod helpers;
 
 mod auth;
 mod basics;
+#[allow(dead_code)]
+mod fixtures;
+mod loops;
 mod openapi;
 mod users;

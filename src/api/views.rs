@@ -1,0 +1,431 @@
+//! Response shapes shared by several resources, built from loaded rows,
+//! and the glue that turns "this user, this loop" into the plain facts the
+//! domain's rules take.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::db::loops::LoopBundle;
+use crate::db::models::{CandidateRow, CompetencyRow, InterviewRow, UserRow};
+use crate::db::{self, DbConn};
+use crate::domain::composition::{Composition, PlannedInterview};
+use crate::domain::lifecycle::LoopActor;
+use crate::domain::progress::{self, InterviewFacts};
+use crate::domain::visibility::{self, Reader};
+use crate::domain::{
+    FeedbackState, InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict,
+};
+use crate::error::{AppError, AppResult};
+use crate::notify::{LoopRef, Recipient};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Person {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompetencyRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CandidateRef {
+    pub id: Uuid,
+    pub name: String,
+    pub erased: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Excuse {
+    pub excused_at: DateTime<Utc>,
+    pub excused_by: Uuid,
+    pub reason: String,
+}
+
+/// An interview and the status of its feedback — never its content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Interview {
+    pub id: Uuid,
+    pub loop_id: Uuid,
+    pub interviewer: Person,
+    pub loop_role: InterviewRole,
+    pub competencies: Vec<CompetencyRef>,
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub ends_at: DateTime<Utc>,
+    /// Interview end plus the loop's `feedback_due_hours`.
+    pub due_at: DateTime<Utc>,
+    pub feedback_state: FeedbackState,
+    pub overdue: bool,
+    pub sealed_at: Option<DateTime<Utc>>,
+    pub excuse: Option<Excuse>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    /// Voting interviews sealed.
+    pub sealed_count: usize,
+    /// Voting interviews expected to seal (excused ones excluded).
+    pub expected_count: usize,
+    pub ready_for_debrief: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Decision {
+    /// The hiring manager's decision.
+    pub outcome: Outcome,
+    pub rationale: String,
+    /// May the candidate be considered for other roles.
+    pub recycle: bool,
+    pub decided_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    /// For a hire: the Bar Raiser's answer, once given.
+    pub bar_raiser_verdict: Option<Verdict>,
+    pub veto_rationale: Option<String>,
+    pub verdict_at: Option<DateTime<Utc>>,
+    pub vetoed: bool,
+    /// The outcome once final (`no_hire` after a veto).
+    pub final_outcome: Option<Outcome>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A loop with its interviews and progress.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Loop {
+    pub id: Uuid,
+    pub candidate: CandidateRef,
+    pub position: String,
+    pub level: String,
+    pub state: LoopState,
+    pub hiring_manager: Person,
+    pub bar_raiser: Person,
+    pub recruiter: Person,
+    pub feedback_due_hours: i32,
+    pub required_competencies: Vec<CompetencyRef>,
+    pub interviews: Vec<Interview>,
+    pub sealed_count: usize,
+    pub expected_count: usize,
+    pub ready_for_debrief: bool,
+    pub cancel_reason: Option<String>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub debrief_opened_at: Option<DateTime<Utc>>,
+    pub votes_revealed_at: Option<DateTime<Utc>>,
+    pub decision: Option<Decision>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Names of the people, competencies and candidate a loop mentions.
+pub struct Names {
+    pub users: HashMap<String, UserRow>,
+    pub competencies: HashMap<String, CompetencyRow>,
+    pub candidate: Option<CandidateRow>,
+}
+
+impl Names {
+    pub fn load(conn: &mut DbConn, b: &LoopBundle) -> AppResult<Names> {
+        let mut user_ids: Vec<&str> = vec![
+            &b.row.hiring_manager_id,
+            &b.row.bar_raiser_id,
+            &b.row.recruiter_id,
+        ];
+        user_ids.extend(b.interviews.iter().map(|i| i.interviewer_id.as_str()));
+        let mut competency_ids: Vec<&str> = b
+            .required_competency_ids
+            .iter()
+            .map(String::as_str)
+            .collect();
+        competency_ids.extend(b.competencies.values().flatten().map(String::as_str));
+        Ok(Names {
+            users: db::catalog::users_by_ids(conn, &user_ids)?,
+            competencies: db::catalog::competencies_by_ids(conn, &competency_ids)?,
+            candidate: db::catalog::candidate(conn, &b.row.candidate_id)?,
+        })
+    }
+
+    pub fn person(&self, id: &str) -> Person {
+        match self.users.get(id) {
+            Some(u) => Person {
+                id: db::uuid(&u.id),
+                name: u.name.clone(),
+                email: u.email.clone(),
+            },
+            None => Person {
+                id: db::uuid(id),
+                name: String::new(),
+                email: String::new(),
+            },
+        }
+    }
+
+    pub fn competency(&self, id: &str) -> CompetencyRef {
+        CompetencyRef {
+            id: db::uuid(id),
+            name: self
+                .competencies
+                .get(id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn candidate_name(&self) -> String {
+        self.candidate
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn recipient(&self, id: &str) -> Option<Recipient> {
+        self.users.get(id).filter(|u| u.active).map(|u| Recipient {
+            email: u.email.clone(),
+            name: u.name.clone(),
+        })
+    }
+
+    pub fn loop_ref(&self, b: &LoopBundle) -> LoopRef {
+        LoopRef {
+            id: db::uuid(&b.row.id),
+            candidate: self.candidate_name(),
+            position: b.row.position.clone(),
+        }
+    }
+}
+
+pub fn state_of(b: &LoopBundle) -> AppResult<LoopState> {
+    db::parse_enum(&b.row.state)
+}
+
+fn stored_state(b: &LoopBundle, interview_id: &str) -> AppResult<Option<StoredFeedbackState>> {
+    b.feedback
+        .get(interview_id)
+        .map(|f| db::parse_enum(&f.state))
+        .transpose()
+}
+
+pub fn facts(b: &LoopBundle, i: &InterviewRow) -> AppResult<InterviewFacts> {
+    Ok(InterviewFacts {
+        id: db::uuid(&i.id),
+        role: db::parse_enum(&i.loop_role)?,
+        starts_at: db::from_db(i.starts_at),
+        duration_minutes: i.duration_minutes,
+        excused: i.excused_at.is_some(),
+        feedback: stored_state(b, &i.id)?,
+    })
+}
+
+pub fn all_facts(b: &LoopBundle) -> AppResult<Vec<InterviewFacts>> {
+    b.interviews.iter().map(|i| facts(b, i)).collect()
+}
+
+pub fn interview_view(
+    b: &LoopBundle,
+    i: &InterviewRow,
+    names: &Names,
+    now: DateTime<Utc>,
+) -> AppResult<Interview> {
+    let f = facts(b, i)?;
+    let state = state_of(b)?;
+    Ok(Interview {
+        id: f.id,
+        loop_id: db::uuid(&b.row.id),
+        interviewer: names.person(&i.interviewer_id),
+        loop_role: f.role,
+        competencies: b
+            .competencies_of(&i.id)
+            .iter()
+            .map(|c| names.competency(c))
+            .collect(),
+        starts_at: f.starts_at,
+        duration_minutes: f.duration_minutes,
+        ends_at: f.ends_at(),
+        due_at: f.due_at(b.row.feedback_due_hours),
+        feedback_state: f.feedback_state(),
+        overdue: f.overdue(b.row.feedback_due_hours, state, now),
+        sealed_at: b
+            .feedback
+            .get(&i.id)
+            .and_then(|fb| fb.sealed_at)
+            .map(db::from_db),
+        excuse: match (&i.excused_at, &i.excused_by, &i.excuse_reason) {
+            (Some(at), Some(by), Some(reason)) => Some(Excuse {
+                excused_at: db::from_db(*at),
+                excused_by: db::uuid(by),
+                reason: reason.clone(),
+            }),
+            _ => None,
+        },
+    })
+}
+
+pub fn decision_view(b: &LoopBundle) -> AppResult<Option<Decision>> {
+    let r = &b.row;
+    let (Some(outcome), Some(decided_by), Some(recorded_at)) =
+        (&r.decision_outcome, &r.decided_by, r.decision_recorded_at)
+    else {
+        return Ok(None);
+    };
+    let verdict: Option<Verdict> = r
+        .bar_raiser_verdict
+        .as_deref()
+        .map(db::parse_enum)
+        .transpose()?;
+    Ok(Some(Decision {
+        outcome: db::parse_enum(outcome)?,
+        rationale: r.decision_rationale.clone().unwrap_or_default(),
+        recycle: r.decision_recycle.unwrap_or(false),
+        decided_by: db::uuid(decided_by),
+        recorded_at: db::from_db(recorded_at),
+        bar_raiser_verdict: verdict,
+        veto_rationale: r.veto_rationale.clone(),
+        verdict_at: r.verdict_at.map(db::from_db),
+        vetoed: verdict == Some(Verdict::Veto),
+        final_outcome: r.final_outcome.as_deref().map(db::parse_enum).transpose()?,
+        decided_at: r.decided_at.map(db::from_db),
+    }))
+}
+
+pub fn loop_view(conn: &mut DbConn, b: &LoopBundle) -> AppResult<Loop> {
+    let names = Names::load(conn, b)?;
+    loop_view_with(b, &names)
+}
+
+pub fn loop_view_with(b: &LoopBundle, names: &Names) -> AppResult<Loop> {
+    let now = db::now();
+    let state = state_of(b)?;
+    let progress = progress::loop_progress(state, &all_facts(b)?);
+    let r = &b.row;
+    Ok(Loop {
+        id: db::uuid(&r.id),
+        candidate: CandidateRef {
+            id: db::uuid(&r.candidate_id),
+            name: names.candidate_name(),
+            erased: names
+                .candidate
+                .as_ref()
+                .is_some_and(|c| c.erased_at.is_some()),
+        },
+        position: r.position.clone(),
+        level: r.level.clone(),
+        state,
+        hiring_manager: names.person(&r.hiring_manager_id),
+        bar_raiser: names.person(&r.bar_raiser_id),
+        recruiter: names.person(&r.recruiter_id),
+        feedback_due_hours: r.feedback_due_hours,
+        required_competencies: b
+            .required_competency_ids
+            .iter()
+            .map(|c| names.competency(c))
+            .collect(),
+        interviews: b
+            .interviews
+            .iter()
+            .map(|i| interview_view(b, i, names, now))
+            .collect::<AppResult<_>>()?,
+        sealed_count: progress.sealed_count,
+        expected_count: progress.expected_count,
+        ready_for_debrief: progress.ready_for_debrief,
+        cancel_reason: r.cancel_reason.clone(),
+        cancelled_at: r.cancelled_at.map(db::from_db),
+        debrief_opened_at: r.debrief_opened_at.map(db::from_db),
+        votes_revealed_at: r.votes_revealed_at.map(db::from_db),
+        decision: decision_view(b)?,
+        created_at: db::from_db(r.created_at),
+        updated_at: db::from_db(r.updated_at),
+    })
+}
+
+// --- who is the caller to this loop -------------------------------------------
+
+pub fn is_participant(b: &LoopBundle, user: &str) -> bool {
+    b.row.hiring_manager_id == user || b.row.bar_raiser_id == user || b.interview_of(user).is_some()
+}
+
+pub fn loop_actor(b: &LoopBundle, me: &AuthUser) -> LoopActor {
+    let id = me.id.to_string();
+    LoopActor {
+        admin: me.is_admin(),
+        loop_recruiter: b.row.recruiter_id == id,
+        hiring_manager: b.row.hiring_manager_id == id,
+        bar_raiser: b.row.bar_raiser_id == id,
+        voting: b.interview_of(&id).is_some_and(|i| {
+            i.loop_role == InterviewRole::Interviewer.as_str() && i.excused_at.is_none()
+        }),
+    }
+}
+
+/// The caller as a reader of the feedback written by `author` (if any).
+pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<&str>) -> Reader {
+    let id = me.id.to_string();
+    Reader {
+        author: author == Some(id.as_str()),
+        participant: is_participant(b, &id),
+        own_sealed: b
+            .interview_of(&id)
+            .and_then(|i| b.feedback.get(&i.id))
+            .is_some_and(|f| f.state == StoredFeedbackState::Sealed.as_str()),
+        loop_recruiter: b.row.recruiter_id == id,
+        account: Some(me.role),
+    }
+}
+
+/// A loop the caller may not see does not exist for them: 404.
+pub fn require_visible(b: &LoopBundle, me: &AuthUser) -> AppResult<()> {
+    if visibility::can_see_loop(&reader(b, me, None)) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub fn composition(b: &LoopBundle, names: &Names) -> AppResult<Composition> {
+    Ok(Composition {
+        hiring_manager_id: db::uuid(&b.row.hiring_manager_id),
+        bar_raiser_id: db::uuid(&b.row.bar_raiser_id),
+        recruiter_id: db::uuid(&b.row.recruiter_id),
+        bar_raiser_certified: names
+            .users
+            .get(&b.row.bar_raiser_id)
+            .is_some_and(|u| u.bar_raiser_certified),
+        required_competency_ids: b
+            .required_competency_ids
+            .iter()
+            .map(|c| db::uuid(c))
+            .collect(),
+        interviews: b
+            .interviews
+            .iter()
+            .map(|i| {
+                Ok(PlannedInterview {
+                    id: db::uuid(&i.id),
+                    interviewer_id: db::uuid(&i.interviewer_id),
+                    role: db::parse_enum(&i.loop_role)?,
+                    competency_ids: b
+                        .competencies_of(&i.id)
+                        .iter()
+                        .map(|c| db::uuid(c))
+                        .collect(),
+                })
+            })
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+/// Everyone taking part in the loop (for notices to all of them).
+pub fn participants(b: &LoopBundle, names: &Names) -> Vec<Recipient> {
+    let mut ids: Vec<&str> = vec![&b.row.hiring_manager_id, &b.row.bar_raiser_id];
+    ids.extend(b.interviews.iter().map(|i| i.interviewer_id.as_str()));
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| names.recipient(id))
+        .collect()
+}
