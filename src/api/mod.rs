@@ -1,9 +1,12 @@
 //! The HTTP layer: one module per resource, thin handlers. The route table
 //! is [`routes`]; it reads like DESIGN.md's.
 
+pub mod audit;
 pub mod auth;
 pub mod candidates;
 pub mod competencies;
+pub mod debrief;
+pub mod feedback;
 pub mod health;
 pub mod interviews;
 pub mod loops;
@@ -39,6 +42,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "candidates", description = "Candidates and erasure"),
         (name = "loops", description = "Interview loops and their states"),
         (name = "interviews", description = "Interviews within a loop"),
+        (name = "feedback", description = "Independent feedback: drafts, seals, reads under the independence rules"),
+        (name = "debrief", description = "The debrief, the decision and the Bar Raiser's veto"),
+        (name = "audit", description = "Hash-chained audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -92,7 +98,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(interviews::create)
             .service(interviews::get)
             .service(interviews::update)
-            .service(interviews::remove),
+            .service(interviews::remove)
+            .service(feedback::get)
+            .service(feedback::save_draft)
+            .service(feedback::seal)
+            .service(feedback::add_addendum)
+            .service(feedback::break_glass)
+            .service(feedback::excuse)
+            .service(feedback::list_for_loop)
+            .service(debrief::open)
+            .service(debrief::show)
+            .service(debrief::cast_vote)
+            .service(debrief::reveal)
+            .service(debrief::decide)
+            .service(debrief::concur)
+            .service(debrief::veto_hire)
+            .service(audit::log)
+            .service(audit::verify),
     );
 }
 

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod feedback;
 pub mod loops;
 pub mod models;
 pub mod outbox;

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod composition;
+pub mod debrief;
 pub mod feedback;
 pub mod lifecycle;
 pub mod progress;

@@ -188,3 +188,65 @@ impl TestApp {
         setup
     }
 }
+
+/// Evidence long enough to seal.
+pub fn evidence(tag: &str) -> String {
+    format!(
+        "{tag}: described a concrete situation, the actions they took personally, the trade-offs they weighed and the measurable result; follow-ups confirmed depth."
+    )
+}
+
+impl TestApp {
+    /// The competencies assigned to an interview.
+    pub async fn assigned(&self, s: &Session, interview: Uuid) -> Vec<Uuid> {
+        let (status, i) = self.get(&format!("/interviews/{interview}"), s).await;
+        assert_eq!(status, StatusCode::OK, "{i}");
+        i["competencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().parse().unwrap())
+            .collect()
+    }
+
+    /// A complete draft for the caller's interview.
+    pub async fn complete_draft(&self, s: &Session, interview: Uuid, vote: &str) -> Value {
+        let comps = self.assigned(s, interview).await;
+        json!({
+            "ratings": comps.iter().enumerate().map(|(n, c)| json!({"competency_id": c, "rating": 1 + (n % 4), "evidence": evidence(&format!("{} on {c}", s.email))})).collect::<Vec<_>>(),
+            "vote": vote,
+            "summary": format!("Summary by {}", s.email),
+        })
+    }
+
+    pub async fn draft(&self, s: &Session, interview: Uuid, vote: &str) -> (StatusCode, Value) {
+        let body = self.complete_draft(s, interview, vote).await;
+        self.put(&format!("/interviews/{interview}/feedback"), s, body)
+            .await
+    }
+
+    pub async fn seal(&self, s: &Session, interview: Uuid) -> (StatusCode, Value) {
+        self.post(
+            &format!("/interviews/{interview}/feedback/seal"),
+            s,
+            json!({}),
+        )
+        .await
+    }
+
+    /// Drafts and seals in one go; panics unless both succeed.
+    pub async fn draft_and_seal(&self, s: &Session, interview: Uuid, vote: &str) -> Value {
+        let (status, body) = self.draft(s, interview, vote).await;
+        assert_eq!(status, StatusCode::OK, "draft: {body}");
+        let (status, body) = self.seal(s, interview).await;
+        assert_eq!(status, StatusCode::OK, "seal: {body}");
+        body
+    }
+
+    /// Verifies a loop's chain as its recruiter.
+    pub async fn verify_chain(&self, s: &Session, loop_id: Uuid) -> Value {
+        let (status, v) = self.get(&format!("/loops/{loop_id}/audit/verify"), s).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+}

@@ -6,6 +6,8 @@ mod helpers;
 
 mod auth;
 mod basics;
+mod debrief;
+mod feedback;
 #[allow(dead_code)]
 mod fixtures;
 mod loops;

@@ -1,0 +1,174 @@
+//! Feedback, its ratings and addenda, the read log and debrief votes.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
+use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
+
+pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option<FeedbackRow>> {
+    feedback::table
+        .filter(feedback::interview_id.eq(interview_id))
+        .select(FeedbackRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Ratings per feedback id.
+pub fn ratings(
+    conn: &mut DbConn,
+    feedback_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<RatingRow>>> {
+    let rows: Vec<RatingRow> = feedback_ratings::table
+        .filter(feedback_ratings::feedback_id.eq_any(feedback_ids))
+        .select(RatingRow::as_select())
+        .order((
+            feedback_ratings::feedback_id,
+            feedback_ratings::competency_id,
+        ))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<RatingRow>> = HashMap::new();
+    for r in rows {
+        map.entry(r.feedback_id.clone()).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Addenda per feedback id, oldest first.
+pub fn addenda(
+    conn: &mut DbConn,
+    feedback_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<AddendumRow>>> {
+    let rows: Vec<AddendumRow> = feedback_addenda::table
+        .filter(feedback_addenda::feedback_id.eq_any(feedback_ids))
+        .select(AddendumRow::as_select())
+        .order((feedback_addenda::created_at, feedback_addenda::id))
+        .load(conn)?;
+    let mut map: HashMap<String, Vec<AddendumRow>> = HashMap::new();
+    for r in rows {
+        map.entry(r.feedback_id.clone()).or_default().push(r);
+    }
+    Ok(map)
+}
+
+pub fn insert(conn: &mut DbConn, row: &FeedbackRow) -> QueryResult<()> {
+    diesel::insert_into(feedback::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces the draft's content and bumps its revision.
+pub fn update_draft(
+    conn: &mut DbConn,
+    id: &str,
+    vote: Option<&str>,
+    summary: Option<&str>,
+    revision: i32,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(feedback::table.find(id))
+        .set((
+            feedback::vote.eq(vote),
+            feedback::summary.eq(summary),
+            feedback::revision.eq(revision),
+            feedback::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn replace_ratings(
+    conn: &mut DbConn,
+    feedback_id: &str,
+    rows: &[RatingRow],
+) -> QueryResult<()> {
+    diesel::delete(feedback_ratings::table.filter(feedback_ratings::feedback_id.eq(feedback_id)))
+        .execute(conn)?;
+    for r in rows {
+        diesel::insert_into(feedback_ratings::table)
+            .values(r)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Seals a draft. Returns false when it was not a draft any more.
+pub fn seal(
+    conn: &mut DbConn,
+    id: &str,
+    at: chrono::NaiveDateTime,
+    sha: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(feedback::table.find(id).filter(feedback::state.eq("draft")))
+        .set((
+            feedback::state.eq("sealed"),
+            feedback::sealed_at.eq(at),
+            feedback::content_sha256.eq(sha),
+            feedback::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn insert_addendum(conn: &mut DbConn, row: &AddendumRow) -> QueryResult<()> {
+    diesel::insert_into(feedback_addenda::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> QueryResult<()> {
+    diesel::insert_into(feedback_reads::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The loop's read log, oldest first.
+pub fn reads(conn: &mut DbConn, loop_id: &str) -> QueryResult<Vec<ReadRow>> {
+    feedback_reads::table
+        .filter(feedback_reads::loop_id.eq(loop_id))
+        .select(ReadRow::as_select())
+        .order((feedback_reads::read_at, feedback_reads::id))
+        .load(conn)
+}
+
+// --- debrief votes ----------------------------------------------------------
+
+pub fn votes(conn: &mut DbConn, loop_id: &str) -> QueryResult<Vec<DebriefVoteRow>> {
+    debrief_votes::table
+        .filter(debrief_votes::loop_id.eq(loop_id))
+        .select(DebriefVoteRow::as_select())
+        .load(conn)
+}
+
+/// Casts or changes a debrief vote (in the loop-locked transaction, so a
+/// read-then-write is race free on both backends).
+pub fn put_vote(conn: &mut DbConn, row: &DebriefVoteRow) -> QueryResult<()> {
+    let exists: i64 = debrief_votes::table
+        .filter(debrief_votes::loop_id.eq(&row.loop_id))
+        .filter(debrief_votes::voter_id.eq(&row.voter_id))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(debrief_votes::table)
+            .values(row)
+            .execute(conn)?;
+    } else {
+        diesel::update(
+            debrief_votes::table
+                .filter(debrief_votes::loop_id.eq(&row.loop_id))
+                .filter(debrief_votes::voter_id.eq(&row.voter_id)),
+        )
+        .set((
+            debrief_votes::vote.eq(&row.vote),
+            debrief_votes::rationale.eq(&row.rationale),
+            debrief_votes::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
