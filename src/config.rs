@@ -80,6 +80,44 @@ pub struct DatabaseArgs {
     pub db_pool_size: u32,
 }
 
+/// How the notification worker paces itself (see `notify::worker`).
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// How often the notification worker looks for due mail when idle.
+    #[arg(long = "worker-poll-interval", env = "BAR_RAISER_WORKER_POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
+    /// Messages one worker claims at a time.
+    #[arg(long = "worker-batch-size", env = "BAR_RAISER_WORKER_BATCH_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+
+    /// Delivery attempts before a message is marked dead.
+    #[arg(long = "mail-max-attempts", env = "BAR_RAISER_MAIL_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+
+    /// Wait before the first retry; it doubles per attempt (with jitter), up to 6h.
+    #[arg(long = "mail-retry-base", env = "BAR_RAISER_MAIL_RETRY_BASE", default_value = "30s", value_parser = parse_duration)]
+    pub retry_base: Duration,
+
+    /// How long a claimed message is reserved for its worker; a crashed
+    /// worker's messages are taken over after it. One delivery is cut off
+    /// at a quarter of it (at most 60s).
+    #[arg(long = "outbox-lease", env = "BAR_RAISER_OUTBOX_LEASE", default_value = "2m", value_parser = parse_duration)]
+    pub lease: Duration,
+}
+
+impl Default for WorkerArgs {
+    fn default() -> Self {
+        WorkerArgs {
+            poll_interval: Duration::from_secs(5),
+            batch_size: 20,
+            max_attempts: 10,
+            retry_base: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
 /// Everything `serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -146,6 +184,9 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
 
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+
     /// On an empty database (no loops yet), create the demo sample first;
     /// see `bar-raiser demo`.
     #[arg(long, default_value_t = false)]
@@ -177,6 +218,7 @@ impl Config {
             public_url: "http://127.0.0.1:8080".into(),
             cors_origins: Vec::new(),
             no_worker: true,
+            worker: WorkerArgs::default(),
             demo: false,
             workers: Some(2),
         }
@@ -201,6 +243,21 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("5w").is_err());
         assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn worker_defaults_are_the_flag_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Flags {
+            #[command(flatten)]
+            worker: WorkerArgs,
+        }
+        let parsed = Flags::try_parse_from(["bar-raiser"]).unwrap().worker;
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", WorkerArgs::default())
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The `bar-raiser` command: serve the API, migrate, create an admin, print
-//! the OpenAPI document.
+//! the OpenAPI document, run the notification worker, inspect the outbox.
 
 use std::io::Read;
 
@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use bar_raiser::config::{Config, DatabaseArgs, LogFormat};
 use bar_raiser::db::Db;
-use bar_raiser::{app, bootstrap};
+use bar_raiser::{app, bootstrap, notify};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,17 @@ enum Command {
     /// Create sample people (every role, one password printed once), a
     /// candidate and a scheduled loop of six interviews.
     Demo(DatabaseArgs),
+    /// Deliver notifications without serving HTTP (same settings as serve;
+    /// the HTTP ones are ignored). Stops cleanly on SIGTERM.
+    Worker(Box<Config>),
+    /// List pending and dead notifications; requeue dead ones.
+    Outbox(notify::cli::OutboxArgs),
+    /// Benchmarks only (bench/run): fill an empty database with realistic loops.
+    #[command(hide = true)]
+    Seed(Box<bar_raiser::bench::SeedArgs>),
+    /// Benchmarks only (bench/run): durable single-row commits per second.
+    #[command(hide = true)]
+    BenchCommits(bar_raiser::bench::CommitArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -117,6 +128,22 @@ fn run() -> anyhow::Result<()> {
             init_logging(&cli.log, cli.log_format);
             serve(*config)
         }
+        Command::Worker(config) => {
+            init_logging(&cli.log, cli.log_format);
+            notify::cli::worker(*config)
+        }
+        Command::Outbox(args) => {
+            init_logging(&cli.log, cli.log_format);
+            notify::cli::outbox(args)
+        }
+        Command::Seed(args) => {
+            init_logging(&cli.log, cli.log_format);
+            bar_raiser::bench::seed(*args)
+        }
+        Command::BenchCommits(args) => {
+            init_logging(&cli.log, cli.log_format);
+            bar_raiser::bench::commits(args)
+        }
     }
 }
 
@@ -143,6 +170,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .await??;
     }
+    let worker = if state.config.no_worker {
+        tracing::info!("notification worker not started (--no-worker)");
+        None
+    } else {
+        Some(notify::worker::start(state.db.clone(), &state.config)?)
+    };
     if state.config.demo {
         let st = state.clone();
         let empty = actix_web::web::block(move || -> anyhow::Result<bool> {
@@ -158,6 +191,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(address = %listener.local_addr()?, "serving; docs at /docs/");
     app::serve(listener, state, workers)?.await?;
+    // SIGTERM stopped the HTTP server; the worker finishes its message too.
+    if let Some(worker) = worker {
+        worker.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -504,7 +504,7 @@ pub async fn show(
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &me)?;
             let reader = views::reader(&b, &me, None);
-            if !reader.participant && !reader.loop_recruiter {
+            if !reader.participant && !reader.loop_recruiter && !reader.service {
                 return Err(AppError::forbidden(if me.is_admin() {
                     "break_glass_required"
                 } else {

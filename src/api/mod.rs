@@ -11,6 +11,7 @@ pub mod health;
 pub mod interviews;
 pub mod loops;
 pub mod pagination;
+pub mod tokens;
 pub mod users;
 pub mod views;
 
@@ -45,6 +46,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "feedback", description = "Independent feedback: drafts, seals, reads under the independence rules"),
         (name = "debrief", description = "The debrief, the decision and the Bar Raiser's veto"),
         (name = "audit", description = "Hash-chained audit trail"),
+        (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -113,6 +115,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(debrief::decide)
             .service(debrief::concur)
             .service(debrief::veto_hire)
+            .service(tokens::create)
+            .service(tokens::list)
+            .service(tokens::revoke)
             .service(audit::log)
             .service(audit::verify),
     );

@@ -374,6 +374,7 @@ pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<&str>) -> Reader {
             .is_some_and(|f| f.state == StoredFeedbackState::Sealed.as_str()),
         loop_recruiter: b.row.recruiter_id == id,
         account: Some(me.role),
+        service: me.is_service(),
     }
 }
 

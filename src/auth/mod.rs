@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::db::{self, models::UserRow};
 use crate::domain::AccountRole;
+use crate::domain::scopes::{self, Requirement, Scope};
 use crate::error::AppError;
 
 /// Longest `Authorization` header considered at all.
@@ -27,6 +28,9 @@ pub struct AuthUser {
     pub name: String,
     pub role: AccountRole,
     pub bar_raiser_certified: bool,
+    /// Set when the caller is a service token acting for the admin who
+    /// made it: what the token may do. `None` for people.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl AuthUser {
@@ -61,8 +65,50 @@ impl AuthUser {
             name: row.name.clone(),
             role: db::parse_enum(&row.role)?,
             bar_raiser_certified: row.bar_raiser_certified,
+            scopes: None,
         })
     }
+
+    pub fn is_service(&self) -> bool {
+        self.scopes.is_some()
+    }
+}
+
+/// Service tokens are told apart from JWTs by this prefix.
+pub const SERVICE_TOKEN_PREFIX: &str = "brt_";
+
+/// Resolves a service token: live (not revoked or expired), its admin still
+/// active, and granted what this operation requires.
+async fn service_token(state: &AppState, token: String, requirement: Requirement) -> Result<AuthUser, AppError> {
+    let hash = tokens::token_hash(&token);
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(t) = db::tokens::by_hash(conn, &hash)? else {
+                return Ok(None);
+            };
+            let now = db::to_db(db::now());
+            if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+                return Ok(None);
+            }
+            let owner = db::users::by_id(conn, &t.created_by)?;
+            db::tokens::touch(conn, &t.id, now)?;
+            Ok(owner.filter(|o| o.active).map(|o| (t, o)))
+        })
+        .await?;
+    let (t, owner) = found.ok_or(AppError::Unauthorized("invalid_token"))?;
+    let granted: Vec<Scope> = t.scopes.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let allowed = match requirement {
+        Requirement::AnyToken => true,
+        Requirement::Scope(s) => granted.contains(&s),
+        Requirement::NotForTokens => false,
+    };
+    if !allowed {
+        return Err(AppError::forbidden("insufficient_scope"));
+    }
+    let mut user = AuthUser::from_row(&owner)?;
+    user.scopes = Some(granted);
+    Ok(user)
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {
@@ -92,10 +138,17 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let requirement = scopes::required(
+            req.method().as_str(),
+            req.match_pattern().as_deref().unwrap_or(""),
+        );
         Box::pin(async move {
             let token = token?;
             let state =
                 state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            if token.starts_with(SERVICE_TOKEN_PREFIX) {
+                return service_token(&state, token, requirement).await;
+            }
             let claims = state
                 .keys
                 .verify(&token)

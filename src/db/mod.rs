@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod loops;
 pub mod models;
 pub mod outbox;
+pub mod tokens;
 pub mod schema;
 pub mod users;
 

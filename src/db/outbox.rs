@@ -1,5 +1,8 @@
-//! The transactional outbox: rows written with the change that caused them.
+//! The transactional outbox: rows written with the change that caused them,
+//! then claimed, marked and requeued by the delivery worker, plus the
+//! queries that decide which feedback reminders are due.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -93,4 +96,292 @@ pub fn redact_candidate(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Delivered => "delivered",
+            Status::Dead => "dead",
+        }
+    }
+}
+
+/// Selects the email rows a worker may take now: pending, due, and not
+/// leased by a live worker. A macro because PostgreSQL appends its lock
+/// clause to the same query on its own connection type.
+macro_rules! due_ids {
+    ($at:expr, $batch:expr) => {
+        outbox::table
+            .filter(outbox::kind.eq("email"))
+            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::next_attempt_at.le($at))
+            .filter(
+                outbox::lease_until
+                    .is_null()
+                    .or(outbox::lease_until.lt($at)),
+            )
+            .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+            .limit($batch)
+            .select(outbox::id)
+    };
+}
+
+/// Leases up to `batch` due messages to the caller until `lease_until` and
+/// returns them, oldest due first. On PostgreSQL concurrent claimers skip
+/// each other's rows (`FOR UPDATE SKIP LOCKED`), so no message goes to two
+/// workers; on SQLite the write transaction already serialises claimers.
+/// A worker that dies keeps its messages only until the lease runs out.
+pub fn claim(
+    conn: &mut DbConn,
+    batch: i64,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Vec<OutboxRow>> {
+    let at = to_db(now());
+    super::write_tx(conn, |conn| {
+        let ids: Vec<String> = match conn {
+            DbConn::Postgres(c) => due_ids!(at, batch).for_update().skip_locked().load(c)?,
+            DbConn::Sqlite(c) => due_ids!(at, batch).load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set(outbox::lease_until.eq(Some(lease_until)))
+            .execute(conn)?;
+        outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
+}
+
+/// Rows still held under this exact lease: a worker whose lease ran out
+/// (and whose message another worker may have taken) changes nothing.
+macro_rules! held {
+    ($id:expr, $lease:expr) => {
+        outbox::table
+            .filter(outbox::id.eq($id))
+            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::lease_until.eq($lease))
+    };
+}
+
+/// Records a successful delivery. False when the lease was lost meanwhile.
+pub fn mark_delivered(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(held!(id, lease))
+        .set((
+            outbox::status.eq(Status::Delivered.as_str()),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::delivered_at.eq(Some(to_db(now()))),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt: with `retry_at` the message waits until then,
+/// without it the message is dead. False when the lease was lost meanwhile.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    lease: NaiveDateTime,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
+    let target = held!(id, lease);
+    let n = match retry_at {
+        Some(at) => diesel::update(target)
+            .set((
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::next_attempt_at.eq(at),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                outbox::status.eq(Status::Dead.as_str()),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+/// Gives claimed but unsent messages back at once (a worker stopping
+/// cleanly), so the next worker need not wait for the lease to run out.
+pub fn release(conn: &mut DbConn, ids: &[String], lease: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::lease_until.eq(lease)),
+    )
+    .set(outbox::lease_until.eq(None::<NaiveDateTime>))
+    .execute(conn)
+}
+
+/// Messages in the given states, oldest first.
+pub fn list(conn: &mut DbConn, statuses: &[Status], limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    outbox::table
+        .filter(outbox::status.eq_any(statuses))
+        .order((outbox::created_at.asc(), outbox::id.asc()))
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// How many messages are in each state: (pending, delivered, dead).
+pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64, i64)> {
+    let rows: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let of = |s: Status| {
+        rows.iter()
+            .find(|(st, _)| st == s.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok((of(Status::Pending), of(Status::Delivered), of(Status::Dead)))
+}
+
+/// Puts dead messages back in the queue with a fresh attempt budget: the
+/// given ones, or every dead one when `ids` is `None`. Returns how many.
+pub fn requeue_dead(conn: &mut DbConn, ids: Option<&[String]>) -> QueryResult<usize> {
+    let mut q = diesel::update(outbox::table)
+        .filter(outbox::status.eq(Status::Dead.as_str()))
+        .into_boxed();
+    if let Some(ids) = ids {
+        q = q.filter(outbox::id.eq_any(ids));
+    }
+    q.set((
+        outbox::status.eq(Status::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(to_db(now())),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// One interview that may need a feedback reminder, with what the message
+/// names. No feedback content is loaded: only whether it is sealed.
+#[derive(Debug, Clone)]
+pub struct ReminderFacts {
+    pub interview_id: String,
+    pub interviewer_id: String,
+    pub loop_role: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub loop_id: String,
+    pub position: String,
+    pub feedback_due_hours: i32,
+    pub recruiter_id: String,
+    pub bar_raiser_id: String,
+    pub candidate: String,
+}
+
+/// Interviews of `scheduled` loops whose feedback is not sealed and which are
+/// not excused, started before `started_before` (no later interview can be
+/// due yet).
+pub fn reminder_candidates(
+    conn: &mut DbConn,
+    started_before: NaiveDateTime,
+) -> QueryResult<Vec<ReminderFacts>> {
+    use super::schema::{candidates, feedback, interviews, loops};
+    type Row = (
+        (String, String, String, NaiveDateTime, i32),
+        (String, String, i32, String, String),
+        String,
+    );
+    let rows: Vec<Row> = interviews::table
+        .inner_join(loops::table.inner_join(candidates::table))
+        .left_join(feedback::table)
+        .filter(loops::state.eq("scheduled"))
+        .filter(interviews::excused_at.is_null())
+        .filter(interviews::starts_at.lt(started_before))
+        .filter(feedback::state.is_null().or(feedback::state.ne("sealed")))
+        .order((interviews::starts_at.asc(), interviews::id.asc()))
+        .select((
+            (
+                interviews::id,
+                interviews::interviewer_id,
+                interviews::loop_role,
+                interviews::starts_at,
+                interviews::duration_minutes,
+            ),
+            (
+                loops::id,
+                loops::position,
+                loops::feedback_due_hours,
+                loops::recruiter_id,
+                loops::bar_raiser_id,
+            ),
+            candidates::name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, l, candidate)| ReminderFacts {
+            interview_id: i.0,
+            interviewer_id: i.1,
+            loop_role: i.2,
+            starts_at: i.3,
+            duration_minutes: i.4,
+            loop_id: l.0,
+            position: l.1,
+            feedback_due_hours: l.2,
+            recruiter_id: l.3,
+            bar_raiser_id: l.4,
+            candidate,
+        })
+        .collect())
+}
+
+/// Name and address of active users, by id: who reminders go to.
+pub fn active_recipients(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> QueryResult<Vec<(String, String, String)>> {
+    use super::schema::users;
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::active.eq(true))
+        .select((users::id, users::email, users::name))
+        .load(conn)
+}
+
+/// Makes this transaction the only reminder scan running. PostgreSQL: a
+/// transaction-scoped advisory lock, false when another instance holds it;
+/// SQLite: the write transaction is already exclusive.
+pub fn try_lock_reminders(conn: &mut DbConn) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConn::Postgres(c) => {
+            // Arbitrary constant naming "bar-raiser reminder scan".
+            let row: Locked =
+                diesel::sql_query("SELECT pg_try_advisory_xact_lock(7318041106) AS locked")
+                    .get_result(c)?;
+            Ok(row.locked)
+        }
+        DbConn::Sqlite(_) => Ok(true),
+    }
 }

@@ -238,6 +238,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -252,6 +266,7 @@ diesel::joinable!(feedback_addenda -> feedback (feedback_id));
 diesel::joinable!(audit_events -> audit_chains (chain));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
     settings,
     users,
     refresh_tokens,

@@ -11,6 +11,7 @@ pub mod debrief;
 pub mod feedback;
 pub mod lifecycle;
 pub mod progress;
+pub mod scopes;
 pub mod types;
 pub mod visibility;
 

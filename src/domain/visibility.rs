@@ -18,6 +18,9 @@ pub struct Reader {
     /// The loop's own recruiter.
     pub loop_recruiter: bool,
     pub account: Option<AccountRole>,
+    /// A service token (with `feedback:read`): never a participant, never
+    /// early; it reads sealed content once the debrief has opened.
+    pub service: bool,
 }
 
 /// The loop's phase as far as content is concerned: content opens with the
@@ -38,6 +41,14 @@ pub fn content_access(
     loop_state: LoopState,
     debrief_opened: bool,
 ) -> Result<Option<ReadVia>, &'static str> {
+    let open = debrief_reached(loop_state, debrief_opened);
+    if reader.service {
+        return match (open, feedback) {
+            (false, _) => Err("not_until_debrief"),
+            (true, Some(StoredFeedbackState::Sealed)) => Ok(Some(ReadVia::Debrief)),
+            (true, _) => Err("feedback_not_sealed"),
+        };
+    }
     if reader.author {
         return Ok(None);
     }
@@ -48,7 +59,6 @@ pub fn content_access(
             "not_a_participant"
         });
     }
-    let open = debrief_reached(loop_state, debrief_opened);
     if !open {
         if !reader.participant {
             return Err("not_until_debrief");
@@ -115,8 +125,9 @@ mod tests {
         OtherRecruiter,
         Admin,
         NonParticipantMember,
+        ServiceToken,
     }
-    const KINDS: [Kind; 14] = [
+    const KINDS: [Kind; 15] = [
         Kind::Author,
         Kind::InterviewerSealed,
         Kind::InterviewerUnsealed,
@@ -131,6 +142,7 @@ mod tests {
         Kind::OtherRecruiter,
         Kind::Admin,
         Kind::NonParticipantMember,
+        Kind::ServiceToken,
     ];
 
     fn reader(k: Kind) -> Reader {
@@ -173,6 +185,12 @@ mod tests {
                 account: Some(AccountRole::Member),
                 ..Reader::default()
             },
+            // Tokens act for the admin who made them, yet read only as a token.
+            Kind::ServiceToken => Reader {
+                account: Some(AccountRole::Admin),
+                service: true,
+                ..Reader::default()
+            },
         }
     }
 
@@ -187,6 +205,9 @@ mod tests {
         let open = matches!(s, Debrief | PendingBarRaiser | Decided) || opened;
         let sealed = f == Some(F::Sealed);
         match k {
+            ServiceToken if !open => Err("not_until_debrief"),
+            ServiceToken if !sealed => Err("feedback_not_sealed"),
+            ServiceToken => Ok(Some(ReadVia::Debrief)),
             Author => Ok(None),
             OtherRecruiter | NonParticipantMember => Err("not_a_participant"),
             Admin => Err("break_glass_required"),
@@ -228,7 +249,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 14 * 3 * (3 * 2 + 3));
+        assert_eq!(checked, 15 * 3 * (3 * 2 + 3));
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! Notifications: messages are rendered and written to the outbox in the
-//! same transaction as the change that causes them; a worker delivers them.
+//! same transaction as the change that causes them; a worker delivers them
+//! ([`worker`]) through lettre ([`mailer`]), retrying with backoff
+//! ([`retry`]), and queues feedback reminders itself ([`reminders`]).
 //!
 //! Bodies name the loop, the candidate and a link, never feedback content:
 //! mail must not become a side channel around the independence rules.
 
+pub mod cli;
+pub mod mailer;
+pub mod reminders;
+pub mod retry;
 pub mod templates;
+pub mod worker;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -47,6 +54,12 @@ pub enum Notice {
         interview_id: Uuid,
         due_at: DateTime<Utc>,
     },
+    /// To the interviewer whose feedback is late.
+    YourFeedbackOverdue {
+        interview_id: Uuid,
+        due_at: DateTime<Utc>,
+    },
+    /// To the recruiter or Bar Raiser about someone else's late feedback.
     FeedbackOverdue {
         interview_id: Uuid,
         due_at: DateTime<Utc>,
@@ -79,10 +92,24 @@ pub fn enqueue(
     notice: &Notice,
     dedupe_key: Option<&str>,
 ) -> AppResult<()> {
+    enqueue_new(conn, public_url, to, about, notice, dedupe_key).map(drop)
+}
+
+/// [`enqueue`], returning how many messages were actually queued (fewer
+/// than recipients when some were deduplicated).
+pub(crate) fn enqueue_new(
+    conn: &mut DbConn,
+    public_url: &str,
+    to: &[Recipient],
+    about: &LoopRef,
+    notice: &Notice,
+    dedupe_key: Option<&str>,
+) -> AppResult<usize> {
+    let mut queued = 0;
     for r in to {
         let msg = templates::render(public_url, r, about, notice);
         let key = dedupe_key.map(|k| format!("{k}:{}", r.email.to_lowercase()));
-        db::outbox::insert(
+        let inserted = db::outbox::insert(
             conn,
             &r.email,
             &msg.subject,
@@ -91,6 +118,7 @@ pub fn enqueue(
             Some(&about.id.to_string()),
             key.as_deref(),
         )?;
+        queued += usize::from(inserted);
     }
-    Ok(())
+    Ok(queued)
 }

@@ -52,10 +52,17 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
             vec![format!("Your feedback on {} is due by {}. Seal it when it is complete.", about.candidate, when(due_at))],
             format!("{base}/api/v1/interviews/{interview_id}/feedback"),
         ),
-        Notice::FeedbackOverdue { interview_id, due_at, interviewer } => (
+        Notice::YourFeedbackOverdue { interview_id, due_at } => (
+            format!("Feedback overdue: {what}"),
+            vec![format!("Your feedback on {} was due at {} and is not sealed yet. Please complete and seal it.", about.candidate, when(due_at))],
+            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+        ),
+        // The recipient may not read the feedback itself, so the link is the
+        // loop's status list, not the interview's feedback.
+        Notice::FeedbackOverdue { interview_id: _, due_at, interviewer } => (
             format!("Feedback overdue: {what}"),
             vec![format!("Feedback from {interviewer} on {} was due at {} and is not sealed yet.", about.candidate, when(due_at))],
-            format!("{base}/api/v1/interviews/{interview_id}/feedback"),
+            format!("{loop_link}/feedback"),
         ),
         Notice::DebriefReady => (
             format!("Ready for debrief: {what}"),
@@ -96,17 +103,20 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
         ),
     };
     let greeting = format!("Hello {},", to.name);
+    // Every message names its loop, whatever the notice says.
+    let about_line = format!("Loop: {what}");
     let text = format!(
-        "{greeting}\n\n{}\n\n{link}\n\n— bar-raiser\n",
+        "{greeting}\n\n{}\n\n{about_line}\n{link}\n\n— bar-raiser\n",
         lines.join("\n")
     );
     let html = format!(
-        "<!doctype html><html><body><p>{}</p>{}<p><a href=\"{}\">{}</a></p><p>— bar-raiser</p></body></html>",
+        "<!doctype html><html><body><p>{}</p>{}<p>{}<br><a href=\"{}\">{}</a></p><p>— bar-raiser</p></body></html>",
         escape(&greeting),
         lines
             .iter()
             .map(|l| format!("<p>{}</p>", escape(l)))
             .collect::<String>(),
+        escape(&about_line),
         escape(&link),
         escape(&link),
     );
@@ -114,5 +124,93 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
         subject,
         text,
         html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn every_notice() -> Vec<Notice> {
+        let (interview_id, at) = (Uuid::nil(), Utc::now());
+        let competencies = vec!["Dive Deep".to_string()];
+        vec![
+            Notice::InterviewAssigned {
+                interview_id,
+                starts_at: at,
+                competencies: competencies.clone(),
+            },
+            Notice::InterviewChanged {
+                interview_id,
+                starts_at: at,
+                competencies,
+            },
+            Notice::InterviewRemoved { interview_id },
+            Notice::FeedbackDueSoon {
+                interview_id,
+                due_at: at,
+            },
+            Notice::YourFeedbackOverdue {
+                interview_id,
+                due_at: at,
+            },
+            Notice::FeedbackOverdue {
+                interview_id,
+                due_at: at,
+                interviewer: "Ben".into(),
+            },
+            Notice::DebriefReady,
+            Notice::DebriefOpened,
+            Notice::DecisionRecorded {
+                outcome: "no_hire".into(),
+            },
+            Notice::DecisionConcurred,
+            Notice::DecisionVetoed,
+            Notice::BreakGlassRead {
+                interview_id,
+                admin: "Ada".into(),
+            },
+            Notice::LoopCancelled {
+                reason: "closed".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_message_names_the_loop_and_candidate_and_links_back() {
+        let to = Recipient {
+            email: "ann@example.com".into(),
+            name: "Ann".into(),
+        };
+        let about = LoopRef {
+            id: Uuid::from_u128(7),
+            candidate: "Jo <Doe>".into(),
+            position: "SDE & Co".into(),
+        };
+        for notice in every_notice() {
+            let m = render("https://hire.example.com/", &to, &about, &notice);
+            assert!(
+                m.subject.contains("Jo <Doe> — SDE & Co"),
+                "{notice:?}: {}",
+                m.subject
+            );
+            assert!(m.text.starts_with("Hello Ann,"), "{notice:?}");
+            assert!(m.text.contains("Jo <Doe>"), "{notice:?}: {}", m.text);
+            let link = m
+                .text
+                .lines()
+                .find(|l| l.starts_with("https://"))
+                .unwrap_or_else(|| panic!("{notice:?} has no link: {}", m.text));
+            assert!(
+                link.starts_with("https://hire.example.com/api/v1/"),
+                "one slash between base and path: {link}"
+            );
+            assert!(m.html.contains(&format!("href=\"{link}\"")), "{}", m.html);
+            assert!(m.html.contains("Jo &lt;Doe&gt;"), "escaped: {}", m.html);
+            assert!(!m.html.contains("<Doe>"), "escaped: {}", m.html);
+        }
     }
 }

@@ -12,4 +12,5 @@ mod feedback;
 mod fixtures;
 mod loops;
 mod openapi;
+mod tokens;
 mod users;

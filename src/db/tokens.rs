@@ -1,0 +1,70 @@
+//! Service tokens.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::api_tokens;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    /// Space-separated scope names.
+    pub scopes: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash))
+        .select(ApiTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ApiTokenRow>> {
+    api_tokens::table
+        .find(id)
+        .select(ApiTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
+    api_tokens::table
+        .select(ApiTokenRow::as_select())
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .load(conn)
+}
+
+pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(at))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records use, at most once a minute per token, so busy integrations do
+/// not turn every read into a write.
+pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let stale = at - chrono::Duration::seconds(60);
+    diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::last_used_at.is_null().or(api_tokens::last_used_at.lt(stale))),
+    )
+    .set(api_tokens::last_used_at.eq(at))
+    .execute(conn)
+    .map(|_| ())
+}

@@ -1,0 +1,140 @@
+//! What a service token may do: each operation needs one scope, and
+//! anything not listed here is closed to tokens (deny by default).
+//! A token never changes who may read feedback: see `visibility`.
+
+use super::types::UnknownValue;
+
+/// The scopes an admin can grant a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub enum Scope {
+    #[serde(rename = "users:read")]
+    UsersRead,
+    #[serde(rename = "users:write")]
+    UsersWrite,
+    #[serde(rename = "candidates:read")]
+    CandidatesRead,
+    #[serde(rename = "candidates:write")]
+    CandidatesWrite,
+    #[serde(rename = "loops:read")]
+    LoopsRead,
+    #[serde(rename = "loops:write")]
+    LoopsWrite,
+    /// Feedback content, only where the loop's debrief has opened.
+    #[serde(rename = "feedback:read")]
+    FeedbackRead,
+    #[serde(rename = "audit:read")]
+    AuditRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 9] = [
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::CandidatesRead,
+        Scope::CandidatesWrite,
+        Scope::LoopsRead,
+        Scope::LoopsWrite,
+        Scope::FeedbackRead,
+        Scope::AuditRead,
+        Scope::WebhooksManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::UsersRead => "users:read",
+            Scope::UsersWrite => "users:write",
+            Scope::CandidatesRead => "candidates:read",
+            Scope::CandidatesWrite => "candidates:write",
+            Scope::LoopsRead => "loops:read",
+            Scope::LoopsWrite => "loops:write",
+            Scope::FeedbackRead => "feedback:read",
+            Scope::AuditRead => "audit:read",
+            Scope::WebhooksManage => "webhooks:manage",
+        }
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Scope, UnknownValue> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_string()))
+    }
+}
+
+/// What an operation asks of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// Any valid token (harmless reads such as the catalogue).
+    AnyToken,
+    Scope(Scope),
+    /// Personal acts (writing or sealing feedback, voting, deciding,
+    /// break-glass) and token management: people only.
+    NotForTokens,
+}
+
+/// The requirement of `method` on the route `pattern` (as actix matched
+/// it, e.g. `/api/v1/loops/{id}`).
+pub fn required(method: &str, pattern: &str) -> Requirement {
+    use Requirement::{AnyToken, NotForTokens};
+    let need = Requirement::Scope;
+    let path = pattern.strip_prefix("/api/v1").unwrap_or(pattern);
+    match (method, path) {
+        ("GET", "/me" | "/competencies") => AnyToken,
+        ("GET", "/users" | "/users/{id}") => need(Scope::UsersRead),
+        ("POST", "/users") | ("PATCH", "/users/{id}") => need(Scope::UsersWrite),
+        ("GET", "/candidates" | "/candidates/{id}") => need(Scope::CandidatesRead),
+        ("POST", "/candidates") | ("PATCH" | "DELETE", "/candidates/{id}") => need(Scope::CandidatesWrite),
+        ("GET", "/loops" | "/loops/{id}" | "/interviews/{id}") => need(Scope::LoopsRead),
+        ("POST", "/loops" | "/loops/{id}/schedule" | "/loops/{id}/cancel" | "/loops/{id}/interviews")
+        | ("PATCH", "/loops/{id}" | "/interviews/{id}")
+        | ("DELETE", "/interviews/{id}") => need(Scope::LoopsWrite),
+        ("GET", "/interviews/{id}/feedback" | "/loops/{id}/feedback" | "/loops/{id}/debrief" | "/scorecards") => need(Scope::FeedbackRead),
+        ("GET", "/loops/{id}/audit" | "/loops/{id}/audit/verify") => need(Scope::AuditRead),
+        (_, "/webhooks" | "/webhooks/{id}") => need(Scope::WebhooksManage),
+        _ => NotForTokens,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_round_trip() {
+        for s in Scope::ALL {
+            assert_eq!(s.as_str().parse::<Scope>().unwrap(), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!("admin".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn personal_acts_are_closed_to_tokens() {
+        for (m, p) in [
+            ("PUT", "/api/v1/interviews/{id}/feedback"),
+            ("POST", "/api/v1/interviews/{id}/feedback/seal"),
+            ("POST", "/api/v1/interviews/{id}/feedback/break-glass"),
+            ("POST", "/api/v1/loops/{id}/decision/veto"),
+            ("PUT", "/api/v1/loops/{id}/debrief/votes/me"),
+            ("POST", "/api/v1/tokens"),
+            ("POST", "/api/v1/auth/logout"),
+            ("GET", "/api/v1/something/new"),
+        ] {
+            assert_eq!(required(m, p), Requirement::NotForTokens, "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn reads_and_writes_need_their_scope() {
+        assert_eq!(required("GET", "/api/v1/loops/{id}"), Requirement::Scope(Scope::LoopsRead));
+        assert_eq!(required("POST", "/api/v1/loops"), Requirement::Scope(Scope::LoopsWrite));
+        assert_eq!(required("GET", "/api/v1/loops/{id}/feedback"), Requirement::Scope(Scope::FeedbackRead));
+        assert_eq!(required("DELETE", "/api/v1/candidates/{id}"), Requirement::Scope(Scope::CandidatesWrite));
+        assert_eq!(required("GET", "/api/v1/competencies"), Requirement::AnyToken);
+    }
+}
