@@ -11,6 +11,8 @@ mod feedback;
 #[allow(dead_code)]
 mod fixtures;
 mod loops;
+mod notify;
 mod openapi;
+mod smtp;
 mod tokens;
 mod users;
