@@ -12,8 +12,8 @@ pub mod feedback;
 pub mod loops;
 pub mod models;
 pub mod outbox;
-pub mod tokens;
 pub mod schema;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -11,8 +11,6 @@ mod feedback;
 #[allow(dead_code)]
 mod fixtures;
 mod loops;
-mod notify;
 mod openapi;
-mod smtp;
 mod tokens;
 mod users;
