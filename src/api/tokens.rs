@@ -55,7 +55,11 @@ impl From<ApiTokenRow> for ApiToken {
         ApiToken {
             id: db::uuid(&r.id),
             name: r.name,
-            scopes: r.scopes.split_whitespace().filter_map(|s| s.parse().ok()).collect(),
+            scopes: r
+                .scopes
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
             created_by: db::uuid(&r.created_by),
             created_at: db::from_db(r.created_at),
             expires_at: r.expires_at.map(db::from_db),
@@ -79,10 +83,17 @@ impl From<ApiTokenRow> for ApiToken {
     )
 )]
 #[post("/tokens")]
-pub async fn create(state: web::Data<AppState>, me: AuthUser, body: web::Json<CreateToken>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<CreateToken>,
+) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let req = body.into_inner();
-    let mut errors: Vec<FieldError> = text_problem("name", &req.name, 200).into_iter().map(FieldError::from).collect();
+    let mut errors: Vec<FieldError> = text_problem("name", &req.name, 200)
+        .into_iter()
+        .map(FieldError::from)
+        .collect();
     if req.scopes.is_empty() {
         errors.push(FieldError::new("scopes", "grant at least one scope"));
     }
@@ -100,7 +111,11 @@ pub async fn create(state: web::Data<AppState>, me: AuthUser, body: web::Json<Cr
         id: Uuid::new_v4().to_string(),
         name: req.name.trim().to_string(),
         token_hash: tokens::token_hash(&secret),
-        scopes: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        scopes: scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         created_by: me.id.to_string(),
         created_at: db::to_db(db::now()),
         expires_at: req.expires_at.map(db::to_db),
@@ -122,7 +137,10 @@ pub async fn create(state: web::Data<AppState>, me: AuthUser, body: web::Json<Cr
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedToken { token: row.into(), secret }))
+    Ok(HttpResponse::Created().json(CreatedToken {
+        token: row.into(),
+        secret,
+    }))
 }
 
 /// List service tokens, newest first, with when each was last used.
@@ -140,7 +158,9 @@ pub async fn create(state: web::Data<AppState>, me: AuthUser, body: web::Json<Cr
 pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let rows = state.db.run(|conn| Ok(db::tokens::all(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(TokenList { items: rows.into_iter().map(ApiToken::from).collect() }))
+    Ok(HttpResponse::Ok().json(TokenList {
+        items: rows.into_iter().map(ApiToken::from).collect(),
+    }))
 }
 
 /// Revoke a service token: it stops working at once.
@@ -157,7 +177,11 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     )
 )]
 #[delete("/tokens/{id}")]
-pub async fn revoke(state: web::Data<AppState>, me: AuthUser, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let id = id.into_inner().to_string();
     state
@@ -165,7 +189,14 @@ pub async fn revoke(state: web::Data<AppState>, me: AuthUser, id: web::Path<Uuid
         .write(move |conn| {
             db::tokens::by_id(conn, &id)?.ok_or(AppError::NotFound)?;
             db::tokens::revoke(conn, &id, db::to_db(db::now()))?;
-            db::audit::append(conn, ORG_CHAIN, Some(me.id), "token.revoked", Some(&id), &serde_json::json!({}))
+            db::audit::append(
+                conn,
+                ORG_CHAIN,
+                Some(me.id),
+                "token.revoked",
+                Some(&id),
+                &serde_json::json!({}),
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

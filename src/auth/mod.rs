@@ -79,7 +79,11 @@ pub const SERVICE_TOKEN_PREFIX: &str = "brt_";
 
 /// Resolves a service token: live (not revoked or expired), its admin still
 /// active, and granted what this operation requires.
-async fn service_token(state: &AppState, token: String, requirement: Requirement) -> Result<AuthUser, AppError> {
+async fn service_token(
+    state: &AppState,
+    token: String,
+    requirement: Requirement,
+) -> Result<AuthUser, AppError> {
     let hash = tokens::token_hash(&token);
     let found = state
         .db
@@ -97,7 +101,11 @@ async fn service_token(state: &AppState, token: String, requirement: Requirement
         })
         .await?;
     let (t, owner) = found.ok_or(AppError::Unauthorized("invalid_token"))?;
-    let granted: Vec<Scope> = t.scopes.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let granted: Vec<Scope> = t
+        .scopes
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let allowed = match requirement {
         Requirement::AnyToken => true,
         Requirement::Scope(s) => granted.contains(&s),

@@ -22,7 +22,10 @@ pub struct ApiTokenRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
-    diesel::insert_into(api_tokens::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(api_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ApiTokenRow>> {
@@ -49,10 +52,14 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
 }
 
 pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
-        .set(api_tokens::revoked_at.eq(at))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Records use, at most once a minute per token, so busy integrations do
@@ -60,9 +67,11 @@ pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()>
 pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
     let stale = at - chrono::Duration::seconds(60);
     diesel::update(
-        api_tokens::table
-            .find(id)
-            .filter(api_tokens::last_used_at.is_null().or(api_tokens::last_used_at.lt(stale))),
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(stale)),
+        ),
     )
     .set(api_tokens::last_used_at.eq(at))
     .execute(conn)

@@ -5,7 +5,19 @@
 use super::types::UnknownValue;
 
 /// The scopes an admin can grant a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Scope {
     #[serde(rename = "users:read")]
     UsersRead,
@@ -88,12 +100,23 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
         ("GET", "/users" | "/users/{id}") => need(Scope::UsersRead),
         ("POST", "/users") | ("PATCH", "/users/{id}") => need(Scope::UsersWrite),
         ("GET", "/candidates" | "/candidates/{id}") => need(Scope::CandidatesRead),
-        ("POST", "/candidates") | ("PATCH" | "DELETE", "/candidates/{id}") => need(Scope::CandidatesWrite),
+        ("POST", "/candidates") | ("PATCH" | "DELETE", "/candidates/{id}") => {
+            need(Scope::CandidatesWrite)
+        }
         ("GET", "/loops" | "/loops/{id}" | "/interviews/{id}") => need(Scope::LoopsRead),
-        ("POST", "/loops" | "/loops/{id}/schedule" | "/loops/{id}/cancel" | "/loops/{id}/interviews")
+        (
+            "POST",
+            "/loops" | "/loops/{id}/schedule" | "/loops/{id}/cancel" | "/loops/{id}/interviews",
+        )
         | ("PATCH", "/loops/{id}" | "/interviews/{id}")
         | ("DELETE", "/interviews/{id}") => need(Scope::LoopsWrite),
-        ("GET", "/interviews/{id}/feedback" | "/loops/{id}/feedback" | "/loops/{id}/debrief" | "/scorecards") => need(Scope::FeedbackRead),
+        (
+            "GET",
+            "/interviews/{id}/feedback"
+            | "/loops/{id}/feedback"
+            | "/loops/{id}/debrief"
+            | "/scorecards",
+        ) => need(Scope::FeedbackRead),
         ("GET", "/loops/{id}/audit" | "/loops/{id}/audit/verify") => need(Scope::AuditRead),
         (_, "/webhooks" | "/webhooks/{id}") => need(Scope::WebhooksManage),
         _ => NotForTokens,
@@ -131,10 +154,25 @@ mod tests {
 
     #[test]
     fn reads_and_writes_need_their_scope() {
-        assert_eq!(required("GET", "/api/v1/loops/{id}"), Requirement::Scope(Scope::LoopsRead));
-        assert_eq!(required("POST", "/api/v1/loops"), Requirement::Scope(Scope::LoopsWrite));
-        assert_eq!(required("GET", "/api/v1/loops/{id}/feedback"), Requirement::Scope(Scope::FeedbackRead));
-        assert_eq!(required("DELETE", "/api/v1/candidates/{id}"), Requirement::Scope(Scope::CandidatesWrite));
-        assert_eq!(required("GET", "/api/v1/competencies"), Requirement::AnyToken);
+        assert_eq!(
+            required("GET", "/api/v1/loops/{id}"),
+            Requirement::Scope(Scope::LoopsRead)
+        );
+        assert_eq!(
+            required("POST", "/api/v1/loops"),
+            Requirement::Scope(Scope::LoopsWrite)
+        );
+        assert_eq!(
+            required("GET", "/api/v1/loops/{id}/feedback"),
+            Requirement::Scope(Scope::FeedbackRead)
+        );
+        assert_eq!(
+            required("DELETE", "/api/v1/candidates/{id}"),
+            Requirement::Scope(Scope::CandidatesWrite)
+        );
+        assert_eq!(
+            required("GET", "/api/v1/competencies"),
+            Requirement::AnyToken
+        );
     }
 }

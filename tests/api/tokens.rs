@@ -4,13 +4,33 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::*;
 
-async fn mint(app: &TestApp, admin: &Session, scopes: &[&str], expires_at: Option<String>) -> (String, String) {
-    let (status, body) = app.post("/tokens", admin, json!({"name": format!("tool {scopes:?}"), "scopes": scopes, "expires_at": expires_at})).await;
+async fn mint(
+    app: &TestApp,
+    admin: &Session,
+    scopes: &[&str],
+    expires_at: Option<String>,
+) -> (String, String) {
+    let (status, body) = app
+        .post(
+            "/tokens",
+            admin,
+            json!({"name": format!("tool {scopes:?}"), "scopes": scopes, "expires_at": expires_at}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    (body["token"]["id"].as_str().unwrap().to_string(), body["secret"].as_str().unwrap().to_string())
+    (
+        body["token"]["id"].as_str().unwrap().to_string(),
+        body["secret"].as_str().unwrap().to_string(),
+    )
 }
 
-async fn as_token(app: &TestApp, method: Method, path: &str, secret: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn as_token(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    secret: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     app.call(method, path, Some(secret), body).await
 }
 
@@ -38,25 +58,119 @@ async fn each_scope_allows_exactly_its_operations(app: TestApp) {
             }
         }
         // Any token may read the catalogue; no token does personal acts.
-        assert_eq!(as_token(&app, Method::GET, "/competencies", &secret, None).await.0, StatusCode::OK);
-        assert_problem(&as_token(&app, Method::POST, &format!("/interviews/{interview}/feedback/break-glass"), &secret, Some(json!({"reason": "automated export of everything"}))).await, 403, "insufficient_scope");
-        assert_problem(&as_token(&app, Method::POST, "/tokens", &secret, Some(json!({"name": "child", "scopes": ["users:read"]}))).await, 403, "insufficient_scope");
+        assert_eq!(
+            as_token(&app, Method::GET, "/competencies", &secret, None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_problem(
+            &as_token(
+                &app,
+                Method::POST,
+                &format!("/interviews/{interview}/feedback/break-glass"),
+                &secret,
+                Some(json!({"reason": "automated export of everything"})),
+            )
+            .await,
+            403,
+            "insufficient_scope",
+        );
+        assert_problem(
+            &as_token(
+                &app,
+                Method::POST,
+                "/tokens",
+                &secret,
+                Some(json!({"name": "child", "scopes": ["users:read"]})),
+            )
+            .await,
+            403,
+            "insufficient_scope",
+        );
     }
     // Writes need the write scope.
     let (_, read_only) = mint(&app, admin, &["candidates:read"], None).await;
     let candidate = json!({"name": "Token Candidate", "email": "token.candidate@example.com"});
-    assert_problem(&as_token(&app, Method::POST, "/candidates", &read_only, Some(candidate.clone())).await, 403, "insufficient_scope");
+    assert_problem(
+        &as_token(
+            &app,
+            Method::POST,
+            "/candidates",
+            &read_only,
+            Some(candidate.clone()),
+        )
+        .await,
+        403,
+        "insufficient_scope",
+    );
     let (_, writer) = mint(&app, admin, &["candidates:write"], None).await;
-    assert_eq!(as_token(&app, Method::POST, "/candidates", &writer, Some(candidate)).await.0, StatusCode::CREATED);
+    assert_eq!(
+        as_token(&app, Method::POST, "/candidates", &writer, Some(candidate))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
     // Personal acts stay personal even with every scope.
-    let all = ["users:read", "users:write", "candidates:read", "candidates:write", "loops:read", "loops:write", "feedback:read", "audit:read", "webhooks:manage"];
+    let all = [
+        "users:read",
+        "users:write",
+        "candidates:read",
+        "candidates:write",
+        "loops:read",
+        "loops:write",
+        "feedback:read",
+        "audit:read",
+        "webhooks:manage",
+    ];
     let (_, everything) = mint(&app, admin, &all, None).await;
-    assert_problem(&as_token(&app, Method::PUT, &format!("/interviews/{interview}/feedback"), &everything, Some(json!({}))).await, 403, "insufficient_scope");
-    assert_problem(&as_token(&app, Method::POST, &format!("{l}/debrief"), &everything, Some(json!({}))).await, 403, "insufficient_scope");
+    assert_problem(
+        &as_token(
+            &app,
+            Method::PUT,
+            &format!("/interviews/{interview}/feedback"),
+            &everything,
+            Some(json!({})),
+        )
+        .await,
+        403,
+        "insufficient_scope",
+    );
+    assert_problem(
+        &as_token(
+            &app,
+            Method::POST,
+            &format!("{l}/debrief"),
+            &everything,
+            Some(json!({})),
+        )
+        .await,
+        403,
+        "insufficient_scope",
+    );
     // Scopes are validated.
-    assert_problem(&app.post("/tokens", admin, json!({"name": "x", "scopes": ["root"]})).await, 422, "invalid_body");
-    assert_problem(&app.post("/tokens", admin, json!({"name": "x", "scopes": []})).await, 422, "validation_failed");
-    assert_problem(&app.post("/tokens", &cast.recruiter, json!({"name": "x", "scopes": ["users:read"]})).await, 403, "admin_only");
+    assert_problem(
+        &app.post("/tokens", admin, json!({"name": "x", "scopes": ["root"]}))
+            .await,
+        422,
+        "invalid_body",
+    );
+    assert_problem(
+        &app.post("/tokens", admin, json!({"name": "x", "scopes": []}))
+            .await,
+        422,
+        "validation_failed",
+    );
+    assert_problem(
+        &app.post(
+            "/tokens",
+            &cast.recruiter,
+            json!({"name": "x", "scopes": ["users:read"]}),
+        )
+        .await,
+        403,
+        "admin_only",
+    );
 }
 both_backends!(scopes, each_scope_allows_exactly_its_operations);
 
@@ -64,26 +178,80 @@ async fn expiry_revocation_and_last_use(app: TestApp) {
     let admin = app.admin().await;
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
     let (_, short_lived) = mint(&app, &admin, &["users:read"], Some(soon)).await;
-    assert_eq!(as_token(&app, Method::GET, "/users", &short_lived, None).await.0, StatusCode::OK);
+    assert_eq!(
+        as_token(&app, Method::GET, "/users", &short_lived, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    assert_problem(&as_token(&app, Method::GET, "/users", &short_lived, None).await, 401, "invalid_token");
+    assert_problem(
+        &as_token(&app, Method::GET, "/users", &short_lived, None).await,
+        401,
+        "invalid_token",
+    );
     let past = (chrono::Utc::now() - chrono::Duration::seconds(5)).to_rfc3339();
-    assert_problem(&app.post("/tokens", &admin, json!({"name": "x", "scopes": ["users:read"], "expires_at": past})).await, 422, "validation_failed");
+    assert_problem(
+        &app.post(
+            "/tokens",
+            &admin,
+            json!({"name": "x", "scopes": ["users:read"], "expires_at": past}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
 
     let (id, secret) = mint(&app, &admin, &["users:read"], None).await;
-    assert_eq!(as_token(&app, Method::GET, "/users", &secret, None).await.0, StatusCode::OK);
+    assert_eq!(
+        as_token(&app, Method::GET, "/users", &secret, None).await.0,
+        StatusCode::OK
+    );
     let (_, list) = app.get("/tokens", &admin).await;
-    let listed = list["items"].as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).unwrap().clone();
+    let listed = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()
+        .clone();
     assert!(listed["last_used_at"].is_string(), "{listed}");
-    assert!(listed.get("secret").is_none() && !list.to_string().contains(&secret), "the secret is shown once only");
-    assert_eq!(app.delete(&format!("/tokens/{id}"), &admin).await.0, StatusCode::NO_CONTENT);
-    assert_problem(&as_token(&app, Method::GET, "/users", &secret, None).await, 401, "invalid_token");
-    assert_problem(&as_token(&app, Method::GET, "/users", "brt_not-a-real-token", None).await, 401, "invalid_token");
+    assert!(
+        listed.get("secret").is_none() && !list.to_string().contains(&secret),
+        "the secret is shown once only"
+    );
+    assert_eq!(
+        app.delete(&format!("/tokens/{id}"), &admin).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        &as_token(&app, Method::GET, "/users", &secret, None).await,
+        401,
+        "invalid_token",
+    );
+    assert_problem(
+        &as_token(&app, Method::GET, "/users", "brt_not-a-real-token", None).await,
+        401,
+        "invalid_token",
+    );
     // A token dies with its admin's account.
     let other_admin = app.user("Second Admin", "admin", false).await;
     let (_, orphan) = mint(&app, &other_admin, &["users:read"], None).await;
-    assert_eq!(app.patch(&format!("/users/{}", other_admin.id), &admin, json!({"active": false})).await.0, StatusCode::OK);
-    assert_problem(&as_token(&app, Method::GET, "/users", &orphan, None).await, 401, "invalid_token");
+    assert_eq!(
+        app.patch(
+            &format!("/users/{}", other_admin.id),
+            &admin,
+            json!({"active": false})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_problem(
+        &as_token(&app, Method::GET, "/users", &orphan, None).await,
+        401,
+        "invalid_token",
+    );
 }
 both_backends!(token_lifecycle, expiry_revocation_and_last_use);
 
@@ -92,24 +260,70 @@ async fn feedback_read_waits_for_the_debrief(app: TestApp) {
     let cast = &setup.cast;
     let (_, secret) = mint(&app, &cast.admin, &["feedback:read", "loops:read"], None).await;
     for s in cast.voters() {
-        app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire").await;
+        app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire")
+            .await;
     }
-    let one = format!("/interviews/{}/feedback", setup.interview_of(&cast.interviewers[0]));
+    let one = format!(
+        "/interviews/{}/feedback",
+        setup.interview_of(&cast.interviewers[0])
+    );
     let all = format!("/loops/{}/feedback", setup.loop_id);
     // Everything is sealed, but the debrief is not open: no content.
-    assert_problem(&as_token(&app, Method::GET, &one, &secret, None).await, 403, "not_until_debrief");
+    assert_problem(
+        &as_token(&app, Method::GET, &one, &secret, None).await,
+        403,
+        "not_until_debrief",
+    );
     let (status, listing) = as_token(&app, Method::GET, &all, &secret, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(listing["items"].as_array().unwrap().iter().all(|e| e["feedback"].is_null() && e["withheld"] == "not_until_debrief"), "{listing}");
-    assert_problem(&as_token(&app, Method::GET, &format!("/loops/{}/debrief", setup.loop_id), &secret, None).await, 409, "debrief_not_open");
-    assert_eq!(app.post(&format!("/loops/{}/debrief", setup.loop_id), &cast.bar_raiser, json!({})).await.0, StatusCode::OK);
+    assert!(
+        listing["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["feedback"].is_null() && e["withheld"] == "not_until_debrief"),
+        "{listing}"
+    );
+    assert_problem(
+        &as_token(
+            &app,
+            Method::GET,
+            &format!("/loops/{}/debrief", setup.loop_id),
+            &secret,
+            None,
+        )
+        .await,
+        409,
+        "debrief_not_open",
+    );
+    assert_eq!(
+        app.post(
+            &format!("/loops/{}/debrief", setup.loop_id),
+            &cast.bar_raiser,
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     let (status, f) = as_token(&app, Method::GET, &one, &secret, None).await;
     assert_eq!(status, StatusCode::OK, "{f}");
     assert_eq!(f["state"], "sealed");
-    let (status, view) = as_token(&app, Method::GET, &format!("/loops/{}/debrief", setup.loop_id), &secret, None).await;
+    let (status, view) = as_token(
+        &app,
+        Method::GET,
+        &format!("/loops/{}/debrief", setup.loop_id),
+        &secret,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     // The shadow never sealed: still nothing to read there.
     let shadow = format!("/interviews/{}/feedback", setup.interview_of(&cast.shadow));
-    assert_problem(&as_token(&app, Method::GET, &shadow, &secret, None).await, 403, "feedback_not_sealed");
+    assert_problem(
+        &as_token(&app, Method::GET, &shadow, &secret, None).await,
+        403,
+        "feedback_not_sealed",
+    );
 }
 both_backends!(token_feedback, feedback_read_waits_for_the_debrief);
