@@ -68,12 +68,13 @@ impl AppState {
 
 /// The OpenAPI document the code serves (and `openapi/openapi.json` holds).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
         .configure(api::routes)
-        .split_for_parts()
-        .1
+        .split_for_parts();
+    api::spec::finish(&mut doc);
+    doc
 }
 
 /// The application: routes, documentation, middleware, error shapes.
@@ -88,11 +89,12 @@ pub fn build(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
+    let (app, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
         .configure(api::routes)
         .split_for_parts();
+    api::spec::finish(&mut doc);
     let routes = web::Data::new(RouteIndex::from_doc(&doc));
     let cors = cors(&state.config.cors_origins);
     app.app_data(state)
@@ -103,6 +105,7 @@ pub fn build(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(not_found_or_method))
+        .wrap(from_fn(api::idempotency::middleware))
         .wrap(from_fn(hygiene))
         .wrap(actix_web::middleware::Condition::new(
             cors.is_some(),

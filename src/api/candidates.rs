@@ -420,6 +420,7 @@ pub async fn erase(
             };
             let row = db::catalog::update_candidate(conn, &id, &changes)?;
             db::outbox::redact_candidate(conn, &id, &existing.name, ERASED_NAME)?;
+            db::idempotency::forget_mentions(conn, &id)?;
             db::audit::append(
                 conn,
                 ORG_CHAIN,

@@ -8,9 +8,11 @@ pub mod competencies;
 pub mod debrief;
 pub mod feedback;
 pub mod health;
+pub mod idempotency;
 pub mod interviews;
 pub mod loops;
 pub mod pagination;
+pub mod spec;
 pub mod tokens;
 pub mod users;
 pub mod views;
@@ -35,7 +37,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, loops::ParticipantFilter)),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "users", description = "Accounts"),

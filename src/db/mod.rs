@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod feedback;
+pub mod idempotency;
 pub mod loops;
 pub mod models;
 pub mod outbox;

@@ -196,6 +196,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        request_sha256 -> Text,
+        status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        locked_until -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     audit_chains (chain) {
         chain -> Text,
         last_seq -> Integer,
@@ -285,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chains,
     audit_events,
     outbox,
+    idempotency_keys,
 );

@@ -10,6 +10,7 @@ mod debrief;
 mod feedback;
 #[allow(dead_code)]
 mod fixtures;
+mod idempotency;
 mod loops;
 mod openapi;
 mod tokens;

@@ -1,0 +1,148 @@
+//! Finishing touches on the generated OpenAPI document, applied once the
+//! routes are in it, so that client generators take it as it is:
+//!
+//! - every response has a `description` (OpenAPI requires one; utoipa omits
+//!   it when the handler gives none): the status's reason phrase;
+//! - `Page_X.items` refers to the `X` schema instead of a copy of it
+//!   (utoipa inlines generic arguments), so clients get one `X` type;
+//! - every POST that honours `Idempotency-Key` documents the header and the
+//!   400/409/422 answers it can cause.
+
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required, ResponseBuilder};
+
+use super::idempotency;
+
+pub fn finish(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for method in [
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+        ] {
+            let op = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                HttpMethod::Post => item.post.as_mut(),
+                HttpMethod::Put => item.put.as_mut(),
+                HttpMethod::Patch => item.patch.as_mut(),
+                HttpMethod::Delete => item.delete.as_mut(),
+                _ => None,
+            };
+            let Some(op) = op else { continue };
+            if method == HttpMethod::Post
+                && idempotency::applies(&actix_web::http::Method::POST, path)
+            {
+                document_idempotency(op);
+            }
+            describe_responses(op);
+        }
+    }
+    refer_page_items(doc);
+}
+
+fn reason(status: &str) -> &'static str {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Response")
+}
+
+fn describe_responses(op: &mut Operation) {
+    for (status, resp) in op.responses.responses.iter_mut() {
+        if let RefOr::T(r) = resp
+            && r.description.is_empty()
+        {
+            r.description = reason(status).to_string();
+        }
+    }
+}
+
+fn idempotency_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same request within 24 hours \
+             returns the first response (`Idempotent-Replayed: true`) without doing the \
+             work again. Keys are per caller. Same key, other request: 422 \
+             `idempotency_key_reused`; while the first is still running: 409 \
+             `idempotency_in_progress`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(idempotency::KEY_MAX))
+                .pattern(Some("^[\\x20-\\x7E]+$")),
+        ))
+        .build()
+}
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn document_idempotency(op: &mut Operation) {
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    let present = params
+        .iter()
+        .any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key")));
+    if !present {
+        params.push(RefOr::T(idempotency_parameter()));
+    }
+    for (status, text) in [
+        (
+            "400",
+            "`invalid_idempotency_key`, or the request could not be read",
+        ),
+        (
+            "409",
+            "`idempotency_in_progress`: the same request is still running",
+        ),
+        ("422", "`idempotency_key_reused`, or the body is invalid"),
+    ] {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(text));
+    }
+}
+
+/// `Page_X.items.items`: `$ref X` where a schema `X` exists.
+fn refer_page_items(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(inner) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !names.iter().any(|n| n == inner) {
+            continue;
+        }
+        if let RefOr::T(Schema::Object(page)) = schema
+            && let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items")
+        {
+            items.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(
+                inner.to_string(),
+            ))));
+        }
+    }
+}
