@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod interviews;
 pub mod loops;
 pub mod pagination;
+pub mod scorecards;
 pub mod spec;
 pub mod tokens;
 pub mod users;
@@ -47,6 +48,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "interviews", description = "Interviews within a loop"),
         (name = "feedback", description = "Independent feedback: drafts, seals, reads under the independence rules"),
         (name = "debrief", description = "The debrief, the decision and the Bar Raiser's veto"),
+        (name = "export", description = "Scorecards of decided loops for applicant-tracking systems, in Greenhouse Harvest's shape"),
         (name = "audit", description = "Hash-chained audit trail"),
         (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "health", description = "Liveness and readiness"),
@@ -117,6 +119,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(debrief::decide)
             .service(debrief::concur)
             .service(debrief::veto_hire)
+            .service(scorecards::list)
             .service(tokens::create)
             .service(tokens::list)
             .service(tokens::revoke)

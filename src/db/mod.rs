@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod loops;

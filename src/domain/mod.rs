@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod composition;
 pub mod debrief;
+pub mod export;
 pub mod feedback;
 pub mod lifecycle;
 pub mod progress;

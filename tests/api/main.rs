@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod basics;
 mod debrief;
+mod export;
 mod feedback;
 #[allow(dead_code)]
 mod fixtures;
