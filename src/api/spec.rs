@@ -6,7 +6,10 @@
 //! - `Page_X.items` refers to the `X` schema instead of a copy of it
 //!   (utoipa inlines generic arguments), so clients get one `X` type;
 //! - every POST that honours `Idempotency-Key` documents the header and the
-//!   400/409/422 answers it can cause.
+//!   400/409/422 answers it can cause;
+//! - every operation that takes a JSON body documents the 400/413/415 that
+//!   `api::json_config` answers before its handler runs (found by
+//!   schemathesis: clients were told of none of them).
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
@@ -36,6 +39,9 @@ pub fn finish(doc: &mut OpenApi) {
                 && idempotency::applies(&actix_web::http::Method::POST, path)
             {
                 document_idempotency(op);
+            }
+            if op.request_body.is_some() {
+                document_body_errors(op);
             }
             describe_responses(op);
         }
@@ -116,6 +122,30 @@ fn document_idempotency(op: &mut Operation) {
             "`idempotency_in_progress`: the same request is still running",
         ),
         ("422", "`idempotency_key_reused`, or the body is invalid"),
+    ] {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(text));
+    }
+}
+
+/// What any JSON body that cannot be read gets, whatever the operation.
+fn document_body_errors(op: &mut Operation) {
+    let too_large = format!(
+        "`payload_too_large`: the body is over {} KiB",
+        super::BODY_LIMIT / 1024
+    );
+    for (status, text) in [
+        (
+            "400",
+            "`malformed_json` or `unreadable_body`: the body is not JSON",
+        ),
+        ("413", too_large.as_str()),
+        (
+            "415",
+            "`unsupported_media_type`: the body is not `application/json`",
+        ),
     ] {
         op.responses
             .responses
