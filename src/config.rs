@@ -180,6 +180,15 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Allow webhooks to loopback and private addresses (for a receiver on
+    /// the same host or network); refused by default.
+    #[arg(
+        long,
+        env = "BAR_RAISER_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false
+    )]
+    pub webhook_allow_private: bool,
+
     /// Do not start the notification worker in this process.
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
@@ -217,6 +226,7 @@ impl Config {
             mail_dir: "./mail".into(),
             public_url: "http://127.0.0.1:8080".into(),
             cors_origins: Vec::new(),
+            webhook_allow_private: false,
             no_worker: true,
             worker: WorkerArgs::default(),
             demo: false,

@@ -14,6 +14,7 @@ use crate::db::{self, audit::ORG_CHAIN, catalog::CandidateChanges, models::Candi
 use crate::domain::Violation;
 use crate::domain::accounts::{email_problem, text_problem};
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::notify::webhooks::{self, EventType};
 
 /// What an erased candidate's name reads as.
 pub const ERASED_NAME: &str = "Erased candidate";
@@ -428,6 +429,11 @@ pub async fn erase(
                 "candidate.erased",
                 Some(&id),
                 &serde_json::json!({}),
+            )?;
+            webhooks::emit(
+                conn,
+                EventType::CandidateErased,
+                serde_json::json!({"candidate_id": id}),
             )?;
             Ok(row)
         })

@@ -23,6 +23,7 @@ use crate::domain::{
     Vote, lifecycle, progress, visibility,
 };
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
 
 const RATIONALE_MAX: usize = 5000;
@@ -258,6 +259,11 @@ pub async fn open(
                 "debrief.opened",
                 Some(&id),
                 &serde_json::json!({}),
+            )?;
+            webhooks::emit(
+                conn,
+                EventType::DebriefOpened,
+                serde_json::json!({"loop_id": id}),
             )?;
             let names = Names::load(conn, &b)?;
             notify_all(conn, &public_url, &b, &names, Notice::DebriefOpened, true)?;
@@ -721,6 +727,8 @@ pub async fn decide(
                 &serde_json::json!({"outcome": req.outcome, "rationale": req.rationale.trim(), "recycle": req.recycle}),
             )?;
             decision_audience(conn, &public_url, &b, Notice::DecisionRecorded { outcome: req.outcome.as_str().into() })?;
+            webhooks::emit(conn, EventType::DecisionRecorded, serde_json::json!({"loop_id": id, "outcome": req.outcome}))?;
+            if final_now { webhooks::emit_final(conn, &id, req.outcome, false)?; }
             reload_view(conn, &id)
         })
         .await?;
@@ -835,6 +843,8 @@ async fn verdict(
                 Verdict::Concur => Notice::DecisionConcurred,
             };
             decision_audience(conn, &public_url, &b, notice)?;
+            if verdict == Verdict::Veto { webhooks::emit(conn, EventType::DecisionVetoed, serde_json::json!({"loop_id": id}))?; }
+            webhooks::emit_final(conn, &id, outcome, verdict == Verdict::Veto)?;
             reload_view(conn, &id)
         })
         .await?;

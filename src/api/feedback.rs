@@ -24,6 +24,7 @@ use crate::domain::{
     lifecycle, visibility,
 };
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
 
 pub const BREAK_GLASS_REASON_MIN: usize = 20;
@@ -278,6 +279,11 @@ fn announce_if_ready(conn: &mut DbConn, public_url: &str, loop_id: &str) -> AppR
     let b = db::loops::bundle(conn, loop_id)?.ok_or(AppError::NotFound)?;
     let p = progress::loop_progress(views::state_of(&b)?, &views::all_facts(&b)?);
     if p.ready_for_debrief {
+        webhooks::emit(
+            conn,
+            EventType::LoopReadyForDebrief,
+            serde_json::json!({"loop_id": loop_id}),
+        )?;
         let names = Names::load(conn, &b)?;
         let to: Vec<_> = [&b.row.bar_raiser_id, &b.row.hiring_manager_id]
             .into_iter()
@@ -575,6 +581,7 @@ pub async fn seal(
                 Some(&id),
                 &serde_json::json!({"feedback_id": row.id, "content_sha256": sha, "sealed_at": crate::domain::audit::timestamp(now)}),
             )?;
+            webhooks::emit(conn, EventType::FeedbackSealed, serde_json::json!({"loop_id": b.row.id, "interview_id": id, "sealed_at": crate::domain::audit::timestamp(now), "content_sha256": sha}))?;
             announce_if_ready(conn, &public_url, &b.row.id)?;
             let row = db::feedback::by_interview(conn, &id)?.ok_or(AppError::NotFound)?;
             let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;

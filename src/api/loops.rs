@@ -18,6 +18,7 @@ use crate::db::{
 use crate::domain::accounts::text_problem;
 use crate::domain::{AccountRole, LoopState, Violation, composition, lifecycle};
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
 
 const TEXT_MAX: usize = 200;
@@ -554,6 +555,11 @@ pub async fn schedule(
                 "loop.scheduled",
                 Some(&id),
                 &serde_json::json!({}),
+            )?;
+            webhooks::emit(
+                conn,
+                EventType::LoopScheduled,
+                serde_json::json!({"loop_id": id, "candidate_id": b.row.candidate_id}),
             )?;
             let about = names.loop_ref(&b);
             for i in &b.interviews {

@@ -17,6 +17,7 @@ pub mod spec;
 pub mod tokens;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, error::JsonPayloadError, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -51,6 +52,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "export", description = "Scorecards of decided loops for applicant-tracking systems, in Greenhouse Harvest's shape"),
         (name = "audit", description = "Hash-chained audit trail"),
         (name = "tokens", description = "Service tokens for HR tooling"),
+        (name = "webhooks", description = "Signed event deliveries to HR tooling"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -123,6 +125,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(tokens::create)
             .service(tokens::list)
             .service(tokens::revoke)
+            .service(webhooks::create)
+            .service(webhooks::list)
+            .service(webhooks::get)
+            .service(webhooks::remove)
             .service(audit::log)
             .service(audit::verify),
     );

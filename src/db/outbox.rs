@@ -10,10 +10,52 @@ use super::models::OutboxRow;
 use super::schema::outbox;
 use super::{DbConn, now, to_db};
 
+/// What an outbox row is delivered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Email,
+    /// An HTTP POST; `recipient` is `webhook:{id}`, `subject` the event type.
+    Webhook,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Webhook => "webhook",
+        }
+    }
+}
+
 /// Queues one email. With a `dedupe_key` already present, does nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn insert(
     conn: &mut DbConn,
+    recipient: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+    loop_id: Option<&str>,
+    dedupe_key: Option<&str>,
+) -> QueryResult<bool> {
+    insert_kind(
+        conn,
+        Kind::Email,
+        recipient,
+        subject,
+        text,
+        html,
+        loop_id,
+        dedupe_key,
+    )
+}
+
+/// Queues one message of any kind. With a `dedupe_key` already present,
+/// does nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_kind(
+    conn: &mut DbConn,
+    kind: Kind,
     recipient: &str,
     subject: &str,
     text: &str,
@@ -34,7 +76,7 @@ pub fn insert(
     diesel::insert_into(outbox::table)
         .values(OutboxRow {
             id: Uuid::now_v7().to_string(),
-            kind: "email".into(),
+            kind: kind.as_str().into(),
             dedupe_key: dedupe_key.map(str::to_string),
             recipient: recipient.to_string(),
             subject: subject.to_string(),
@@ -116,13 +158,13 @@ impl Status {
     }
 }
 
-/// Selects the email rows a worker may take now: pending, due, and not
+/// Selects the rows (mail and webhooks) a worker may take now: pending, due, and not
 /// leased by a live worker. A macro because PostgreSQL appends its lock
 /// clause to the same query on its own connection type.
 macro_rules! due_ids {
     ($at:expr, $batch:expr) => {
         outbox::table
-            .filter(outbox::kind.eq("email"))
+            .filter(outbox::kind.eq_any([Kind::Email.as_str(), Kind::Webhook.as_str()]))
             .filter(outbox::status.eq(Status::Pending.as_str()))
             .filter(outbox::next_attempt_at.le($at))
             .filter(

@@ -266,6 +266,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -300,4 +312,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     idempotency_keys,
+    webhooks,
 );

@@ -2,6 +2,7 @@
 //! same transaction as the change that causes them; a worker delivers them
 //! ([`worker`]) through lettre ([`mailer`]), retrying with backoff
 //! ([`retry`]), and queues feedback reminders itself ([`reminders`]).
+//! Webhook events go through the same outbox and worker ([`webhooks`]).
 //!
 //! Bodies name the loop, the candidate and a link, never feedback content:
 //! mail must not become a side channel around the independence rules.
@@ -11,6 +12,7 @@ pub mod mailer;
 pub mod reminders;
 pub mod retry;
 pub mod templates;
+pub mod webhooks;
 pub mod worker;
 
 use chrono::{DateTime, Utc};

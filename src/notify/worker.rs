@@ -1,6 +1,7 @@
 //! The delivery worker: claims due outbox messages under a lease, sends each
 //! through the [`Mailer`], marks it delivered, or schedules a retry with
-//! backoff until the attempt limit and then marks it dead. It also queues
+//! backoff until the attempt limit and then marks it dead. Webhook rows go
+//! through the [`WebhookSender`] instead, with the same retries. It also queues
 //! feedback reminders. `serve` runs one; `bar-raiser worker` runs one alone.
 //!
 //! Delivery is at least once: a worker killed between the server's "250 OK"
@@ -16,8 +17,10 @@ use tokio::task::JoinHandle;
 use super::mailer::{Mailer, SendError};
 use super::reminders;
 use super::retry::RetryPolicy;
+use super::webhooks::WebhookSender;
 use crate::config::Config;
 use crate::db::models::OutboxRow;
+use crate::db::outbox::Kind;
 use crate::db::{self, Db, to_db};
 
 /// How often reminders are looked for (and once at start).
@@ -32,6 +35,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Base of the links in reminders.
     pub public_url: String,
+    /// Deliver webhooks to loopback and private addresses too.
+    pub webhook_allow_private: bool,
 }
 
 impl WorkerSettings {
@@ -46,6 +51,7 @@ impl WorkerSettings {
             },
             lease: w.lease,
             public_url: config.public_url.clone(),
+            webhook_allow_private: config.webhook_allow_private,
         }
     }
 
@@ -128,6 +134,9 @@ async fn run(
     let mut stats = Stats::default();
     let mut next_scan = Instant::now();
     let send_timeout = settings.send_timeout();
+    let webhooks = WebhookSender::new(send_timeout, settings.webhook_allow_private)
+        .inspect_err(|e| tracing::error!(error = %e, "no HTTP client; webhooks wait for a restart"))
+        .ok();
     while !stopping(&stop) {
         if Instant::now() >= next_scan {
             next_scan = Instant::now() + REMINDER_EVERY;
@@ -181,7 +190,17 @@ async fn run(
                 }
                 break;
             }
-            let outcome = mailer.send(&row).await;
+            let outcome = if row.kind == Kind::Webhook.as_str() {
+                match &webhooks {
+                    Some(w) => w.send(&db, &row).await,
+                    None => Err(SendError::Failed {
+                        permanent: false,
+                        message: "no HTTP client".into(),
+                    }),
+                }
+            } else {
+                mailer.send(&row).await
+            };
             settle(&db, &settings, row, lease, outcome, &mut stats).await;
         }
     }

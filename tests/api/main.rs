@@ -16,3 +16,4 @@ mod loops;
 mod openapi;
 mod tokens;
 mod users;
+mod webhooks;

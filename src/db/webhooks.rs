@@ -1,0 +1,59 @@
+//! Webhook subscriptions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::webhooks;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    /// Space-separated event type names.
+    pub event_types: String,
+    /// Signs deliveries; never leaves the server after creation.
+    pub secret: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &WebhookRow) -> QueryResult<()> {
+    diesel::insert_into(webhooks::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A live (not deleted) webhook.
+pub fn live_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<WebhookRow>> {
+    webhooks::table
+        .find(id)
+        .filter(webhooks::deleted_at.is_null())
+        .select(WebhookRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
+/// Live webhooks, newest first.
+pub fn live(conn: &mut DbConn) -> QueryResult<Vec<WebhookRow>> {
+    webhooks::table
+        .filter(webhooks::deleted_at.is_null())
+        .select(WebhookRow::as_select())
+        .order((webhooks::created_at.desc(), webhooks::id.desc()))
+        .load(conn)
+}
+
+/// Marks a webhook deleted; false when there was no live one.
+pub fn delete(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::deleted_at.is_null()),
+    )
+    .set(webhooks::deleted_at.eq(at))
+    .execute(conn)?;
+    Ok(n == 1)
+}

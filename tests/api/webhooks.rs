@@ -1,0 +1,563 @@
+//! Webhooks end to end: a receiver on loopback in this process gets every
+//! event of a loop, signed; a failing receiver gets each event once after
+//! it recovers; who may register webhooks and where they may point.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bar_raiser::notify::worker;
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+/// Runs a test body on SQLite and on PostgreSQL, as two tests, with
+/// webhooks to loopback allowed and a quick worker: the receiver lives on
+/// 127.0.0.1.
+macro_rules! with_loopback_webhooks {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let mail = tempfile::tempdir().unwrap();
+                if let Some(app) = spawn_allowing(Backend::Sqlite, &mail).await {
+                    $body(app).await;
+                }
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                let mail = tempfile::tempdir().unwrap();
+                if let Some(app) = spawn_allowing(Backend::Postgres, &mail).await {
+                    $body(app).await;
+                }
+            }
+        }
+    };
+}
+
+async fn spawn_allowing(backend: Backend, mail: &tempfile::TempDir) -> Option<TestApp> {
+    let dir = mail.path().to_path_buf();
+    TestApp::spawn_with(backend, move |c| {
+        c.webhook_allow_private = true;
+        c.mail_dir = dir;
+        c.worker.poll_interval = Duration::from_millis(50);
+        c.worker.retry_base = Duration::from_millis(100);
+    })
+    .await
+}
+
+/// One request as the receiver saw it, and what it answered.
+#[derive(Debug, Clone)]
+struct Received {
+    event: String,
+    delivery: String,
+    signature: String,
+    body: String,
+    answered: u16,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    requests: Vec<Received>,
+    /// Answer 500 to this many requests before answering 204.
+    fail_next: u32,
+}
+
+/// A webhook receiver on 127.0.0.1:0 that records every request.
+struct Receiver {
+    url: String,
+    log: Arc<Mutex<Log>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    async fn start(fail_first: u32) -> Receiver {
+        let log = Arc::new(Mutex::new(Log {
+            requests: Vec::new(),
+            fail_next: fail_first,
+        }));
+        let shared = web::Data::from(log.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .default_service(web::to(record))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/hooks/bar-raiser"),
+            log,
+            server: handle,
+        }
+    }
+
+    fn requests(&self) -> Vec<Received> {
+        self.log.lock().unwrap().requests.clone()
+    }
+
+    fn delivered(&self) -> Vec<Received> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.answered < 300)
+            .collect()
+    }
+
+    /// Waits until `n` requests were answered 2xx.
+    async fn until_delivered(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.delivered();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} deliveries arrived: {:#?}",
+                got.len(),
+                self.requests()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Mutex<Log>>) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut log = log.lock().unwrap();
+    let answered = if log.fail_next > 0 {
+        log.fail_next -= 1;
+        500
+    } else {
+        204
+    };
+    log.requests.push(Received {
+        event: header("x-barraiser-event"),
+        delivery: header("x-barraiser-delivery"),
+        signature: header("x-barraiser-signature"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        answered,
+    });
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(answered).unwrap()).finish()
+}
+
+/// Verifies `X-BarRaiser-Signature` as a receiver would (see the README),
+/// without the replay window: tests compare against recorded requests.
+fn verifies(secret: &str, signature: &str, body: &str) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in signature.split(',') {
+        match part.split_once('=') {
+            Some(("t", x)) => t = Some(x),
+            Some(("v1", x)) => v1 = Some(x),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let Ok(given) = hex::decode(v1) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+async fn register(app: &TestApp, s: &Session, url: &str, events: &[&str]) -> (String, String) {
+    let (status, body) = app
+        .post(
+            "/webhooks",
+            s,
+            json!({"url": url, "event_types": events, "secret": "a-shared-secret-of-some-length"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (
+        body["webhook"]["id"].as_str().unwrap().to_string(),
+        body["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+const ALL_EVENTS: [&str; 8] = [
+    "loop.scheduled",
+    "feedback.sealed",
+    "loop.ready_for_debrief",
+    "debrief.opened",
+    "decision.recorded",
+    "decision.vetoed",
+    "decision.final",
+    "candidate.erased",
+];
+
+async fn every_event_of_a_loop_arrives_signed(app: TestApp) {
+    let receiver = Receiver::start(0).await;
+    let setup = app.draft_loop().await;
+    let cast = &setup.cast;
+    let (_, secret) = register(&app, &cast.admin, &receiver.url, &ALL_EVENTS).await;
+    let lp = |suffix: &str| format!("/loops/{}{suffix}", setup.loop_id);
+    let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
+
+    let (status, body) = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for s in cast.voters() {
+        app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire")
+            .await;
+    }
+    let (status, body) = app.post(&lp("/debrief"), &cast.bar_raiser, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            &lp("/decision"),
+            &cast.hiring_manager,
+            json!({"outcome": "hire", "rationale": "Strong delivery throughout."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rationale = "Below the bar on Ownership and Dive Deep in three of five interviews; the hire would lower the bar.";
+    let (status, body) = app
+        .post(
+            &lp("/decision/veto"),
+            &cast.bar_raiser,
+            json!({"rationale": rationale}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .delete(
+            &format!("/candidates/{}", setup.candidate_id),
+            &cast.recruiter,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let voters = cast.voters().len();
+    let got = receiver.until_delivered(7 + voters).await;
+    worker.shutdown().await;
+
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &got {
+        *counts.entry(r.event.as_str()).or_default() += 1;
+        assert!(
+            verifies(&secret, &r.signature, &r.body),
+            "bad signature: {r:?}"
+        );
+        let body = r.json();
+        assert_eq!(body["event"], r.event.as_str());
+        assert!(body["occurred_at"].is_string(), "{body}");
+    }
+    let expected: BTreeMap<&str, usize> = ALL_EVENTS
+        .iter()
+        .map(|e| (*e, if *e == "feedback.sealed" { voters } else { 1 }))
+        .collect();
+    assert_eq!(counts, expected);
+    let mut ids: Vec<&str> = got.iter().map(|r| r.delivery.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), got.len(), "delivery ids are unique per event");
+
+    let one = |event: &str| got.iter().find(|r| r.event == event).unwrap().json();
+    let loop_id = setup.loop_id.to_string();
+    let sealed = one("feedback.sealed");
+    assert_eq!(sealed["data"]["loop_id"], loop_id.as_str());
+    assert!(sealed["data"]["content_sha256"].is_string());
+    let data_keys: Vec<&String> = sealed["data"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        data_keys,
+        ["content_sha256", "interview_id", "loop_id", "sealed_at"],
+        "no feedback content in a webhook"
+    );
+    assert_eq!(
+        one("decision.final")["data"],
+        json!({"loop_id": loop_id, "outcome": "no_hire", "vetoed": true})
+    );
+    assert_eq!(
+        one("candidate.erased")["data"],
+        json!({"candidate_id": setup.candidate_id.to_string()})
+    );
+    // Nothing personal travels: no address in any body.
+    assert!(got.iter().all(|r| !r.body.contains('@')));
+
+    // A tampered body or a wrong secret fails verification.
+    let r = &got[0];
+    let tampered = r.body.replacen("loop", "l00p", 1);
+    assert_ne!(tampered, r.body);
+    assert!(!verifies(&secret, &r.signature, &tampered));
+    assert!(!verifies("another-secret-entirely", &r.signature, &r.body));
+    receiver.server.stop(false).await;
+}
+with_loopback_webhooks!(full_loop, every_event_of_a_loop_arrives_signed);
+
+async fn a_failing_receiver_gets_each_event_once(app: TestApp) {
+    let receiver = Receiver::start(3).await;
+    let setup = app.draft_loop().await;
+    let cast = &setup.cast;
+    let (_, secret) = register(
+        &app,
+        &cast.admin,
+        &receiver.url,
+        &[
+            "loop.scheduled",
+            "feedback.sealed",
+            "loop.ready_for_debrief",
+        ],
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            &format!("/loops/{}/schedule", setup.loop_id),
+            &cast.recruiter,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for s in cast.voters() {
+        app.draft_and_seal(s, setup.interview_of(s), "strong_hire")
+            .await;
+    }
+    let expected = 2 + cast.voters().len();
+    let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
+    let got = receiver.until_delivered(expected).await;
+    // Give a duplicate the chance to show up before stopping.
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    worker.shutdown().await;
+
+    let all = receiver.requests();
+    assert_eq!(all.iter().filter(|r| r.answered == 500).count(), 3);
+    let got_again = receiver.delivered();
+    assert_eq!(
+        got_again.len(),
+        expected,
+        "each event exactly once: {all:#?}"
+    );
+    let mut ids: Vec<&str> = got.iter().map(|r| r.delivery.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), expected);
+    // The failed attempts were retried under the same delivery id.
+    for failed in all.iter().filter(|r| r.answered == 500) {
+        assert!(
+            got.iter()
+                .any(|r| r.delivery == failed.delivery && r.body == failed.body),
+            "{failed:?} never delivered"
+        );
+    }
+    assert!(got.iter().all(|r| verifies(&secret, &r.signature, &r.body)));
+    let rows = app
+        .state
+        .db
+        .run(|c| {
+            Ok(bar_raiser::db::outbox::list(
+                c,
+                &[
+                    bar_raiser::db::outbox::Status::Pending,
+                    bar_raiser::db::outbox::Status::Delivered,
+                    bar_raiser::db::outbox::Status::Dead,
+                ],
+                10_000,
+            )?)
+        })
+        .await
+        .unwrap();
+    let hooks: Vec<_> = rows.iter().filter(|r| r.kind == "webhook").collect();
+    assert_eq!(hooks.len(), expected);
+    assert!(hooks.iter().all(|r| r.status == "delivered"), "{hooks:#?}");
+    assert_eq!(
+        hooks.iter().map(|r| r.attempts).sum::<i32>() as usize,
+        expected + 3
+    );
+    receiver.server.stop(false).await;
+}
+with_loopback_webhooks!(failing_receiver, a_failing_receiver_gets_each_event_once);
+
+async fn who_may_register_and_where(app: TestApp) {
+    let admin = app.admin().await;
+    let member = app.user("Mo Member", "member", false).await;
+    let recruiter = app.user("Rae Recruiter", "recruiter", false).await;
+    let public = "https://hooks.example.com/bar-raiser";
+
+    // Loopback and private targets are refused without the server's flag.
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://169.254.169.254/",
+    ] {
+        let got = app
+            .post(
+                "/webhooks",
+                &admin,
+                json!({"url": url, "event_types": ["loop.scheduled"]}),
+            )
+            .await;
+        assert_problem(&got, 422, "validation_failed");
+        assert_eq!(got.1["errors"][0]["field"], "url", "{url}");
+    }
+    assert_problem(
+        &app.post(
+            "/webhooks",
+            &admin,
+            json!({"url": "ftp://example.com/", "event_types": ["loop.scheduled"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_problem(
+        &app.post(
+            "/webhooks",
+            &admin,
+            json!({"url": public, "event_types": []}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+    assert_problem(
+        &app.post(
+            "/webhooks",
+            &admin,
+            json!({"url": public, "event_types": ["loop.exploded"]}),
+        )
+        .await,
+        422,
+        "invalid_body",
+    );
+    assert_problem(
+        &app.post(
+            "/webhooks",
+            &admin,
+            json!({"url": public, "event_types": ["loop.scheduled"], "secret": "short"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    );
+
+    // People other than admins may not manage webhooks.
+    for s in [&member, &recruiter] {
+        assert_problem(
+            &app.post(
+                "/webhooks",
+                s,
+                json!({"url": public, "event_types": ["loop.scheduled"]}),
+            )
+            .await,
+            403,
+            "admin_only",
+        );
+        assert_problem(&app.get("/webhooks", s).await, 403, "admin_only");
+    }
+
+    // An admin: the generated secret is shown once, never listed.
+    let (status, created) = app
+        .post(
+            "/webhooks",
+            &admin,
+            json!({"url": public, "event_types": ["decision.final", "loop.scheduled", "decision.final"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["secret"].as_str().unwrap();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 30,
+        "{secret}"
+    );
+    assert_eq!(
+        created["webhook"]["event_types"],
+        json!(["loop.scheduled", "decision.final"])
+    );
+    let id = created["webhook"]["id"].as_str().unwrap();
+    let (status, list) = app.get("/webhooks", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(secret));
+    let (status, one) = app.get(&format!("/webhooks/{id}"), &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["url"], public);
+    assert!(one.get("secret").is_none());
+
+    // Service tokens: only with webhooks:manage.
+    let (status, t) = app
+        .post(
+            "/tokens",
+            &admin,
+            json!({"name": "reader", "scopes": ["loops:read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let without = t["secret"].as_str().unwrap().to_string();
+    let (status, t) = app
+        .post(
+            "/tokens",
+            &admin,
+            json!({"name": "hooks", "scopes": ["webhooks:manage"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let with = t["secret"].as_str().unwrap().to_string();
+    let body = json!({"url": public, "event_types": ["candidate.erased"]});
+    for (method, path, body) in [
+        (Method::POST, "/webhooks".to_string(), Some(body.clone())),
+        (Method::GET, "/webhooks".to_string(), None),
+        (Method::GET, format!("/webhooks/{id}"), None),
+        (Method::DELETE, format!("/webhooks/{id}"), None),
+    ] {
+        assert_problem(
+            &app.call(method, &path, Some(&without), body).await,
+            403,
+            "insufficient_scope",
+        );
+    }
+    let (status, made) = app
+        .call(Method::POST, "/webhooks", Some(&with), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/webhooks/{id}"),
+            Some(&with),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_problem(
+        &app.get(&format!("/webhooks/{id}"), &admin).await,
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &app.delete(&format!("/webhooks/{id}"), &admin).await,
+        404,
+        "not_found",
+    );
+    let (_, list) = app.get("/webhooks", &admin).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+both_backends!(registration, who_may_register_and_where);
