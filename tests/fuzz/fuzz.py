@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -125,7 +126,7 @@ def config_toml(ids: dict[str, list[str]]) -> str:
 def run_schemathesis(args, server: Server, who: str, token: str, config: Path, workdir: Path) -> dict:
     report = workdir / f"report-{who}"
     cmd = [
-        args.schemathesis,
+        os.path.abspath(args.schemathesis),
         "--config-file",
         str(config),
         "run",

@@ -7,7 +7,7 @@
 #   BAR_RAISER_BIN         server binary (default: cargo build, target/debug/bar-raiser)
 #   BAR_RAISER_VENV        Python venv to install into (default: .venv, shared
 #                          with the SMTP tests' aiosmtpd)
-#   FUZZ_MAX_EXAMPLES      cases per operation and phase (default 50)
+#   FUZZ_MAX_EXAMPLES      cases per operation and phase (default 30)
 #   FUZZ_SEED              schemathesis seed (default: fixed, for reproducible CI)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,11 +22,11 @@ fi
 
 if [ -z "${BAR_RAISER_BIN:-}" ]; then
   cargo build --locked --quiet
-  BAR_RAISER_BIN=target/debug/bar-raiser
+  BAR_RAISER_BIN="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
 fi
 
 exec "$VENV/bin/python" tests/fuzz/fuzz.py \
   --binary "$BAR_RAISER_BIN" \
   --schemathesis "$VENV/bin/schemathesis" \
-  --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
+  --max-examples "${FUZZ_MAX_EXAMPLES:-30}" \
   ${FUZZ_SEED:+--seed "$FUZZ_SEED"}

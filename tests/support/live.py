@@ -58,6 +58,9 @@ class Server:
                 "BAR_RAISER_LOG": "warn,bar_raiser=info",
                 "BAR_RAISER_LOG_FORMAT": "json",
                 "BAR_RAISER_MAIL_DIR": str(self.workdir / "mail"),
+                # No notification worker unless a test asks for one: a worker
+                # would deliver webhooks (e.g. ones a fuzzer registered) off
+                # this machine. Mail goes to files in `workdir` either way.
                 "BAR_RAISER_NO_WORKER": "true",
                 "BAR_RAISER_WORKERS": "2",
             }
