@@ -11,9 +11,15 @@ mod export;
 mod feedback;
 #[allow(dead_code)]
 mod fixtures;
+mod hostile;
 mod idempotency;
 mod loops;
+mod matrix;
+mod notify;
+mod notify_loop;
 mod openapi;
+mod smtp;
+mod stress;
 mod tokens;
 mod users;
 mod webhooks;

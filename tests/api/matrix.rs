@@ -1,0 +1,762 @@
+//! The authorization matrix: every operation in the committed OpenAPI
+//! document × every kind of caller → the status it must get. The table is
+//! keyed by `operationId`; an operation without a row (or a row without an
+//! operation) fails the test, so no route can skip it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use futures_util::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::fixtures::*;
+use crate::helpers::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum K {
+    Anonymous,
+    Deactivated,
+    Outsider,
+    InterviewerUnsealed,
+    InterviewerSealed,
+    ShadowUnsealed,
+    ShadowSealed,
+    HiringManager,
+    BarRaiserUnsealed,
+    BarRaiserSealed,
+    LoopRecruiter,
+    OtherRecruiter,
+    Admin,
+}
+use K::*;
+
+const KINDS: [K; 13] = [
+    Anonymous,
+    Deactivated,
+    Outsider,
+    InterviewerUnsealed,
+    InterviewerSealed,
+    ShadowUnsealed,
+    ShadowSealed,
+    HiringManager,
+    BarRaiserUnsealed,
+    BarRaiserSealed,
+    LoopRecruiter,
+    OtherRecruiter,
+    Admin,
+];
+const PARTICIPANTS: [K; 7] = [
+    InterviewerUnsealed,
+    InterviewerSealed,
+    ShadowUnsealed,
+    ShadowSealed,
+    HiringManager,
+    BarRaiserUnsealed,
+    BarRaiserSealed,
+];
+
+/// How far the caller's fresh loop is taken before the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    NoLoop,
+    Draft,
+    Scheduled,
+    /// Every voter sealed, debrief not yet open.
+    Ready,
+    Debrief,
+    PendingHire,
+}
+
+/// Expected status for each kind: `ok` for `allowed`, 404 for the outsider
+/// where the loop is not theirs to know, `denied` for everyone else;
+/// 401 without valid credentials.
+fn rule(allowed: &[K], ok: u16, denied: u16, outsider: Option<u16>) -> impl Fn(K) -> u16 + '_ {
+    move |k| match k {
+        Anonymous | Deactivated => 401,
+        Outsider if !allowed.contains(&Outsider) && outsider.is_some() => {
+            outsider.unwrap_or(denied)
+        }
+        k if allowed.contains(&k) => ok,
+        _ => denied,
+    }
+}
+
+fn seers() -> Vec<K> {
+    let mut v = PARTICIPANTS.to_vec();
+    v.extend([LoopRecruiter, OtherRecruiter, Admin]);
+    v
+}
+
+/// The world shared by all rows: people and a few fixed targets.
+struct World {
+    cast: Cast,
+    deactivated: Session,
+    /// Holds an extra shadow interview in every loop: the target of
+    /// interview edits, so no caller's own interview is touched.
+    spare: Session,
+    /// Not in any loop: added by `create_interview`.
+    joiner: Session,
+    competencies: Vec<Uuid>,
+    candidate: Uuid,
+    competency: Uuid,
+}
+
+/// One caller's fresh loop and targets.
+#[derive(Default)]
+struct Ctx {
+    loop_id: Uuid,
+    interviews: HashMap<Uuid, Uuid>,
+    spare_interview: Uuid,
+    erasable_candidate: Uuid,
+    token_id: String,
+    webhook_id: String,
+    refresh_token: String,
+}
+
+impl World {
+    fn session(&self, k: K) -> Option<&Session> {
+        let c = &self.cast;
+        Some(match k {
+            Anonymous => return None,
+            Deactivated => &self.deactivated,
+            Outsider => &c.outsider,
+            InterviewerUnsealed | InterviewerSealed => &c.interviewers[0],
+            ShadowUnsealed | ShadowSealed => &c.shadow,
+            HiringManager => &c.hiring_manager,
+            BarRaiserUnsealed | BarRaiserSealed => &c.bar_raiser,
+            LoopRecruiter => &c.recruiter,
+            OtherRecruiter => &c.other_recruiter,
+            Admin => &c.admin,
+        })
+    }
+}
+
+async fn ensure_sealed(app: &TestApp, s: &Session, interview: Uuid) {
+    let (_, f) = app
+        .get(&format!("/interviews/{interview}/feedback"), s)
+        .await;
+    if f["state"] != "sealed" {
+        app.draft_and_seal(s, interview, "inclined_to_hire").await;
+    }
+}
+
+async fn prepare(app: &TestApp, w: &World, stage: Stage, k: K) -> Ctx {
+    let c = &w.cast;
+    let mut ctx = Ctx::default();
+    if let Some(s) = w.session(k)
+        && k != Deactivated
+    {
+        // A fresh sign-in, so refresh and logout never race another row.
+        ctx.refresh_token = app.session(&s.email).await.refresh_token;
+    }
+    ctx.erasable_candidate = app.candidate(&c.recruiter, "Erasable").await;
+    let (_, t) = app
+        .post(
+            "/tokens",
+            &c.admin,
+            json!({"name": "matrix", "scopes": ["users:read"]}),
+        )
+        .await;
+    ctx.token_id = t["token"]["id"].as_str().unwrap_or_default().to_string();
+    let (_, h) = app
+        .post(
+            "/webhooks",
+            &c.admin,
+            json!({"url": "https://hooks.example.com/matrix", "event_types": ["loop.scheduled"]}),
+        )
+        .await;
+    ctx.webhook_id = h["webhook"]["id"].as_str().unwrap_or_default().to_string();
+    if stage == Stage::NoLoop {
+        return ctx;
+    }
+    let comps = &w.competencies;
+    let (status, l) = app
+        .create_loop(
+            &c.recruiter,
+            json!({"candidate_id": w.candidate, "position": "Matrix", "level": "L5", "hiring_manager_id": c.hiring_manager.id, "bar_raiser_id": c.bar_raiser.id, "required_competency_ids": comps}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{l}");
+    ctx.loop_id = l["id"].as_str().unwrap().parse().unwrap();
+    let plan = [
+        (&c.bar_raiser, comps[0], "interviewer"),
+        (&c.interviewers[0], comps[1], "interviewer"),
+        (&c.interviewers[1], comps[2], "interviewer"),
+        (&c.interviewers[2], comps[0], "interviewer"),
+        (&c.interviewers[3], comps[1], "interviewer"),
+        (&c.shadow, comps[2], "shadow"),
+        (&w.spare, comps[0], "shadow"),
+    ];
+    for (who, comp, role) in plan {
+        let (status, i) = app
+            .add_interview(&c.recruiter, ctx.loop_id, who, &[comp], role, -3)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{i}");
+        ctx.interviews
+            .insert(who.id, i["id"].as_str().unwrap().parse().unwrap());
+    }
+    ctx.spare_interview = ctx.interviews[&w.spare.id];
+    if stage == Stage::Draft {
+        return ctx;
+    }
+    let (status, body) = app
+        .post(
+            &format!("/loops/{}/schedule", ctx.loop_id),
+            &c.recruiter,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let i1 = &c.interviewers[1];
+    app.draft_and_seal(i1, ctx.interviews[&i1.id], "inclined_to_hire")
+        .await;
+    let own = w
+        .session(k)
+        .and_then(|s| ctx.interviews.get(&s.id).copied());
+    match k {
+        InterviewerSealed | ShadowSealed | BarRaiserSealed => {
+            let s = w.session(k).unwrap();
+            app.draft_and_seal(s, own.unwrap(), "inclined_to_hire")
+                .await;
+        }
+        InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => {
+            let s = w.session(k).unwrap();
+            assert_eq!(
+                app.draft(s, own.unwrap(), "inclined_to_hire").await.0,
+                StatusCode::OK
+            );
+        }
+        _ => {}
+    }
+    if stage >= Stage::Ready {
+        for s in [
+            &c.bar_raiser,
+            &c.interviewers[0],
+            &c.interviewers[2],
+            &c.interviewers[3],
+        ] {
+            ensure_sealed(app, s, ctx.interviews[&s.id]).await;
+        }
+    }
+    if stage >= Stage::Debrief {
+        let (status, body) = app
+            .post(
+                &format!("/loops/{}/debrief", ctx.loop_id),
+                &c.bar_raiser,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    if stage >= Stage::PendingHire {
+        let (status, body) = app
+            .post(
+                &format!("/loops/{}/decision", ctx.loop_id),
+                &c.hiring_manager,
+                json!({"outcome": "hire", "rationale": "Matrix hire."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    ctx
+}
+
+type Expect = Box<dyn Fn(K) -> u16>;
+
+/// One row: operation id, stage, expectations.
+fn rows() -> Vec<(&'static str, Stage, Expect)> {
+    let public = |code: u16| -> Expect { Box::new(move |_| code) };
+    let signed_in = |code: u16| -> Expect {
+        Box::new(move |k| {
+            if matches!(k, Anonymous | Deactivated) {
+                401
+            } else {
+                code
+            }
+        })
+    };
+    let admin_only = |ok: u16| -> Expect { Box::new(move |k| rule(&[Admin], ok, 403, None)(k)) };
+    let staff = |ok: u16| -> Expect {
+        Box::new(move |k| rule(&[LoopRecruiter, OtherRecruiter, Admin], ok, 403, None)(k))
+    };
+    let managers = |ok: u16| -> Expect {
+        Box::new(move |k| rule(&[LoopRecruiter, Admin], ok, 403, Some(404))(k))
+    };
+    let bar_raiser = |ok: u16| -> Expect {
+        Box::new(move |k| rule(&[BarRaiserUnsealed, BarRaiserSealed], ok, 403, Some(404))(k))
+    };
+    let seer = |ok: u16| -> Expect {
+        Box::new(move |k| {
+            let s = seers();
+            rule(&s, ok, 403, Some(404))(k)
+        })
+    };
+    let only = |allowed: &'static [K], ok: u16, outsider: u16| -> Expect {
+        Box::new(move |k| rule(allowed, ok, 403, Some(outsider))(k))
+    };
+    vec![
+        ("healthz", Stage::NoLoop, public(200)),
+        ("readyz", Stage::NoLoop, public(200)),
+        ("login", Stage::NoLoop, public(200)),
+        ("refresh_token", Stage::NoLoop, signed_in(200)),
+        ("logout", Stage::NoLoop, signed_in(204)),
+        ("get_me", Stage::NoLoop, signed_in(200)),
+        ("list_my_interviews", Stage::NoLoop, signed_in(200)),
+        ("create_user", Stage::NoLoop, admin_only(201)),
+        ("list_users", Stage::NoLoop, staff(200)),
+        (
+            "get_user",
+            Stage::NoLoop,
+            Box::new(|k| {
+                rule(
+                    &[HiringManager, LoopRecruiter, OtherRecruiter, Admin],
+                    200,
+                    403,
+                    None,
+                )(k)
+            }),
+        ),
+        ("update_user", Stage::NoLoop, admin_only(200)),
+        ("list_competencies", Stage::NoLoop, signed_in(200)),
+        ("create_competency", Stage::NoLoop, admin_only(201)),
+        ("update_competency", Stage::NoLoop, admin_only(200)),
+        ("create_candidate", Stage::NoLoop, staff(201)),
+        ("list_candidates", Stage::NoLoop, staff(200)),
+        ("get_candidate", Stage::NoLoop, staff(200)),
+        ("update_candidate", Stage::NoLoop, staff(200)),
+        ("erase_candidate", Stage::NoLoop, staff(200)),
+        ("create_token", Stage::NoLoop, admin_only(201)),
+        ("list_tokens", Stage::NoLoop, admin_only(200)),
+        ("revoke_token", Stage::NoLoop, admin_only(204)),
+        ("create_webhook", Stage::NoLoop, admin_only(201)),
+        ("list_webhooks", Stage::NoLoop, admin_only(200)),
+        ("get_webhook", Stage::NoLoop, admin_only(200)),
+        ("delete_webhook", Stage::NoLoop, admin_only(204)),
+        ("create_loop", Stage::NoLoop, staff(201)),
+        // Admins read every decided loop's scorecards, recruiters their own.
+        ("list_scorecards", Stage::NoLoop, staff(200)),
+        ("list_loops", Stage::NoLoop, signed_in(200)),
+        ("get_loop", Stage::Scheduled, seer(200)),
+        ("update_loop", Stage::Scheduled, managers(200)),
+        ("schedule_loop", Stage::Draft, managers(200)),
+        ("cancel_loop", Stage::Scheduled, managers(200)),
+        ("create_interview", Stage::Scheduled, managers(201)),
+        ("get_interview", Stage::Scheduled, seer(200)),
+        ("update_interview", Stage::Scheduled, managers(200)),
+        ("delete_interview", Stage::Scheduled, managers(204)),
+        ("excuse_interview", Stage::Scheduled, bar_raiser(200)),
+        // Reading the sealed feedback of another interviewer: only those
+        // who sealed their own first.
+        (
+            "get_feedback",
+            Stage::Scheduled,
+            Box::new(|k| {
+                rule(
+                    &[InterviewerSealed, ShadowSealed, BarRaiserSealed],
+                    200,
+                    403,
+                    Some(403),
+                )(k)
+            }),
+        ),
+        (
+            "list_loop_feedback",
+            Stage::Scheduled,
+            Box::new(|k| {
+                let s = seers();
+                rule(&s, 200, 403, Some(403))(k)
+            }),
+        ),
+        // Own interview where the caller has one: drafts and seals succeed
+        // until sealed (409); addenda only after.
+        (
+            "save_feedback_draft",
+            Stage::Scheduled,
+            Box::new(|k| match k {
+                InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 200,
+                InterviewerSealed | ShadowSealed | BarRaiserSealed => 409,
+                Anonymous | Deactivated => 401,
+                _ => 403,
+            }),
+        ),
+        (
+            "seal_feedback",
+            Stage::Scheduled,
+            Box::new(|k| match k {
+                InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 200,
+                InterviewerSealed | ShadowSealed | BarRaiserSealed => 409,
+                Anonymous | Deactivated => 401,
+                _ => 403,
+            }),
+        ),
+        (
+            "add_feedback_addendum",
+            Stage::Scheduled,
+            Box::new(|k| match k {
+                InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 409,
+                InterviewerSealed | ShadowSealed | BarRaiserSealed => 201,
+                Anonymous | Deactivated => 401,
+                _ => 403,
+            }),
+        ),
+        ("break_glass_read", Stage::Scheduled, admin_only(200)),
+        ("open_debrief", Stage::Ready, bar_raiser(200)),
+        (
+            "get_debrief",
+            Stage::Debrief,
+            Box::new(|k| {
+                let mut allowed = PARTICIPANTS.to_vec();
+                allowed.push(LoopRecruiter);
+                rule(&allowed, 200, 403, Some(404))(k)
+            }),
+        ),
+        (
+            "cast_debrief_vote",
+            Stage::Debrief,
+            only(
+                &[
+                    InterviewerUnsealed,
+                    InterviewerSealed,
+                    BarRaiserUnsealed,
+                    BarRaiserSealed,
+                ],
+                200,
+                404,
+            ),
+        ),
+        ("reveal_debrief_votes", Stage::Debrief, bar_raiser(200)),
+        (
+            "record_decision",
+            Stage::Debrief,
+            only(&[HiringManager], 200, 404),
+        ),
+        ("concur_with_hire", Stage::PendingHire, bar_raiser(200)),
+        ("veto_hire", Stage::PendingHire, bar_raiser(200)),
+        (
+            "get_loop_audit",
+            Stage::Scheduled,
+            only(
+                &[LoopRecruiter, BarRaiserUnsealed, BarRaiserSealed, Admin],
+                200,
+                404,
+            ),
+        ),
+        (
+            "verify_loop_audit",
+            Stage::Scheduled,
+            only(
+                &[LoopRecruiter, BarRaiserUnsealed, BarRaiserSealed, Admin],
+                200,
+                404,
+            ),
+        ),
+    ]
+}
+
+/// The request each row sends, for caller `k` in `ctx`.
+fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Value>) {
+    let c = &w.cast;
+    let l = ctx.loop_id;
+    let unique = Uuid::new_v4().simple().to_string();
+    let own = w
+        .session(k)
+        .and_then(|s| ctx.interviews.get(&s.id).copied());
+    let fallback = ctx
+        .interviews
+        .get(&c.interviewers[2].id)
+        .copied()
+        .unwrap_or_default();
+    let i1 = ctx
+        .interviews
+        .get(&c.interviewers[1].id)
+        .copied()
+        .unwrap_or_default();
+    let mine = own
+        .filter(|_| !matches!(k, HiringManager))
+        .unwrap_or(fallback);
+    use Method as M;
+    match op {
+        "healthz" => (M::GET, "/healthz".into(), None),
+        "readyz" => (M::GET, "/readyz".into(), None),
+        "login" => (
+            M::POST,
+            "/auth/login".into(),
+            Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+        ),
+        "refresh_token" => (
+            M::POST,
+            "/auth/refresh".into(),
+            Some(
+                json!({"refresh_token": if ctx.refresh_token.is_empty() { "none".to_string() } else { ctx.refresh_token.clone() }}),
+            ),
+        ),
+        "logout" => (
+            M::POST,
+            "/auth/logout".into(),
+            Some(json!({"refresh_token": ctx.refresh_token})),
+        ),
+        "get_me" => (M::GET, "/me".into(), None),
+        "list_my_interviews" => (M::GET, "/me/interviews".into(), None),
+        "create_user" => (
+            M::POST,
+            "/users".into(),
+            Some(
+                json!({"email": format!("{unique}@example.com"), "name": "New", "password": PASSWORD, "role": "member"}),
+            ),
+        ),
+        "list_users" => (M::GET, "/users".into(), None),
+        "get_user" => (M::GET, format!("/users/{}", c.hiring_manager.id), None),
+        "update_user" => (
+            M::PATCH,
+            format!("/users/{}", w.joiner.id),
+            Some(json!({"name": "Joiner"})),
+        ),
+        "list_competencies" => (M::GET, "/competencies".into(), None),
+        "create_competency" => (
+            M::POST,
+            "/competencies".into(),
+            Some(json!({"name": format!("Competency {unique}"), "description": "d"})),
+        ),
+        "update_competency" => (
+            M::PATCH,
+            format!("/competencies/{}", w.competency),
+            Some(json!({"description": "updated"})),
+        ),
+        "create_candidate" => (
+            M::POST,
+            "/candidates".into(),
+            Some(json!({"name": "C", "email": format!("{unique}@candidates.example")})),
+        ),
+        "list_candidates" => (M::GET, "/candidates".into(), None),
+        "get_candidate" => (M::GET, format!("/candidates/{}", w.candidate), None),
+        "update_candidate" => (
+            M::PATCH,
+            format!("/candidates/{}", w.candidate),
+            Some(json!({"notes": "matrix"})),
+        ),
+        "erase_candidate" => (
+            M::DELETE,
+            format!("/candidates/{}", ctx.erasable_candidate),
+            None,
+        ),
+        "create_token" => (
+            M::POST,
+            "/tokens".into(),
+            Some(json!({"name": "t", "scopes": ["loops:read"]})),
+        ),
+        "list_tokens" => (M::GET, "/tokens".into(), None),
+        "revoke_token" => (M::DELETE, format!("/tokens/{}", ctx.token_id), None),
+        "create_webhook" => (
+            M::POST,
+            "/webhooks".into(),
+            Some(
+                json!({"url": "https://hooks.example.com/new", "event_types": ["debrief.opened"]}),
+            ),
+        ),
+        "list_webhooks" => (M::GET, "/webhooks".into(), None),
+        "get_webhook" => (M::GET, format!("/webhooks/{}", ctx.webhook_id), None),
+        "delete_webhook" => (M::DELETE, format!("/webhooks/{}", ctx.webhook_id), None),
+        "create_loop" => (
+            M::POST,
+            "/loops".into(),
+            Some(
+                json!({"candidate_id": w.candidate, "position": "P", "level": "L", "hiring_manager_id": c.hiring_manager.id, "bar_raiser_id": c.bar_raiser.id}),
+            ),
+        ),
+        "list_loops" => (M::GET, "/loops".into(), None),
+        "list_scorecards" => (M::GET, "/scorecards".into(), None),
+        "get_loop" => (M::GET, format!("/loops/{l}"), None),
+        "update_loop" => (
+            M::PATCH,
+            format!("/loops/{l}"),
+            Some(json!({"level": "L6"})),
+        ),
+        "schedule_loop" => (M::POST, format!("/loops/{l}/schedule"), Some(json!({}))),
+        "cancel_loop" => (
+            M::POST,
+            format!("/loops/{l}/cancel"),
+            Some(json!({"reason": "matrix"})),
+        ),
+        "create_interview" => (
+            M::POST,
+            format!("/loops/{l}/interviews"),
+            Some(
+                json!({"interviewer_id": w.joiner.id, "competency_ids": [w.competencies[0]], "starts_at": "2026-01-01T10:00:00Z", "duration_minutes": 45, "loop_role": "shadow"}),
+            ),
+        ),
+        "get_interview" => (M::GET, format!("/interviews/{}", ctx.spare_interview), None),
+        "update_interview" => (
+            M::PATCH,
+            format!("/interviews/{}", ctx.spare_interview),
+            Some(json!({"duration_minutes": 50})),
+        ),
+        "delete_interview" => (
+            M::DELETE,
+            format!("/interviews/{}", ctx.spare_interview),
+            None,
+        ),
+        "excuse_interview" => (
+            M::POST,
+            format!("/interviews/{fallback}/excuse"),
+            Some(json!({"reason": "matrix"})),
+        ),
+        "get_feedback" => (M::GET, format!("/interviews/{i1}/feedback"), None),
+        "list_loop_feedback" => (M::GET, format!("/loops/{l}/feedback"), None),
+        "save_feedback_draft" => (
+            M::PUT,
+            format!("/interviews/{mine}/feedback"),
+            Some(json!({"summary": "matrix"})),
+        ),
+        "seal_feedback" => (
+            M::POST,
+            format!("/interviews/{mine}/feedback/seal"),
+            Some(json!({})),
+        ),
+        "add_feedback_addendum" => (
+            M::POST,
+            format!("/interviews/{mine}/feedback/addenda"),
+            Some(json!({"text": "matrix"})),
+        ),
+        "break_glass_read" => (
+            M::POST,
+            format!("/interviews/{i1}/feedback/break-glass"),
+            Some(json!({"reason": "authorization matrix test read"})),
+        ),
+        "open_debrief" => (M::POST, format!("/loops/{l}/debrief"), Some(json!({}))),
+        "get_debrief" => (M::GET, format!("/loops/{l}/debrief"), None),
+        "cast_debrief_vote" => (
+            M::PUT,
+            format!("/loops/{l}/debrief/votes/me"),
+            Some(json!({"vote": "inclined_to_hire", "rationale": "same as sealed"})),
+        ),
+        "reveal_debrief_votes" => (
+            M::POST,
+            format!("/loops/{l}/debrief/reveal"),
+            Some(json!({})),
+        ),
+        "record_decision" => (
+            M::POST,
+            format!("/loops/{l}/decision"),
+            Some(json!({"outcome": "hire", "rationale": "matrix"})),
+        ),
+        "concur_with_hire" => (
+            M::POST,
+            format!("/loops/{l}/decision/concur"),
+            Some(json!({})),
+        ),
+        "veto_hire" => (
+            M::POST,
+            format!("/loops/{l}/decision/veto"),
+            Some(
+                json!({"rationale": "A veto rationale long enough to pass the fifty character rule."}),
+            ),
+        ),
+        "get_loop_audit" => (M::GET, format!("/loops/{l}/audit"), None),
+        "verify_loop_audit" => (M::GET, format!("/loops/{l}/audit/verify"), None),
+        other => panic!("no request for {other}"),
+    }
+}
+
+fn committed_operations() -> BTreeSet<String> {
+    let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_documented_operation_has_a_row() {
+    let documented = committed_operations();
+    let covered: BTreeSet<String> = rows()
+        .into_iter()
+        .map(|(op, _, _)| op.to_string())
+        .collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    let stale: Vec<_> = covered.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a row in the authorization matrix: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for operations that no longer exist: {stale:?}"
+    );
+}
+
+async fn authorization_matrix(app: TestApp) {
+    let cast = app.cast().await;
+    let deactivated = app.user("Dee Activated", "member", false).await;
+    assert_eq!(
+        app.patch(
+            &format!("/users/{}", deactivated.id),
+            &cast.admin,
+            json!({"active": false})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let spare = app.user("Spare Shadow", "member", false).await;
+    let joiner = app.user("Late Joiner", "member", false).await;
+    let competencies = app.competency_ids(&cast.recruiter).await[..3].to_vec();
+    let candidate = app.candidate(&cast.recruiter, "Matrix Candidate").await;
+    let (_, comp) = app
+        .post(
+            "/competencies",
+            &cast.admin,
+            json!({"name": "Matrix Competency", "description": "d"}),
+        )
+        .await;
+    let w = World {
+        cast,
+        deactivated,
+        spare,
+        joiner,
+        competencies,
+        candidate,
+        competency: comp["id"].as_str().unwrap().parse().unwrap(),
+    };
+    let documented = committed_operations();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (op, stage, expect) in rows() {
+        if !documented.contains(op) {
+            continue;
+        }
+        let results = join_all(KINDS.iter().map(|&k| {
+            let (app, w) = (&app, &w);
+            async move {
+                let ctx = prepare(app, w, stage, k).await;
+                let (method, path, body) = request(op, w, &ctx, k);
+                let token = w.session(k).map(|s| s.token.clone());
+                let got = app.call(method, &path, token.as_deref(), body).await;
+                (k, got)
+            }
+        }))
+        .await;
+        for (k, (status, body)) in results {
+            checked += 1;
+            if status.as_u16() != expect(k) {
+                failures.push(format!(
+                    "{op} as {k:?}: expected {}, got {} {body}",
+                    expect(k),
+                    status.as_u16()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(checked, documented.len() * KINDS.len());
+}
+both_backends!(matrix, authorization_matrix);
