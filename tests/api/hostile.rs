@@ -24,15 +24,14 @@ async fn raw(
         .await
         .unwrap();
     let status = resp.status();
-    assert_eq!(
+    assert!(
         resp.headers()["content-type"]
             .to_str()
             .unwrap()
             .split(';')
             .next()
             .unwrap()
-            .ends_with("json"),
-        true
+            .ends_with("json")
     );
     (status, resp.json().await.unwrap_or(Value::Null))
 }
