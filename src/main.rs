@@ -58,6 +58,12 @@ enum Command {
     Worker(Box<Config>),
     /// List pending and dead notifications; requeue dead ones.
     Outbox(notify::cli::OutboxArgs),
+    /// Benchmarks only (bench/run): fill an empty database with realistic loops.
+    #[command(hide = true)]
+    Seed(Box<bar_raiser::bench::SeedArgs>),
+    /// Benchmarks only (bench/run): durable single-row commits per second.
+    #[command(hide = true)]
+    BenchCommits(bar_raiser::bench::CommitArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -129,6 +135,14 @@ fn run() -> anyhow::Result<()> {
         Command::Outbox(args) => {
             init_logging(&cli.log, cli.log_format);
             notify::cli::outbox(args)
+        }
+        Command::Seed(args) => {
+            init_logging(&cli.log, cli.log_format);
+            bar_raiser::bench::seed(*args)
+        }
+        Command::BenchCommits(args) => {
+            init_logging(&cli.log, cli.log_format);
+            bar_raiser::bench::commits(args)
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`Db::run`], which moves the work onto the blocking pool.
 
 pub mod audit;
+pub mod bench;
 pub mod catalog;
 pub mod export;
 pub mod feedback;
