@@ -314,7 +314,12 @@ pub fn serve(
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
     let factory_state = state.clone();
+    // Blocking work is diesel's (argon2 has threads of its own): a blocking
+    // thread beyond the pool's connections would only wait for one, and
+    // each idle one keeps its stack and allocator arena.
+    let blocking = state.config.db.db_pool_size.max(2) as usize;
     let mut server = HttpServer::new(move || build(factory_state.clone()))
+        .worker_max_blocking_threads(blocking)
         .listen(listener)?
         .shutdown_timeout(20);
     if let Some(n) = workers {

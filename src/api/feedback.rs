@@ -275,16 +275,17 @@ pub fn log_read(
 
 /// After a seal or an excuse: when nothing is outstanding any more, the Bar
 /// Raiser and hiring manager hear that the debrief can open (once).
-fn announce_if_ready(conn: &mut DbConn, public_url: &str, loop_id: &str) -> AppResult<()> {
-    let b = db::loops::bundle(conn, loop_id)?.ok_or(AppError::NotFound)?;
-    let p = progress::loop_progress(views::state_of(&b)?, &views::all_facts(&b)?);
+/// `b` is the loop as it stands after the change.
+fn announce_if_ready(conn: &mut DbConn, public_url: &str, b: &LoopBundle) -> AppResult<()> {
+    let loop_id = &b.row.id;
+    let p = progress::loop_progress(views::state_of(b)?, &views::all_facts(b)?);
     if p.ready_for_debrief {
         webhooks::emit(
             conn,
             EventType::LoopReadyForDebrief,
             serde_json::json!({"loop_id": loop_id}),
         )?;
-        let names = Names::load(conn, &b)?;
+        let names = Names::load(conn, b)?;
         let to: Vec<_> = [&b.row.bar_raiser_id, &b.row.hiring_manager_id]
             .into_iter()
             .filter_map(|id| names.recipient(id))
@@ -293,7 +294,7 @@ fn announce_if_ready(conn: &mut DbConn, public_url: &str, loop_id: &str) -> AppR
             conn,
             public_url,
             &to,
-            &names.loop_ref(&b),
+            &names.loop_ref(b),
             &Notice::DebriefReady,
             Some(&format!("debrief_ready:{loop_id}")),
         )?;
@@ -570,7 +571,8 @@ pub async fn seal(
             let row = existing.ok_or(AppError::NotFound)?;
             let canonical = rules::canonical_json(db::uuid(&id), me.id, &content, now);
             let sha = rules::sha256_hex(&canonical);
-            if !db::feedback::seal(conn, &row.id, db::to_db(now), &sha)? {
+            let at = db::to_db(now);
+            if !db::feedback::seal(conn, &row.id, at, &sha)? {
                 return Err(AppError::conflict("already_sealed", "this feedback is sealed already"));
             }
             db::audit::append(
@@ -582,9 +584,18 @@ pub async fn seal(
                 &serde_json::json!({"feedback_id": row.id, "content_sha256": sha, "sealed_at": crate::domain::audit::timestamp(now)}),
             )?;
             webhooks::emit(conn, EventType::FeedbackSealed, serde_json::json!({"loop_id": b.row.id, "interview_id": id, "sealed_at": crate::domain::audit::timestamp(now), "content_sha256": sha}))?;
-            announce_if_ready(conn, &public_url, &b.row.id)?;
-            let row = db::feedback::by_interview(conn, &id)?.ok_or(AppError::NotFound)?;
-            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            // The loop is locked: this seal is its only change since loading,
+            // so the bundle is brought up to date here rather than reloaded.
+            let row = FeedbackRow {
+                state: StoredFeedbackState::Sealed.as_str().into(),
+                sealed_at: Some(at),
+                content_sha256: Some(sha),
+                updated_at: at,
+                ..row
+            };
+            let mut b = b;
+            b.feedback.insert(id.clone(), row.clone());
+            announce_if_ready(conn, &public_url, &b)?;
             let view = one_view(conn, &b, &row)?;
             Ok((row, view))
         })
@@ -800,8 +811,8 @@ pub async fn excuse(
                 Some(&id),
                 &serde_json::json!({"reason": reason.trim()}),
             )?;
-            announce_if_ready(conn, &public_url, &b.row.id)?;
             let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            announce_if_ready(conn, &public_url, &b)?;
             let names = Names::load(conn, &b)?;
             let i = b.interview(&id).ok_or(AppError::NotFound)?;
             views::interview_view(&b, i, &names, db::now())

@@ -1,14 +1,16 @@
 //! Password hashing with argon2id at OWASP's parameters (m=19456 KiB, t=2,
-//! p=1), always on the blocking pool and never more at once than the
-//! machine can spare, so a login storm cannot starve ordinary requests.
+//! p=1), never on an async worker and never more at once than the machine
+//! can spare, so a login storm cannot starve ordinary requests.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{
-    PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
+    Output, PasswordHash, PasswordHasher as _, SaltString, rand_core::OsRng,
 };
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::oneshot;
 
 use crate::error::{AppError, AppResult};
 
@@ -25,23 +27,63 @@ pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }
 
-pub fn verify_blocking(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+thread_local! {
+    /// argon2's 19 MiB of working memory, kept by each thread that verifies
+    /// and reused: allocating it per call left the freed blocks resident,
+    /// 19.5 MB more per sign-in (see BENCHMARKS.md).
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Hashes and verifies off the async workers, a bounded number at a time.
+/// Checks `password` against a PHC-format argon2 hash, with the parameters
+/// the hash names, in constant time.
+pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    let verify = || -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = match parsed.version {
+            Some(v) => Version::try_from(v).ok()?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        MEMORY.with_borrow_mut(|memory| {
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2
+                .hash_password_into_with_memory(
+                    password.as_bytes(),
+                    salt,
+                    &mut out,
+                    &mut memory[..blocks],
+                )
+                .ok()
+        })?;
+        // `Output` compares in constant time.
+        Some(Output::new(&out).ok()? == expected)
+    };
+    verify().unwrap_or(false)
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies on a few threads of its own (half the cores), in
+/// arrival order. Not on the shared blocking pool: each hash takes 19 MiB,
+/// and the allocator keeps that much in the arena of every thread that ever
+/// hashed, which on the blocking pool's dozens of threads came to 260 MB of
+/// resident memory in a login storm (see BENCHMARKS.md).
 #[derive(Clone)]
 pub struct Passwords {
     /// Verified against when the email is unknown, so that answer takes as
     /// long as a wrong password.
     dummy_hash: Arc<String>,
-    permits: Arc<Semaphore>,
+    /// The threads stop when the last sender is dropped.
+    jobs: Sender<Job>,
 }
 
 impl Passwords {
@@ -49,15 +91,34 @@ impl Passwords {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..(cores / 2).max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&queue))?;
+        }
         Ok(Passwords {
             dummy_hash: Arc::new(hash_blocking("not a real password, only for timing")?),
-            permits: Arc::new(Semaphore::new((cores / 2).max(1))),
+            jobs,
         })
     }
 
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| anyhow::anyhow!("the password threads have stopped"))?;
+        Ok(rx
+            .await
+            .map_err(|_| anyhow::anyhow!("a password thread dropped its job"))?)
+    }
+
     pub async fn hash(&self, password: String) -> AppResult<String> {
-        let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
-        actix_web::web::block(move || hash_blocking(&password))
+        self.run(move || hash_blocking(&password))
             .await?
             .map_err(AppError::Internal)
     }
@@ -65,11 +126,24 @@ impl Passwords {
     /// True when `password` matches `hash`; with no hash (unknown user) it
     /// does the same work and answers false.
     pub async fn verify(&self, password: String, hash: Option<String>) -> AppResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
-        let ok = actix_web::web::block(move || verify_blocking(&password, &hash)).await?;
+        let ok = self.run(move || verify_blocking(&password, &hash)).await?;
         Ok(ok && known)
+    }
+}
+
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting for the next job.
+        let job = match queue.lock() {
+            Ok(q) => q.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 
@@ -84,5 +158,23 @@ mod tests {
         assert!(verify_blocking("correct horse battery staple", &h));
         assert!(!verify_blocking("wrong", &h));
         assert!(!verify_blocking("anything", "not a hash"));
+    }
+
+    #[test]
+    fn hashes_made_with_other_parameters_still_verify() {
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let h = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"an older account", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_blocking("an older account", &h));
+        assert!(!verify_blocking("an older accounT", &h));
+        // The reused memory is larger than this hash needs; still right.
+        assert!(verify_blocking(
+            "correct horse",
+            &hash_blocking("correct horse").unwrap()
+        ));
+        assert!(verify_blocking("an older account", &h));
     }
 }

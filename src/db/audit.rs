@@ -100,7 +100,7 @@ pub fn verify(conn: &mut DbConn, chain: &str) -> QueryResult<audit::Verification
     let head: (i32, String) = audit_chains::table
         .find(chain)
         .select((audit_chains::last_seq, audit_chains::last_hash))
-        .first(conn)?;
+        .get_result(conn)?;
     let events = events(conn, chain)?;
     Ok(audit::verify(&events, (head.0, &head.1)))
 }

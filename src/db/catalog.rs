@@ -24,7 +24,7 @@ pub fn competency(conn: &mut DbConn, id: &str) -> QueryResult<Option<CompetencyR
     competencies::table
         .find(id)
         .select(CompetencyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -80,7 +80,7 @@ pub fn candidate(conn: &mut DbConn, id: &str) -> QueryResult<Option<CandidateRow
     candidates::table
         .find(id)
         .select(CandidateRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

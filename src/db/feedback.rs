@@ -12,7 +12,7 @@ pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option
     feedback::table
         .filter(feedback::interview_id.eq(interview_id))
         .select(FeedbackRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

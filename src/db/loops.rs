@@ -41,7 +41,7 @@ pub fn row(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopRow>> {
     loops::table
         .find(id)
         .select(LoopRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -235,7 +235,7 @@ pub fn interview(conn: &mut DbConn, id: &str) -> QueryResult<Option<InterviewRow
     interviews::table
         .find(id)
         .select(InterviewRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

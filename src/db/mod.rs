@@ -5,6 +5,10 @@
 //! like a mistyped Postgres URL). Each query module takes `&mut DbConn` and
 //! returns `QueryResult`/`AppResult`; handlers reach the pool only through
 //! [`Db::run`], which moves the work onto the blocking pool.
+//!
+//! Lookups by key use `get_result`, not `first`: `first` adds `LIMIT ?`, and
+//! SQLite re-prepares a cached statement whenever a parameter its planner
+//! read (LIMIT's is one) is bound again — on every call (see BENCHMARKS.md).
 
 pub mod audit;
 pub mod bench;
@@ -175,6 +179,8 @@ impl r2d2::ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     pub backend: Backend,
+    /// SQLite's writers, queued in arrival order (see [`Db::write`]).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -192,7 +198,11 @@ impl Db {
             .test_on_check_out(false)
             .build(Manager(target))
             .context("building the connection pool")?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            writer: Default::default(),
+        })
     }
 
     pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
@@ -227,12 +237,27 @@ impl Db {
     }
 
     /// Runs `f` inside a write transaction on the blocking pool.
+    ///
+    /// SQLite admits one writer at a time and makes the others poll for the
+    /// lock, sleeping up to 100 ms between tries: unfair (a request could
+    /// wait past its client's timeout while later ones went through) and
+    /// idle while they sleep. So its writers queue here first, in order,
+    /// without holding a thread or a connection while they wait.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_tx(conn, f)).await
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        self.run(move |conn| {
+            let result = write_tx(conn, f);
+            drop(turn);
+            result
+        })
+        .await
     }
 }
 

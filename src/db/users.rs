@@ -11,7 +11,7 @@ pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -19,7 +19,7 @@ pub fn by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> 
     users::table
         .filter(users::email_lower.eq(email.trim().to_lowercase()))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -86,7 +86,7 @@ pub fn refresh_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Refr
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
         .select(RefreshTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -139,7 +139,7 @@ pub fn locked_for(
     let row: Option<ThrottleRow> = login_throttle::table
         .find(email_lower)
         .select(ThrottleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.and_then(|r| r.locked_until).and_then(|until| {
         let left = until.and_utc() - at;
@@ -153,7 +153,7 @@ pub fn record_failure(conn: &mut DbConn, email_lower: &str, at: DateTime<Utc>) -
     let row: Option<ThrottleRow> = login_throttle::table
         .find(email_lower)
         .select(ThrottleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match row {
         None => diesel::insert_into(login_throttle::table)
@@ -198,7 +198,7 @@ pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table
         .find(key)
         .select(settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
