@@ -356,8 +356,9 @@ fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &AuthUser) -> AppResult<Assem
     }
 
     // Competency matrix over sealed feedback.
-    let ratings = db::feedback::ratings(
+    let ratings = db::feedback::loop_ratings(
         conn,
+        &b.row.id,
         &sealed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
     )?;
     let mut competency_order: Vec<String> = b.required_competency_ids.clone();

@@ -141,8 +141,8 @@ pub fn feedback_views(
     rows: &[&FeedbackRow],
 ) -> AppResult<HashMap<String, Feedback>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut ratings = db::feedback::ratings(conn, &ids)?;
-    let mut addenda = db::feedback::addenda(conn, &ids)?;
+    let mut ratings = db::feedback::loop_ratings(conn, &b.row.id, &ids)?;
+    let mut addenda = db::feedback::loop_addenda(conn, &b.row.id, &ids)?;
     let mut out = HashMap::new();
     for row in rows {
         let interview = b.interview(&row.interview_id).ok_or(AppError::NotFound)?;
@@ -373,7 +373,7 @@ pub async fn get(
     let id = id.into_inner().to_string();
     let (row, view, via) = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, false)?;
             let row = b.feedback.get(&id).cloned();
             let reader = views::reader(&b, &me, Some(&interview.interviewer_id));
@@ -435,7 +435,8 @@ pub async fn save_draft(
         .map(|v| v.to_str().unwrap_or("").to_string());
     let content = parse_draft(&body)?;
     let id = id.into_inner().to_string();
-    let (row, view) = state
+    let interview_id = id.clone();
+    state
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
@@ -455,8 +456,8 @@ pub async fn save_draft(
                 return Err(Refusal::Invalid(problems).into());
             }
             let at = db::to_db(db::now());
-            let row = match existing {
-                Some(row) if content_of(conn, &row)? == content => row,
+            match existing {
+                Some(row) if content_of(conn, &row)? == content => {}
                 Some(row) => {
                     db::feedback::update_draft(
                         conn,
@@ -475,7 +476,6 @@ pub async fn save_draft(
                         Some(&id),
                         &serde_json::json!({"revision": row.revision + 1}),
                     )?;
-                    db::feedback::by_interview(conn, &id)?.ok_or(AppError::NotFound)?
                 }
                 None => {
                     let row = FeedbackRow {
@@ -502,10 +502,27 @@ pub async fn save_draft(
                         Some(&id),
                         &serde_json::json!({"revision": 1}),
                     )?;
-                    row
                 }
-            };
-            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            }
+            Ok(())
+        })
+        .await?;
+    own_feedback(&state, interview_id).await
+}
+
+/// The author's own feedback as it stands, with its ETag: the answer to a
+/// save or a seal, read after the write committed so the render is not
+/// done inside the store's one write lock.
+async fn own_feedback(state: &AppState, interview_id: String) -> AppResult<HttpResponse> {
+    let (row, view) = state
+        .db
+        .read(move |conn| {
+            let (_, b) = interview_and_loop(conn, &interview_id, false)?;
+            let row = b
+                .feedback
+                .get(&interview_id)
+                .cloned()
+                .ok_or(AppError::NotFound)?;
             let view = one_view(conn, &b, &row)?;
             Ok((row, view))
         })
@@ -550,7 +567,8 @@ pub async fn seal(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().to_string();
     let public_url = state.config.public_url.clone();
-    let (row, view) = state
+    let interview_id = id.clone();
+    state
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
@@ -594,13 +612,11 @@ pub async fn seal(
                 ..row
             };
             let mut b = b;
-            b.feedback.insert(id.clone(), row.clone());
-            announce_if_ready(conn, &public_url, &b)?;
-            let view = one_view(conn, &b, &row)?;
-            Ok((row, view))
+            b.feedback.insert(id.clone(), row);
+            announce_if_ready(conn, &public_url, &b)
         })
         .await?;
-    Ok(with_etag(&row, &view))
+    own_feedback(&state, interview_id).await
 }
 
 /// Add an addendum to sealed feedback (its author only). Append-only and
@@ -845,7 +861,7 @@ pub async fn list_for_loop(
     let me_id = me.id;
     let (listing, reads) = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
             if !visibility::can_see_loop(&views::reader(&b, &me, None)) {
                 return Err(AppError::forbidden("not_a_participant"));

@@ -395,7 +395,7 @@ pub async fn get(
     let id = id.into_inner().to_string();
     let view = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &me)?;
             views::loop_view(conn, &b)

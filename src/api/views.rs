@@ -132,22 +132,29 @@ pub struct Names {
 
 impl Names {
     pub fn load(conn: &mut DbConn, b: &LoopBundle) -> AppResult<Names> {
-        let mut user_ids: Vec<&str> = vec![
-            &b.row.hiring_manager_id,
-            &b.row.bar_raiser_id,
-            &b.row.recruiter_id,
-        ];
-        user_ids.extend(b.interviews.iter().map(|i| i.interviewer_id.as_str()));
         let mut competency_ids: Vec<&str> = b
             .required_competency_ids
             .iter()
             .map(String::as_str)
             .collect();
         competency_ids.extend(b.competencies.values().flatten().map(String::as_str));
+        let r = &b.row;
+        let named = [
+            r.hiring_manager_id.as_str(),
+            r.bar_raiser_id.as_str(),
+            r.recruiter_id.as_str(),
+        ];
+        let interviewers: Vec<&str> = b
+            .interviews
+            .iter()
+            .map(|i| i.interviewer_id.as_str())
+            .collect();
+        let users = db::catalog::loop_users(conn, &r.id, named, &interviewers)?;
+        let competencies = db::catalog::loop_competencies(conn, &r.id, &competency_ids)?;
         Ok(Names {
-            users: db::catalog::users_by_ids(conn, &user_ids)?,
-            competencies: db::catalog::competencies_by_ids(conn, &competency_ids)?,
-            candidate: db::catalog::candidate(conn, &b.row.candidate_id)?,
+            users,
+            competencies,
+            candidate: db::catalog::candidate(conn, &r.candidate_id)?,
         })
     }
 

@@ -166,7 +166,7 @@ impl FromRequest for AuthUser {
             // account may still act (deactivation takes effect at once).
             let row = state
                 .db
-                .run(move |conn| Ok(db::users::by_id(conn, &user_id)?))
+                .read(move |conn| Ok(db::users::by_id(conn, &user_id)?))
                 .await?;
             match row {
                 Some(row) if row.active => AuthUser::from_row(&row),

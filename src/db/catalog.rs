@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::models::{CandidateRow, CompetencyRow, UserRow};
-use super::schema::{candidates, competencies, users};
+use super::schema::{
+    candidates, competencies, interview_competencies, interviews, loop_competencies, users,
+};
 
 pub fn competencies(conn: &mut DbConn, include_retired: bool) -> QueryResult<Vec<CompetencyRow>> {
     let mut q = competencies::table
@@ -72,6 +74,91 @@ pub fn users_by_ids(conn: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<Stri
         .select(UserRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+}
+
+/// The people a loop names: `named` (its hiring manager, Bar Raiser and
+/// recruiter) and `interviewers`, each as the caller read them.
+///
+/// SQLite cannot keep a statement with an `IN` list of binds prepared
+/// (diesel re-prepares it on every call: a fifth of a loop view's time), so
+/// there the loop's interviewers come from a sub-select and the three named
+/// people from fixed binds; anyone the caller saw that the sub-select missed
+/// (an edit between the two reads) is then fetched by id. PostgreSQL binds
+/// the whole list as one array (`= ANY($1)`), prepared once.
+pub fn loop_users(
+    conn: &mut DbConn,
+    loop_id: &str,
+    named: [&str; 3],
+    interviewers: &[&str],
+) -> QueryResult<HashMap<String, UserRow>> {
+    let mut wanted: Vec<&str> = named.to_vec();
+    wanted.extend_from_slice(interviewers);
+    if matches!(conn, DbConn::Postgres(_)) {
+        return users_by_ids(conn, &wanted);
+    }
+    let rows: Vec<UserRow> = users::table
+        .filter(
+            users::id
+                .eq_any(
+                    interviews::table
+                        .filter(interviews::loop_id.eq(loop_id))
+                        .select(interviews::interviewer_id),
+                )
+                .or(users::id.eq(named[0]))
+                .or(users::id.eq(named[1]))
+                .or(users::id.eq(named[2])),
+        )
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let mut found: HashMap<String, UserRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let missing: Vec<&str> = wanted
+        .into_iter()
+        .filter(|id| !found.contains_key(*id))
+        .collect();
+    if !missing.is_empty() {
+        found.extend(users_by_ids(conn, &missing)?);
+    }
+    Ok(found)
+}
+
+/// The competencies `ids` of a loop (required, or assigned to its
+/// interviews); on SQLite through sub-selects, as [`loop_users`] explains.
+pub fn loop_competencies(
+    conn: &mut DbConn,
+    loop_id: &str,
+    ids: &[&str],
+) -> QueryResult<HashMap<String, CompetencyRow>> {
+    if matches!(conn, DbConn::Postgres(_)) {
+        return competencies_by_ids(conn, ids);
+    }
+    let rows: Vec<CompetencyRow> = competencies::table
+        .filter(
+            competencies::id
+                .eq_any(
+                    loop_competencies::table
+                        .filter(loop_competencies::loop_id.eq(loop_id))
+                        .select(loop_competencies::competency_id),
+                )
+                .or(competencies::id.eq_any(
+                    interview_competencies::table
+                        .inner_join(interviews::table)
+                        .filter(interviews::loop_id.eq(loop_id))
+                        .select(interview_competencies::competency_id),
+                )),
+        )
+        .select(CompetencyRow::as_select())
+        .load(conn)?;
+    let mut found: HashMap<String, CompetencyRow> =
+        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let missing: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains_key(*id))
+        .collect();
+    if !missing.is_empty() {
+        found.extend(competencies_by_ids(conn, &missing)?);
+    }
+    Ok(found)
 }
 
 // --- candidates -------------------------------------------------------------

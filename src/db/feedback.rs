@@ -16,27 +16,56 @@ pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option
         .optional()
 }
 
-/// Ratings per feedback id.
+/// Ratings per feedback id, of feedback of any loops (the export).
 pub fn ratings(
     conn: &mut DbConn,
     feedback_ids: &[&str],
 ) -> QueryResult<HashMap<String, Vec<RatingRow>>> {
+    let rows: Vec<RatingRow> = match feedback_ids {
+        // One feedback (every seal and draft save): a plain key lookup,
+        // which stays prepared where an `IN` list would not.
+        [one] => feedback_ratings::table
+            .filter(feedback_ratings::feedback_id.eq(*one))
+            .select(RatingRow::as_select())
+            .order(feedback_ratings::competency_id)
+            .load(conn)?,
+        _ => feedback_ratings::table
+            .filter(feedback_ratings::feedback_id.eq_any(feedback_ids))
+            .select(RatingRow::as_select())
+            .order((
+                feedback_ratings::feedback_id,
+                feedback_ratings::competency_id,
+            ))
+            .load(conn)?,
+    };
+    Ok(by_feedback(rows, |r| &r.feedback_id))
+}
+
+/// Ratings per feedback id, of some feedback of one loop.
+///
+/// SQLite cannot keep a statement with an `IN` list of binds prepared, so
+/// there the loop's ratings come through a sub-select by loop and are
+/// narrowed to `feedback_ids` here; PostgreSQL binds the list as one array.
+pub fn loop_ratings(
+    conn: &mut DbConn,
+    loop_id: &str,
+    feedback_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<RatingRow>>> {
+    if matches!(conn, DbConn::Postgres(_)) || feedback_ids.len() <= 1 {
+        return ratings(conn, feedback_ids);
+    }
     let rows: Vec<RatingRow> = feedback_ratings::table
-        .filter(feedback_ratings::feedback_id.eq_any(feedback_ids))
+        .filter(feedback_ratings::feedback_id.eq_any(of_loop(loop_id)))
         .select(RatingRow::as_select())
         .order((
             feedback_ratings::feedback_id,
             feedback_ratings::competency_id,
         ))
         .load(conn)?;
-    let mut map: HashMap<String, Vec<RatingRow>> = HashMap::new();
-    for r in rows {
-        map.entry(r.feedback_id.clone()).or_default().push(r);
-    }
-    Ok(map)
+    Ok(only(by_feedback(rows, |r| &r.feedback_id), feedback_ids))
 }
 
-/// Addenda per feedback id, oldest first.
+/// Addenda per feedback id, oldest first, of feedback of any loops.
 pub fn addenda(
     conn: &mut DbConn,
     feedback_ids: &[&str],
@@ -46,11 +75,50 @@ pub fn addenda(
         .select(AddendumRow::as_select())
         .order((feedback_addenda::created_at, feedback_addenda::id))
         .load(conn)?;
-    let mut map: HashMap<String, Vec<AddendumRow>> = HashMap::new();
-    for r in rows {
-        map.entry(r.feedback_id.clone()).or_default().push(r);
+    Ok(by_feedback(rows, |a| &a.feedback_id))
+}
+
+/// Addenda per feedback id, of some feedback of one loop (see
+/// [`loop_ratings`]).
+pub fn loop_addenda(
+    conn: &mut DbConn,
+    loop_id: &str,
+    feedback_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<AddendumRow>>> {
+    if matches!(conn, DbConn::Postgres(_)) {
+        return addenda(conn, feedback_ids);
     }
-    Ok(map)
+    let rows: Vec<AddendumRow> = feedback_addenda::table
+        .filter(feedback_addenda::feedback_id.eq_any(of_loop(loop_id)))
+        .select(AddendumRow::as_select())
+        .order((feedback_addenda::created_at, feedback_addenda::id))
+        .load(conn)?;
+    Ok(only(by_feedback(rows, |a| &a.feedback_id), feedback_ids))
+}
+
+/// The ids of a loop's feedback, as a sub-select.
+fn of_loop(
+    loop_id: &str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<feedback::table, diesel::dsl::Eq<feedback::loop_id, &str>>,
+    feedback::id,
+> {
+    feedback::table
+        .filter(feedback::loop_id.eq(loop_id))
+        .select(feedback::id)
+}
+
+fn by_feedback<T>(rows: Vec<T>, key: impl Fn(&T) -> &String) -> HashMap<String, Vec<T>> {
+    let mut map: HashMap<String, Vec<T>> = HashMap::new();
+    for r in rows {
+        map.entry(key(&r).clone()).or_default().push(r);
+    }
+    map
+}
+
+fn only<T>(mut map: HashMap<String, Vec<T>>, ids: &[&str]) -> HashMap<String, Vec<T>> {
+    map.retain(|k, _| ids.contains(&k.as_str()));
+    map
 }
 
 pub fn insert(conn: &mut DbConn, row: &FeedbackRow) -> QueryResult<()> {

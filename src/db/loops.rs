@@ -68,9 +68,17 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
         .select(InterviewRow::as_select())
         .order((interviews::starts_at.asc(), interviews::id.asc()))
         .load(conn)?;
-    let ids: Vec<&String> = interviews.iter().map(|i| &i.id).collect();
+    // A sub-select, not an `IN` list of the ids just read: diesel cannot
+    // keep a statement with a list of binds prepared, and re-preparing it
+    // cost a fifth of a loop view's time.
     let links: Vec<InterviewCompetencyRow> = interview_competencies::table
-        .filter(interview_competencies::interview_id.eq_any(&ids))
+        .filter(
+            interview_competencies::interview_id.eq_any(
+                interviews::table
+                    .filter(interviews::loop_id.eq(&row.id))
+                    .select(interviews::id),
+            ),
+        )
         .select(InterviewCompetencyRow::as_select())
         .order((
             interview_competencies::interview_id,

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod bench;
 pub mod catalog;
+pub mod census;
 pub mod export;
 pub mod feedback;
 pub mod idempotency;
@@ -57,6 +58,8 @@ pub struct Target {
     pub backend: Backend,
     /// libpq URL or SQLite file path.
     location: String,
+    /// What this target's connections have run.
+    census: std::sync::Arc<census::Census>,
 }
 
 impl Target {
@@ -71,6 +74,7 @@ impl Target {
             "postgres" | "postgresql" => Ok(Target {
                 backend: Backend::Postgres,
                 location: url.to_string(),
+                census: Default::default(),
             }),
             "sqlite" => {
                 if rest.is_empty() {
@@ -81,6 +85,7 @@ impl Target {
                 Ok(Target {
                     backend: Backend::Sqlite,
                     location: rest.to_string(),
+                    census: Default::default(),
                 })
             }
             other => {
@@ -90,6 +95,12 @@ impl Target {
     }
 
     fn establish(&self) -> anyhow::Result<DbConn> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(census::Probe(self.census.clone()));
+        Ok(conn)
+    }
+
+    fn open(&self) -> anyhow::Result<DbConn> {
         match self.backend {
             Backend::Postgres => {
                 let mut c = PgConnection::establish(&self.location).map_err(|e| {
@@ -179,8 +190,9 @@ impl r2d2::ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     pub backend: Backend,
-    /// SQLite's writers, queued in arrival order (see [`Db::write`]).
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite's one writer (see [`Db::write`]); `None` on PostgreSQL.
+    writer: Option<std::sync::mpsc::Sender<WriteJob>>,
+    census: std::sync::Arc<census::Census>,
 }
 
 impl Db {
@@ -191,6 +203,7 @@ impl Db {
         // instead of after the pool's timeout.
         drop(target.establish()?);
         let backend = target.backend;
+        let census = target.census.clone();
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
@@ -198,11 +211,18 @@ impl Db {
             .test_on_check_out(false)
             .build(Manager(target))
             .context("building the connection pool")?;
+        let writer = (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone()));
         Ok(Db {
             pool,
             backend,
-            writer: Default::default(),
+            writer,
+            census,
         })
+    }
+
+    /// Statements run so far by this pool's connections (see [`census`]).
+    pub fn counts(&self) -> census::Counts {
+        self.census.counts()
     }
 
     pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
@@ -229,36 +249,111 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // The caller's span (the request's id) follows the work onto the
+        // blocking thread, so its statements log under that request.
+        let span = tracing::Span::current();
         web::block(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
         .await?
     }
 
-    /// Runs `f` inside a write transaction on the blocking pool.
+    /// Runs a short read: on SQLite, on the caller's thread when a
+    /// connection is free at once; otherwise as [`Db::run`].
+    ///
+    /// A read of an indexed handful of rows from SQLite is in-process work
+    /// of tens of microseconds that WAL never makes wait for a writer;
+    /// handing it to the blocking pool and back cost more than the read (two
+    /// thread wake-ups, a sixth of a loop view's time). PostgreSQL reads
+    /// cross the network and always go to the blocking pool. Only for
+    /// bounded reads: one loop, one person, one feedback — never a listing.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            // As on the blocking pool, a panic is a 500, not a dead worker.
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
+                .unwrap_or_else(|_| {
+                    Err(AppError::Internal(anyhow::anyhow!(
+                        "database read panicked"
+                    )))
+                });
+        }
+        self.run(f).await
+    }
+
+    /// Runs `f` inside a write transaction.
     ///
     /// SQLite admits one writer at a time and makes the others poll for the
     /// lock, sleeping up to 100 ms between tries: unfair (a request could
     /// wait past its client's timeout while later ones went through) and
-    /// idle while they sleep. So its writers queue here first, in order,
-    /// without holding a thread or a connection while they wait.
+    /// idle while they sleep. So its write transactions run on one thread of
+    /// their own, in arrival order, back to back: under load no wake-up and
+    /// no hand-over between two of them, and the callers wait without
+    /// holding a thread or a connection. PostgreSQL's writers run side by
+    /// side on the blocking pool and queue on row locks.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = match self.backend {
-            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
-            Backend::Postgres => None,
+        let Some(writer) = &self.writer else {
+            return self.run(move |conn| write_tx(conn, f)).await;
         };
-        self.run(move |conn| {
-            let result = write_tx(conn, f);
-            drop(turn);
-            result
-        })
-        .await
+        let (done, result) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        let job: WriteJob = Box::new(move |conn| {
+            let _entered = span.enter();
+            // The caller may have gone (client disconnected): the work is
+            // committed or rolled back all the same.
+            let _ = done.send(write_tx(conn, f));
+        });
+        writer
+            .send(job)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("the SQLite writer has stopped")))?;
+        result.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!(
+                "the write failed without an answer (see the log)"
+            ))
+        })?
     }
+}
+
+/// A write transaction for SQLite's writer thread.
+type WriteJob = Box<dyn FnOnce(&mut DbConn) + Send>;
+
+/// Starts SQLite's writer thread; it stops when the last sender is dropped.
+fn spawn_writer(pool: r2d2::Pool<Manager>) -> std::sync::mpsc::Sender<WriteJob> {
+    let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || {
+            while let Ok(job) = queue.recv() {
+                let mut conn = match pool.get() {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Dropping the job answers its caller with a 500.
+                        tracing::error!(error = %e, "no connection for a write");
+                        continue;
+                    }
+                };
+                // A panic fails that one write (its caller gets a 500), not
+                // every write after it.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)))
+                    .is_err()
+                {
+                    tracing::error!("a write transaction panicked");
+                }
+            }
+        })
+        .expect("starting the SQLite writer thread");
+    jobs
 }
 
 /// A transaction that writes. On SQLite it begins `IMMEDIATE`, taking the

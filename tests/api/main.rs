@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod basics;
+mod census;
 mod debrief;
 mod export;
 mod feedback;

@@ -1,0 +1,75 @@
+//! Statement census: every pooled connection counts the statements it runs
+//! and the statements it prepared into its statement cache, and logs
+//! each statement's SQL — never its bind values, which hold feedback text
+//! and names — at debug level under the `bar_raiser::sql` target.
+//!
+//! The counts prove a request's query budget in tests (a loop view costs the
+//! same number of statements for two interviews as for twelve);
+//! `BAR_RAISER_LOG=warn,bar_raiser::sql=debug` shows
+//! the statements of each request under its request id (BENCHMARKS.md lists
+//! them for the benchmark's scenarios).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+
+/// Shared by every connection of one pool.
+#[derive(Debug, Default)]
+pub struct Census {
+    statements: AtomicU64,
+    cached: AtomicU64,
+}
+
+/// A reading of the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Statements started, transaction control included.
+    pub statements: u64,
+    /// Statements prepared into a connection's cache (first use of a
+    /// cacheable statement on that connection). Statements diesel cannot
+    /// cache — an `IN` list of values — are prepared on every use and are
+    /// not counted here; the loop's read paths use sub-selects instead.
+    pub cached: u64,
+}
+
+impl std::ops::Sub for Counts {
+    type Output = Counts;
+    fn sub(self, earlier: Counts) -> Counts {
+        Counts {
+            statements: self.statements - earlier.statements,
+            cached: self.cached - earlier.cached,
+        }
+    }
+}
+
+impl Census {
+    pub fn counts(&self) -> Counts {
+        Counts {
+            statements: self.statements.load(Ordering::Relaxed),
+            cached: self.cached.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The per-connection instrumentation feeding a [`Census`].
+pub struct Probe(pub Arc<Census>);
+
+impl Instrumentation for Probe {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.0.statements.fetch_add(1, Ordering::Relaxed);
+                if tracing::enabled!(target: "bar_raiser::sql", tracing::Level::DEBUG) {
+                    let text = query.to_string();
+                    let sql = text.split(" -- binds: ").next().unwrap_or_default();
+                    tracing::debug!(target: "bar_raiser::sql", "{sql}");
+                }
+            }
+            InstrumentationEvent::CacheQuery { .. } => {
+                self.0.cached.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
