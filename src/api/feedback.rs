@@ -436,7 +436,7 @@ pub async fn save_draft(
     let content = parse_draft(&body)?;
     let id = id.into_inner().to_string();
     let interview_id = id.clone();
-    state
+    let answer = state
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
@@ -504,10 +504,39 @@ pub async fn save_draft(
                     )?;
                 }
             }
-            Ok(())
+            if db::one_writer_at_a_time(conn) {
+                return Ok(None);
+            }
+            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            answer_in_transaction(conn, &b, &id)
         })
         .await?;
-    own_feedback(&state, interview_id).await
+    match answer {
+        Some((row, view)) => Ok(with_etag(&row, &view)),
+        None => own_feedback(&state, interview_id).await,
+    }
+}
+
+/// The author's feedback, rendered inside the write transaction from the
+/// loop at hand — where writers to different loops run side by side
+/// (PostgreSQL), so it delays no one and saves reading the loop again. On
+/// SQLite every writer waits for this one, so there the answer is read after
+/// the commit instead ([`own_feedback`]).
+fn answer_in_transaction(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    interview_id: &str,
+) -> AppResult<Option<(FeedbackRow, Feedback)>> {
+    if db::one_writer_at_a_time(conn) {
+        return Ok(None);
+    }
+    let row = b
+        .feedback
+        .get(interview_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let view = one_view(conn, b, &row)?;
+    Ok(Some((row, view)))
 }
 
 /// The author's own feedback as it stands, with its ETag: the answer to a
@@ -568,7 +597,7 @@ pub async fn seal(
     let id = id.into_inner().to_string();
     let public_url = state.config.public_url.clone();
     let interview_id = id.clone();
-    state
+    let answer = state
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
@@ -613,10 +642,14 @@ pub async fn seal(
             };
             let mut b = b;
             b.feedback.insert(id.clone(), row);
-            announce_if_ready(conn, &public_url, &b)
+            announce_if_ready(conn, &public_url, &b)?;
+            answer_in_transaction(conn, &b, &id)
         })
         .await?;
-    own_feedback(&state, interview_id).await
+    match answer {
+        Some((row, view)) => Ok(with_etag(&row, &view)),
+        None => own_feedback(&state, interview_id).await,
+    }
 }
 
 /// Add an addendum to sealed feedback (its author only). Append-only and

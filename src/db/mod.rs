@@ -356,6 +356,12 @@ fn spawn_writer(pool: r2d2::Pool<Manager>) -> std::sync::mpsc::Sender<WriteJob> 
     jobs
 }
 
+/// Whether this store runs write transactions one at a time (SQLite), so
+/// that work done inside one delays every other writer.
+pub fn one_writer_at_a_time(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Sqlite(_))
+}
+
 /// A transaction that writes. On SQLite it begins `IMMEDIATE`, taking the
 /// write lock up front: a deferred transaction that reads and then writes
 /// can fail with `database is locked` without waiting, where this one waits
