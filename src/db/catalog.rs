@@ -110,15 +110,8 @@ pub fn loop_users(
         )
         .select(UserRow::as_select())
         .load(conn)?;
-    let mut found: HashMap<String, UserRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
-    let missing: Vec<&str> = wanted
-        .into_iter()
-        .filter(|id| !found.contains_key(*id))
-        .collect();
-    if !missing.is_empty() {
-        found.extend(users_by_ids(conn, &missing)?);
-    }
-    Ok(found)
+    let found = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    with_missing(conn, found, &wanted, users_by_ids)
 }
 
 /// The competencies `ids` of a loop (required, or assigned to its
@@ -148,15 +141,28 @@ pub fn loop_competencies(
         )
         .select(CompetencyRow::as_select())
         .load(conn)?;
-    let mut found: HashMap<String, CompetencyRow> =
-        rows.into_iter().map(|r| (r.id.clone(), r)).collect();
-    let missing: Vec<&str> = ids
+    let found = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    with_missing(conn, found, ids, competencies_by_ids)
+}
+
+/// A lookup of rows by their ids.
+type ByIds<T> = fn(&mut DbConn, &[&str]) -> QueryResult<HashMap<String, T>>;
+
+/// `found`, plus whichever of `wanted` it lacks, fetched by id (an edit of
+/// the loop between the caller's read and the sub-select; rare).
+fn with_missing<T>(
+    conn: &mut DbConn,
+    mut found: HashMap<String, T>,
+    wanted: &[&str],
+    by_ids: ByIds<T>,
+) -> QueryResult<HashMap<String, T>> {
+    let missing: Vec<&str> = wanted
         .iter()
         .copied()
         .filter(|id| !found.contains_key(*id))
         .collect();
     if !missing.is_empty() {
-        found.extend(competencies_by_ids(conn, &missing)?);
+        found.extend(by_ids(conn, &missing)?);
     }
     Ok(found)
 }
