@@ -134,6 +134,7 @@ impl Passwords {
 }
 
 fn work(queue: &Mutex<Receiver<Job>>) {
+    yield_to_requests();
     loop {
         // The lock is held only while waiting for the next job.
         let job = match queue.lock() {
@@ -144,6 +145,18 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Ok(job) => job(),
             Err(_) => return,
         }
+    }
+}
+
+/// Password work gives way to requests: a storm of sign-ins must not starve
+/// the people reading (scenario 6 in BENCHMARKS.md). On Linux the hashing
+/// threads run at nice 10; `setpriority` on a thread id applies to that
+/// thread alone, and lowering one's own priority needs no privilege. Sign-ins
+/// still get the CPU whenever requests leave any.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::warn!(error = %e, "could not lower the password threads' priority");
     }
 }
 
