@@ -180,8 +180,12 @@ impl r2d2::ManageConnection for Manager {
             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection still inside a transaction — a write that panicked
+    /// half-way — is dropped, not lent out again: the next borrower's
+    /// transaction would otherwise become a savepoint inside one that never
+    /// commits, and its acknowledged writes would be lost.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <<DbConn as Connection>::TransactionManager as TransactionManager<DbConn>>::is_broken_transaction_manager(conn)
     }
 }
 

@@ -19,6 +19,7 @@ mod matrix;
 mod notify;
 mod notify_loop;
 mod openapi;
+mod recovery;
 mod settings;
 mod smtp;
 mod stress;
