@@ -12,6 +12,7 @@ pub mod export;
 pub mod feedback;
 pub mod lifecycle;
 pub mod progress;
+pub mod proof;
 pub mod scopes;
 pub mod types;
 pub mod visibility;

@@ -1,4 +1,4 @@
-//! Who may read what: DESIGN.md's independence rules 1–4 as one policy.
+//! Who may read what: the independence rules 1–4 and 7 as one policy.
 //!
 //! Both feedback read paths (one interview, a whole loop) call
 //! [`content_access`]; neither decides anything on its own. Status (who has
@@ -15,6 +15,9 @@ pub struct Reader {
     pub participant: bool,
     /// Has sealed their own feedback in the same loop.
     pub own_sealed: bool,
+    /// Was put on the loop after its first seal (rule 7): reads content
+    /// only once the debrief opens, sealed or not.
+    pub joined_late: bool,
     /// The loop's own recruiter.
     pub loop_recruiter: bool,
     pub account: Option<AccountRole>,
@@ -63,6 +66,9 @@ pub fn content_access(
         if !reader.participant {
             return Err("not_until_debrief");
         }
+        if reader.joined_late {
+            return Err("joined_after_first_seal");
+        }
         if !reader.own_sealed {
             return Err("seal_own_feedback_first");
         }
@@ -75,6 +81,33 @@ pub fn content_access(
     } else {
         ReadVia::SealedOwn
     }))
+}
+
+/// Rule 7: is a participant put on the loop at `joined_at` a late joiner,
+/// given the earliest seal of anyone else's feedback in it? Joining at the
+/// very instant of a seal counts as late: the seal could already be read.
+pub fn joined_late(
+    joined_at: chrono::DateTime<chrono::Utc>,
+    first_other_seal: Option<chrono::DateTime<chrono::Utc>>,
+) -> bool {
+    first_other_seal.is_some_and(|sealed| sealed <= joined_at)
+}
+
+/// Rule 7 at assignment: nobody puts themselves on an interview, and a
+/// loop's recruiter (who runs the loop and sees its status) never holds an
+/// interview or a shadow seat in it. `Err` carries the refusal's code.
+pub fn may_assign(
+    actor: uuid::Uuid,
+    interviewer: uuid::Uuid,
+    loop_recruiter: uuid::Uuid,
+) -> Result<(), &'static str> {
+    if actor == interviewer {
+        return Err("self_assignment");
+    }
+    if interviewer == loop_recruiter {
+        return Err("recruiter_cannot_interview");
+    }
+    Ok(())
 }
 
 /// May `reader` see the loop and its status (who has sealed, who is late)?
@@ -121,13 +154,15 @@ mod tests {
         HiringManagerNoInterview,
         BarRaiserSealed,
         BarRaiserUnsealed,
+        LateJoinerSealed,
+        LateJoinerUnsealed,
         LoopRecruiter,
         OtherRecruiter,
         Admin,
         NonParticipantMember,
         ServiceToken,
     }
-    const KINDS: [Kind; 15] = [
+    const KINDS: [Kind; 17] = [
         Kind::Author,
         Kind::InterviewerSealed,
         Kind::InterviewerUnsealed,
@@ -138,6 +173,8 @@ mod tests {
         Kind::HiringManagerNoInterview,
         Kind::BarRaiserSealed,
         Kind::BarRaiserUnsealed,
+        Kind::LateJoinerSealed,
+        Kind::LateJoinerUnsealed,
         Kind::LoopRecruiter,
         Kind::OtherRecruiter,
         Kind::Admin,
@@ -168,6 +205,10 @@ mod tests {
             | Kind::HiringManagerUnsealed
             | Kind::HiringManagerNoInterview
             | Kind::BarRaiserUnsealed => participant(false),
+            Kind::LateJoinerSealed | Kind::LateJoinerUnsealed => Reader {
+                joined_late: true,
+                ..participant(k == Kind::LateJoinerSealed)
+            },
             Kind::LoopRecruiter => Reader {
                 loop_recruiter: true,
                 account: Some(AccountRole::Recruiter),
@@ -212,6 +253,7 @@ mod tests {
             OtherRecruiter | NonParticipantMember => Err("not_a_participant"),
             Admin => Err("break_glass_required"),
             LoopRecruiter if !open => Err("not_until_debrief"),
+            LateJoinerSealed | LateJoinerUnsealed if !open => Err("joined_after_first_seal"),
             InterviewerUnsealed
             | ShadowUnsealed
             | HiringManagerUnsealed
@@ -249,7 +291,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 15 * 3 * (3 * 2 + 3));
+        assert_eq!(checked, 17 * 3 * (3 * 2 + 3));
     }
 
     #[test]
@@ -293,6 +335,35 @@ mod tests {
             let visible = can_see_loop(&reader(k));
             assert_eq!(visible, k != Kind::NonParticipantMember, "{k:?}");
         }
+    }
+
+    #[test]
+    fn late_joiners() {
+        use chrono::TimeZone;
+        let t = |m| chrono::Utc.with_ymd_and_hms(2026, 5, 1, 9, m, 0).unwrap();
+        assert!(!joined_late(t(10), None));
+        assert!(!joined_late(t(10), Some(t(11))));
+        assert!(joined_late(t(10), Some(t(10))));
+        assert!(joined_late(t(10), Some(t(9))));
+    }
+
+    #[test]
+    fn assignment_never_seats_oneself_or_the_recruiter() {
+        let (me, other, recruiter) = (
+            uuid::Uuid::from_u128(1),
+            uuid::Uuid::from_u128(2),
+            uuid::Uuid::from_u128(3),
+        );
+        assert_eq!(may_assign(me, other, recruiter), Ok(()));
+        assert_eq!(may_assign(me, me, recruiter), Err("self_assignment"));
+        assert_eq!(
+            may_assign(recruiter, recruiter, recruiter),
+            Err("self_assignment")
+        );
+        assert_eq!(
+            may_assign(me, recruiter, recruiter),
+            Err("recruiter_cannot_interview")
+        );
     }
 
     #[test]
