@@ -474,6 +474,8 @@ impl Ctx<'_> {
                 excuse_reason: None,
                 created_at: to_db(created),
                 updated_at: to_db(created),
+                assigned_at: Some(to_db(created)),
+                assigned_by: Some(recruiter.id.clone()),
             };
             chain.push(
                 &mut self.rows.events,
@@ -588,6 +590,7 @@ impl Ctx<'_> {
                 updated_at: to_db(sha.as_ref().map(|(at, _)| *at).unwrap_or(written)),
                 sealed_at: sha.as_ref().map(|(at, _)| to_db(*at)),
                 content_sha256: sha.map(|(_, s)| s),
+                receipt_salt: None,
             });
             if kind == Kind::Drafts {
                 self.drafts.push((k, interview_id, comps));

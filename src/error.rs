@@ -210,6 +210,12 @@ fn forbidden_detail(code: &str) -> &'static str {
         "not_voting_participant" => "only voting participants of the loop can do this",
         "not_loop_recruiter" => "only the loop's recruiter or an admin can do this",
         "insufficient_scope" => "the token does not carry the scope this operation needs",
+        "joined_after_first_seal" => {
+            "you joined this loop after feedback was first sealed; content opens to you at the debrief"
+        }
+        "self_assignment" => {
+            "nobody puts themselves on an interview; ask another recruiter or admin"
+        }
         _ => "you may not do this",
     }
 }

@@ -6,10 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views;
+use super::{feedback, views};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
+use crate::db::{self, DbConn};
+use crate::domain::{StoredFeedbackState, proof};
 use crate::error::{AppError, AppResult, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,7 +22,8 @@ pub struct AuditEvent {
     /// What happened, e.g. `feedback.sealed`.
     pub action: String,
     pub subject_id: Option<String>,
-    /// Event details (never feedback content or candidate personal data).
+    /// Event details: ids, hashes, times and outcomes, never feedback
+    /// content, an unrevealed vote or candidate personal data.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -36,10 +38,31 @@ pub struct AuditLog {
     pub items: Vec<AuditEvent>,
 }
 
+/// A stored row that no longer matches what the chain recorded of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvalidSubject {
+    /// `feedback`, `addendum`, `debrief_vote`, `decision`, `verdict` or `read`.
+    pub kind: String,
+    /// The feedback, addendum or read-log row; the voter for a debrief
+    /// vote; the loop for its decision and verdict.
+    pub id: Uuid,
+    /// Which field group differs (`ratings`, `vote`, `summary`, `seal`,
+    /// `receipt`, `text`, `record`), or `missing` (the row is gone) or
+    /// `unrecorded` (a row the chain never recorded). Never the content.
+    pub part: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditVerification {
+    /// The chain is intact and every subject matches its receipt.
     pub valid: bool,
     pub events_checked: usize,
+    /// Sealed feedback, addenda, debrief votes, decision, verdict and
+    /// read-log rows recomputed against the chain (0 when the chain itself
+    /// is broken: nothing it says can be trusted then).
+    pub subjects_checked: usize,
+    /// The first stored row that does not match the chain.
+    pub first_invalid_subject: Option<InvalidSubject>,
     /// The first event that fails verification.
     pub first_invalid_event: Option<Uuid>,
     /// Its position in the chain (also set when the tail is missing).
@@ -91,8 +114,11 @@ pub async fn log(
                     actor_id: e.actor_id,
                     action: e.action,
                     subject_id: e.subject_id,
-                    payload: serde_json::from_str(&e.payload)
-                        .unwrap_or(serde_json::Value::String(e.payload)),
+                    // The trail is read through the visibility policy:
+                    // ids, hashes and outcomes only, whatever was recorded.
+                    payload: proof::visible_payload(
+                        serde_json::from_str(&e.payload).unwrap_or_default(),
+                    ),
                     created_at: e.created_at,
                     prev_hash: e.prev_hash,
                     hash: e.hash,
@@ -107,8 +133,74 @@ pub async fn log(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Recomputes the loop's chain: any edited, deleted or reordered event
-/// makes it invalid from that event on.
+/// Everything of the loop that the chain vouches for, as stored.
+fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<proof::Stored> {
+    let loop_id = b.row.id.as_str();
+    let all: Vec<&str> = b.feedback.values().map(|f| f.id.as_str()).collect();
+    let mut ratings = db::feedback::loop_ratings(conn, loop_id, &all)?;
+    let mut stored = proof::Stored {
+        loop_id: db::parse_uuid(loop_id)?,
+        ..Default::default()
+    };
+    for f in b.feedback.values() {
+        if let Some(salt) = &f.receipt_salt {
+            stored.salts.insert(db::parse_uuid(&f.id)?, salt.clone());
+        }
+        if f.state == StoredFeedbackState::Sealed.as_str() {
+            let rs = ratings.remove(&f.id).unwrap_or_default();
+            stored.sealed.push(feedback::sealed_facts(f, &rs)?);
+        }
+    }
+    for a in db::feedback::loop_addenda(conn, loop_id, &all)?
+        .into_values()
+        .flatten()
+    {
+        stored.addenda.push(proof::StoredAddendum {
+            id: db::parse_uuid(&a.id)?,
+            feedback_id: db::parse_uuid(&a.feedback_id)?,
+            text: a.text,
+            created_at: db::from_db(a.created_at),
+        });
+    }
+    for v in db::feedback::votes(conn, loop_id)? {
+        stored.votes.push(proof::StoredVote {
+            voter: db::parse_uuid(&v.voter_id)?,
+            vote: db::parse_enum(&v.vote)?,
+            rationale: v.rationale,
+            updated_at: db::from_db(v.updated_at),
+            salt: v.receipt_salt,
+        });
+    }
+    let r = &b.row;
+    if let (Some(outcome), Some(by), Some(at)) =
+        (&r.decision_outcome, &r.decided_by, r.decision_recorded_at)
+    {
+        stored.decision = Some(proof::DecisionFacts {
+            outcome: outcome.clone(),
+            rationale: r.decision_rationale.clone().unwrap_or_default(),
+            recycle: r.decision_recycle.unwrap_or(false),
+            decided_by: db::parse_uuid(by)?,
+            recorded_at: db::from_db(at),
+        });
+    }
+    if let (Some(verdict), Some(at)) = (&r.bar_raiser_verdict, r.verdict_at) {
+        stored.verdict = Some(proof::VerdictFacts {
+            verdict: verdict.clone(),
+            rationale: r.veto_rationale.clone(),
+            final_outcome: r.final_outcome.clone().unwrap_or_default(),
+            at: db::from_db(at),
+        });
+    }
+    for read in db::feedback::reads(conn, loop_id)? {
+        stored.reads.push(db::feedback::read_facts(&read)?);
+    }
+    Ok(stored)
+}
+
+/// Recomputes the loop's chain (any edited, deleted or reordered event
+/// makes it invalid from that event on), then every receipt the chain
+/// recorded against the rows as stored: sealed feedback by field group,
+/// addenda, debrief votes, the decision and verdict, and the read log.
 #[utoipa::path(
     tag = "audit",
     operation_id = "verify_loop_audit",
@@ -133,14 +225,43 @@ pub async fn verify(
         .run(move |conn| {
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
             require_auditor(&b, &me)?;
-            Ok(db::audit::verify(conn, &id)?)
+            let chain = db::audit::verify(conn, &id)?;
+            if !chain.valid {
+                return Ok(AuditVerification {
+                    valid: false,
+                    events_checked: chain.events_checked,
+                    subjects_checked: 0,
+                    first_invalid_subject: None,
+                    first_invalid_event: chain.first_invalid_event,
+                    first_invalid_seq: chain.first_invalid_seq,
+                    reason: chain.reason,
+                });
+            }
+            let events = db::audit::events(conn, &id)?;
+            let stored = stored_subjects(conn, &b)?;
+            let (subjects_checked, bad) = match proof::check(&events, &stored) {
+                Ok(n) => (n, None),
+                Err(bad) => (0, Some(bad)),
+            };
+            Ok(AuditVerification {
+                valid: bad.is_none(),
+                events_checked: chain.events_checked,
+                subjects_checked,
+                reason: bad.as_ref().map(|b| {
+                    format!(
+                        "the stored {} {} does not match the chain ({})",
+                        b.kind, b.id, b.part
+                    )
+                }),
+                first_invalid_subject: bad.map(|b| InvalidSubject {
+                    kind: b.kind.into(),
+                    id: b.id,
+                    part: b.part.into(),
+                }),
+                first_invalid_event: None,
+                first_invalid_seq: None,
+            })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(AuditVerification {
-        valid: v.valid,
-        events_checked: v.events_checked,
-        first_invalid_event: v.first_invalid_event,
-        first_invalid_seq: v.first_invalid_seq,
-        reason: v.reason,
-    }))
+    Ok(HttpResponse::Ok().json(v))
 }

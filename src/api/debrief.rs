@@ -20,13 +20,17 @@ use crate::db::{self, DbConn};
 use crate::domain::debrief::{self as rules, Read, Tally};
 use crate::domain::{
     InterviewRole, LoopState, Outcome, ReadVia, Refusal, StoredFeedbackState, Verdict, Violation,
-    Vote, lifecycle, progress, visibility,
+    Vote, lifecycle, progress, proof, visibility,
 };
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
 
 const RATIONALE_MAX: usize = 5000;
+
+/// The loop-chain event recorded when an operator changes a participant's
+/// password or email.
+pub const OPERATOR_CHANGE: &str = "account.changed_by_operator";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -115,15 +119,34 @@ pub struct MatrixRow {
     pub ratings: Vec<MatrixCell>,
 }
 
+/// An operator's change to a participant's credentials or email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorChange {
+    pub by: Person,
+    pub at: DateTime<Utc>,
+    /// What changed: `password`, `email`, …
+    pub changed: Vec<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndependenceLine {
     pub participant: Person,
     pub interview_id: Option<Uuid>,
+    /// When they were put on their interview, and by whom.
+    pub joined_at: Option<DateTime<Utc>>,
+    pub added_by: Option<Person>,
+    /// Put on the loop after its first seal: read content only from the
+    /// debrief on (rule 7).
+    pub late_joiner: bool,
     pub sealed_at: Option<DateTime<Utc>>,
     /// First read of anyone else's feedback (break-glass excluded).
     pub first_read_at: Option<DateTime<Utc>>,
     /// The seal came before any read of others' feedback.
     pub independent: bool,
+    /// Changes an admin or a token made to this person's password or email
+    /// while the loop ran: whoever held the account afterwards may not be
+    /// the participant.
+    pub operator_changes: Vec<OperatorChange>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -427,16 +450,64 @@ fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &AuthUser) -> AppResult<Assem
         &domain_reads,
         b.row.debrief_opened_at.map(db::from_db),
     );
+    let operator_events: Vec<_> = db::audit::events(conn, &b.row.id)?
+        .into_iter()
+        .filter(|e| e.action == OPERATOR_CHANGE)
+        .collect();
+    let mut others: Vec<String> = b
+        .interviews
+        .iter()
+        .filter_map(|i| i.assigned_by.clone())
+        .chain(
+            operator_events
+                .iter()
+                .filter_map(|e| e.actor_id.map(|a| a.to_string())),
+        )
+        .filter(|id| !names.users.contains_key(id))
+        .collect();
+    others.sort();
+    others.dedup();
+    let refs: Vec<&str> = others.iter().map(String::as_str).collect();
+    let more = db::catalog::users_by_ids(conn, &refs)?;
+    let person = |id: &str| match more.get(id) {
+        Some(u) => Person {
+            id: db::uuid(&u.id),
+            name: u.name.clone(),
+            email: u.email.clone(),
+        },
+        None => names.person(id),
+    };
     let independence_report: Vec<IndependenceLine> = report
         .into_iter()
         .map(|line| {
             let id = line.participant.to_string();
+            let interview = b.interview_of(&id);
             IndependenceLine {
                 participant: names.person(&id),
-                interview_id: b.interview_of(&id).map(|i| db::uuid(&i.id)),
+                interview_id: interview.map(|i| db::uuid(&i.id)),
+                joined_at: interview.map(views::joined_at),
+                added_by: interview
+                    .and_then(|i| i.assigned_by.as_deref())
+                    .map(&person),
+                late_joiner: views::joined_late(b, &id),
                 sealed_at: line.sealed_at,
                 first_read_at: line.first_read_at,
                 independent: line.independent,
+                operator_changes: operator_events
+                    .iter()
+                    .filter(|e| e.subject_id.as_deref() == Some(id.as_str()))
+                    .map(|e| OperatorChange {
+                        by: e
+                            .actor_id
+                            .map(|a| person(&a.to_string()))
+                            .unwrap_or_else(|| names.person("")),
+                        at: e.created_at,
+                        changed: serde_json::from_str::<serde_json::Value>(&e.payload)
+                            .ok()
+                            .and_then(|p| serde_json::from_value(p["changed"].clone()).ok())
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -494,7 +565,7 @@ fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &AuthUser) -> AppResult<Assem
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The debrief has not opened", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`debrief_not_open`, or `feedback_integrity_failed` (a sealed feedback no longer matches its receipt)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/loops/{id}/debrief")]
@@ -584,27 +655,35 @@ pub async fn cast_vote(
                 .and_then(|f| f.vote.as_deref())
                 .map(db::parse_enum)
                 .transpose()?;
-            let problems: Vec<Violation> = rules::revote_problems(sealed_vote, req.vote, &req.rationale);
+            let problems: Vec<Violation> =
+                rules::revote_problems(sealed_vote, req.vote, &req.rationale);
             if !problems.is_empty() {
                 return Err(Refusal::Invalid(problems).into());
             }
-            let at = db::to_db(db::now());
+            let now = db::now();
+            let at = db::to_db(now);
+            let salt = proof::new_salt();
+            let rationale = req.rationale.trim().to_string();
+            // The chain keeps a salted receipt, never the vote: the trail is
+            // read by people who may not see a vote before it is revealed.
+            let receipt = proof::vote_receipt(&salt, me.id, req.vote, &rationale, now);
             let row = DebriefVoteRow {
                 loop_id: id.clone(),
                 voter_id: me_str,
                 vote: req.vote.as_str().into(),
-                rationale: req.rationale.trim().to_string(),
+                rationale,
                 created_at: at,
                 updated_at: at,
+                receipt_salt: Some(salt),
             };
             db::feedback::put_vote(conn, &row)?;
             db::audit::append(
                 conn,
                 &id,
                 Some(me.id),
-                "debrief.vote_cast",
+                proof::action::VOTE,
                 Some(&id),
-                &serde_json::json!({"vote": row.vote, "sealed_vote": sealed_vote, "rationale": row.rationale}),
+                &serde_json::json!({"voter_id": me.id, "receipt": receipt}),
             )?;
             Ok(MyDebriefVote {
                 loop_id: db::uuid(&id),
@@ -702,8 +781,16 @@ pub async fn decide(
             let b = lock_visible(conn, &id, &me)?;
             let next = lifecycle::decide(views::state_of(&b)?, &views::loop_actor(&b, &me), req.outcome)?;
             text_required("rationale", &req.rationale, 1, RATIONALE_MAX)?;
-            let at = Some(db::to_db(db::now()));
+            let now = db::now();
+            let at = Some(db::to_db(now));
             let final_now = next == LoopState::Decided;
+            let receipt = proof::decision_receipt(&proof::DecisionFacts {
+                outcome: req.outcome.as_str().into(),
+                rationale: req.rationale.trim().to_string(),
+                recycle: req.recycle,
+                decided_by: me.id,
+                recorded_at: now,
+            });
             db::loops::update(
                 conn,
                 &id,
@@ -723,9 +810,9 @@ pub async fn decide(
                 conn,
                 &id,
                 Some(me.id),
-                "decision.recorded",
+                proof::action::DECISION,
                 Some(&id),
-                &serde_json::json!({"outcome": req.outcome, "rationale": req.rationale.trim(), "recycle": req.recycle}),
+                &serde_json::json!({"outcome": req.outcome, "recycle": req.recycle, "receipt": receipt}),
             )?;
             decision_audience(conn, &public_url, &b, Notice::DecisionRecorded { outcome: req.outcome.as_str().into() })?;
             webhooks::emit(conn, EventType::DecisionRecorded, serde_json::json!({"loop_id": id, "outcome": req.outcome}))?;
@@ -808,13 +895,31 @@ async fn verdict(
             let (next, verdict, outcome) = match &veto {
                 Some(rationale) => {
                     if rationale.chars().count() > RATIONALE_MAX {
-                        return Err(AppError::invalid_field("rationale", format!("at most {RATIONALE_MAX} characters")));
+                        return Err(AppError::invalid_field(
+                            "rationale",
+                            format!("at most {RATIONALE_MAX} characters"),
+                        ));
                     }
-                    (lifecycle::veto(current, &actor, rationale)?, Verdict::Veto, Outcome::NoHire)
+                    (
+                        lifecycle::veto(current, &actor, rationale)?,
+                        Verdict::Veto,
+                        Outcome::NoHire,
+                    )
                 }
-                None => (lifecycle::concur(current, &actor)?, Verdict::Concur, Outcome::Hire),
+                None => (
+                    lifecycle::concur(current, &actor)?,
+                    Verdict::Concur,
+                    Outcome::Hire,
+                ),
             };
-            let at = Some(db::to_db(db::now()));
+            let now = db::now();
+            let at = Some(db::to_db(now));
+            let receipt = proof::verdict_receipt(&proof::VerdictFacts {
+                verdict: verdict.as_str().into(),
+                rationale: veto.as_ref().map(|r| r.trim().to_string()),
+                final_outcome: outcome.as_str().into(),
+                at: now,
+            });
             db::loops::update(
                 conn,
                 &id,
@@ -833,18 +938,24 @@ async fn verdict(
                 &id,
                 Some(me.id),
                 match verdict {
-                    Verdict::Veto => "decision.vetoed",
-                    Verdict::Concur => "decision.concurred",
+                    Verdict::Veto => proof::action::VETO,
+                    Verdict::Concur => proof::action::CONCUR,
                 },
                 Some(&id),
-                &serde_json::json!({"rationale": veto.as_deref().map(str::trim), "final_outcome": outcome}),
+                &serde_json::json!({"final_outcome": outcome, "receipt": receipt}),
             )?;
             let notice = match verdict {
                 Verdict::Veto => Notice::DecisionVetoed,
                 Verdict::Concur => Notice::DecisionConcurred,
             };
             decision_audience(conn, &public_url, &b, notice)?;
-            if verdict == Verdict::Veto { webhooks::emit(conn, EventType::DecisionVetoed, serde_json::json!({"loop_id": id}))?; }
+            if verdict == Verdict::Veto {
+                webhooks::emit(
+                    conn,
+                    EventType::DecisionVetoed,
+                    serde_json::json!({"loop_id": id}),
+                )?;
+            }
             webhooks::emit_final(conn, &id, outcome, verdict == Verdict::Veto)?;
             reload_view(conn, &id)
         })

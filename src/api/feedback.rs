@@ -18,11 +18,11 @@ use crate::db::loops::LoopBundle;
 use crate::db::models::{AddendumRow, FeedbackRow, InterviewRow, RatingRow, ReadRow};
 use crate::db::{self, DbConn, loops::InterviewChanges};
 use crate::domain::feedback::{self as rules, Content, RatingEntry};
-use crate::domain::progress;
 use crate::domain::{
     FeedbackState, InterviewRole, LoopState, Rating, ReadVia, Refusal, StoredFeedbackState, Vote,
     lifecycle, visibility,
 };
+use crate::domain::{progress, proof};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
@@ -142,6 +142,13 @@ pub fn feedback_views(
 ) -> AppResult<HashMap<String, Feedback>> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut ratings = db::feedback::loop_ratings(conn, &b.row.id, &ids)?;
+    if rows.iter().any(|r| r.sealed_at.is_some()) {
+        let recorded = db::audit::seal_receipts(conn, &[b.row.id.as_str()])?;
+        for row in rows.iter().filter(|r| r.sealed_at.is_some()) {
+            let rs = ratings.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+            check_receipt(row, rs, recorded.get(&row.id))?;
+        }
+    }
     let mut addenda = db::feedback::loop_addenda(conn, &b.row.id, &ids)?;
     let mut out = HashMap::new();
     for row in rows {
@@ -200,6 +207,60 @@ fn one_view(conn: &mut DbConn, b: &LoopBundle, row: &FeedbackRow) -> AppResult<F
         .ok_or(AppError::NotFound)
 }
 
+/// A sealed feedback row and its ratings as the proof sees them.
+pub fn sealed_facts(row: &FeedbackRow, ratings: &[RatingRow]) -> AppResult<proof::SealedFeedback> {
+    Ok(proof::SealedFeedback {
+        id: db::parse_uuid(&row.id)?,
+        interview_id: db::parse_uuid(&row.interview_id)?,
+        author: db::parse_uuid(&row.author_id)?,
+        content: Content {
+            ratings: ratings
+                .iter()
+                .map(|r| {
+                    Ok(RatingEntry {
+                        competency_id: db::parse_uuid(&r.competency_id)?,
+                        rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
+                        evidence: r.evidence.clone(),
+                    })
+                })
+                .collect::<AppResult<_>>()?,
+            vote: row.vote.as_deref().map(db::parse_enum).transpose()?,
+            summary: row.summary.clone(),
+        },
+        sealed_at: db::from_db(row.sealed_at.unwrap_or(row.updated_at)),
+        content_sha256: row.content_sha256.clone().unwrap_or_default(),
+        salt: row.receipt_salt.clone(),
+    })
+}
+
+/// Rule 8 at read time: sealed content is served only while the rows still
+/// match the receipt its seal recorded in the audit chain; otherwise the
+/// read is refused (409 `feedback_integrity_failed`), never served as sealed.
+pub fn check_receipt(
+    row: &FeedbackRow,
+    ratings: &[RatingRow],
+    recorded: Option<&String>,
+) -> AppResult<()> {
+    let facts = sealed_facts(row, ratings)?;
+    let now = facts.recomputed();
+    if recorded == Some(&now) && facts.content_sha256 == now {
+        return Ok(());
+    }
+    tracing::error!(
+        feedback_id = %row.id,
+        loop_id = %row.loop_id,
+        "sealed feedback no longer matches its receipt; read refused"
+    );
+    Err(AppError::conflict(
+        "feedback_integrity_failed",
+        format!(
+            "the stored content of the feedback of interview {} no longer matches the receipt \
+             recorded when it was sealed; it is withheld (see GET /api/v1/loops/{}/audit/verify)",
+            row.interview_id, row.loop_id
+        ),
+    ))
+}
+
 /// The stored content of a feedback, as the domain sees it.
 fn content_of(conn: &mut DbConn, row: &FeedbackRow) -> AppResult<Content> {
     let ratings = db::feedback::ratings(conn, &[row.id.as_str()])?
@@ -239,7 +300,10 @@ fn interview_and_loop(
     Ok((interview, b))
 }
 
-fn require_author(interview: &InterviewRow, me: &AuthUser) -> AppResult<()> {
+/// Only the interviewer writes an interview's feedback. Someone who cannot
+/// see the loop at all learns nothing, not even that it exists (404).
+fn require_author(b: &LoopBundle, interview: &InterviewRow, me: &AuthUser) -> AppResult<()> {
+    views::require_visible(b, me)?;
     if interview.interviewer_id == me.id.to_string() {
         Ok(())
     } else {
@@ -269,8 +333,7 @@ pub fn log_read(
             reason: reason.map(str::to_string),
             read_at: db::to_db(db::now()),
         },
-    )?;
-    Ok(())
+    )
 }
 
 /// After a seal or an excuse: when nothing is outstanding any more, the Bar
@@ -360,8 +423,9 @@ fn parse_draft(req: &DraftFeedback) -> Result<Content, AppError> {
     responses(
         (status = 200, body = Feedback, headers(("ETag" = String, description = "Version for If-Match"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`seal_own_feedback_first`, `not_a_participant`, `not_until_debrief`, `feedback_not_sealed`, `break_glass_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such interview, or no feedback written yet (to its author)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`seal_own_feedback_first`, `joined_after_first_seal` (put on the loop after its first seal: content opens at the debrief), `not_a_participant`, `not_until_debrief`, `feedback_not_sealed`, `break_glass_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such interview, one of a loop the caller takes no part in, or no feedback written yet (to its author)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`feedback_integrity_failed`: the stored content no longer matches the receipt its seal recorded; withheld", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/interviews/{id}/feedback")]
@@ -375,6 +439,7 @@ pub async fn get(
         .db
         .read(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, false)?;
+            views::require_visible(&b, &me)?;
             let row = b.feedback.get(&id).cloned();
             let reader = views::reader(&b, &me, Some(&interview.interviewer_id));
             let via = visibility::content_access(
@@ -440,7 +505,7 @@ pub async fn save_draft(
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
-            require_author(&interview, &me)?;
+            require_author(&b, &interview, &me)?;
             lifecycle::write_feedback(views::state_of(&b)?)?;
             let existing = b.feedback.get(&id).cloned();
             rules::may_edit(stored_state(existing.as_ref())?)?;
@@ -491,6 +556,7 @@ pub async fn save_draft(
                         updated_at: at,
                         sealed_at: None,
                         content_sha256: None,
+                        receipt_salt: None,
                     };
                     db::feedback::insert(conn, &row)?;
                     db::feedback::replace_ratings(conn, &row.id, &rating_rows(&row.id, &content))?;
@@ -601,7 +667,7 @@ pub async fn seal(
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
-            require_author(&interview, &me)?;
+            require_author(&b, &interview, &me)?;
             lifecycle::write_feedback(views::state_of(&b)?)?;
             let existing = b.feedback.get(&id).cloned();
             let now = db::now();
@@ -618,17 +684,23 @@ pub async fn seal(
             let row = existing.ok_or(AppError::NotFound)?;
             let canonical = rules::canonical_json(db::uuid(&id), me.id, &content, now);
             let sha = rules::sha256_hex(&canonical);
+            let salt = proof::new_salt();
             let at = db::to_db(now);
-            if !db::feedback::seal(conn, &row.id, at, &sha)? {
+            if !db::feedback::seal(conn, &row.id, at, &sha, &salt)? {
                 return Err(AppError::conflict("already_sealed", "this feedback is sealed already"));
             }
             db::audit::append(
                 conn,
                 &b.row.id,
                 Some(me.id),
-                "feedback.sealed",
+                proof::action::SEALED,
                 Some(&id),
-                &serde_json::json!({"feedback_id": row.id, "content_sha256": sha, "sealed_at": crate::domain::audit::timestamp(now)}),
+                &serde_json::json!({
+                    "feedback_id": row.id,
+                    "content_sha256": sha,
+                    "sealed_at": crate::domain::audit::timestamp(now),
+                    "digests": proof::feedback_digests(&salt, &content),
+                }),
             )?;
             webhooks::emit(conn, EventType::FeedbackSealed, serde_json::json!({"loop_id": b.row.id, "interview_id": id, "sealed_at": crate::domain::audit::timestamp(now), "content_sha256": sha}))?;
             // The loop is locked: this seal is its only change since loading,
@@ -637,6 +709,7 @@ pub async fn seal(
                 state: StoredFeedbackState::Sealed.as_str().into(),
                 sealed_at: Some(at),
                 content_sha256: Some(sha),
+                receipt_salt: Some(salt),
                 updated_at: at,
                 ..row
             };
@@ -685,27 +758,29 @@ pub async fn add_addendum(
         .db
         .write(move |conn| {
             let (interview, b) = interview_and_loop(conn, &id, true)?;
-            require_author(&interview, &me)?;
+            require_author(&b, &interview, &me)?;
             let row = b.feedback.get(&id).ok_or_else(|| AppError::conflict("not_sealed", "seal the feedback before adding addenda"))?;
             if stored_state(Some(row))? != Some(StoredFeedbackState::Sealed) {
                 return Err(AppError::conflict("not_sealed", "seal the feedback before adding addenda"));
             }
+            let addendum_id = Uuid::now_v7();
+            let now = db::now();
             let a = AddendumRow {
-                id: Uuid::now_v7().to_string(),
+                id: addendum_id.to_string(),
                 feedback_id: row.id.clone(),
                 author_id: me.id.to_string(),
                 text: text.clone(),
-                created_at: db::to_db(db::now()),
+                created_at: db::to_db(now),
             };
             db::feedback::insert_addendum(conn, &a)?;
-            db::audit::append(
-                conn,
-                &b.row.id,
-                Some(me.id),
-                "feedback.addendum_added",
-                Some(&id),
-                &serde_json::json!({"addendum_id": a.id, "text_sha256": rules::sha256_hex(&a.text)}),
-            )?;
+            // Feedback sealed before receipts were salted keeps the plain digest.
+            let receipt = match &row.receipt_salt {
+                Some(salt) => serde_json::json!({"receipt": proof::addendum_receipt(salt, addendum_id, &a.text, now)}),
+                None => serde_json::json!({"text_sha256": rules::sha256_hex(&a.text)}),
+            };
+            let mut payload = serde_json::json!({"addendum_id": a.id, "feedback_id": row.id});
+            payload.as_object_mut().expect("an object").extend(receipt.as_object().cloned().unwrap_or_default());
+            db::audit::append(conn, &b.row.id, Some(me.id), proof::action::ADDENDUM, Some(&id), &payload)?;
             Ok(Addendum { id: db::uuid(&a.id), text: a.text, created_at: db::from_db(a.created_at) })
         })
         .await?;
@@ -763,15 +838,8 @@ pub async fn break_glass(
                     }
                 })?;
             let row = row.ok_or(AppError::NotFound)?;
+            // The read log's chain event (`feedback.break_glass_read`) is the audit entry.
             log_read(conn, &row, me.id, via, Some(&reason))?;
-            db::audit::append(
-                conn,
-                &b.row.id,
-                Some(me.id),
-                "feedback.break_glass_read",
-                Some(&id),
-                &serde_json::json!({"feedback_id": row.id, "reason": reason}),
-            )?;
             let names = Names::load(conn, &b)?;
             if let Some(to) = names.recipient(&b.row.bar_raiser_id) {
                 let notice = Notice::BreakGlassRead {
@@ -880,8 +948,8 @@ pub async fn excuse(
     responses(
         (status = 200, body = LoopFeedback),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`not_a_participant`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such loop, or one the caller takes no part in", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`feedback_integrity_failed`: a sealed feedback no longer matches its receipt", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/loops/{id}/feedback")]
@@ -896,9 +964,7 @@ pub async fn list_for_loop(
         .db
         .read(move |conn| {
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
-            if !visibility::can_see_loop(&views::reader(&b, &me, None)) {
-                return Err(AppError::forbidden("not_a_participant"));
-            }
+            views::require_visible(&b, &me)?;
             let loop_state = views::state_of(&b)?;
             let names = Names::load(conn, &b)?;
             let mut decisions = Vec::new();

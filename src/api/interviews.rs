@@ -11,7 +11,7 @@ use super::views::{self, Interview, Names};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn, loops::InterviewChanges, models::InterviewRow};
-use crate::domain::{InterviewRole, LoopState, lifecycle};
+use crate::domain::{InterviewRole, LoopState, lifecycle, visibility};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::{self, Notice};
 
@@ -64,6 +64,23 @@ fn check_interviewer(conn: &mut DbConn, id: Uuid, errors: &mut Vec<FieldError>) 
         _ => {}
     }
     Ok(())
+}
+
+/// Rule 7 for putting `interviewer` on an interview of loop `b`: never
+/// oneself (403 `self_assignment`), never the loop's recruiter (422).
+fn check_assignment(b: &db::loops::LoopBundle, me: &AuthUser, interviewer: Uuid) -> AppResult<()> {
+    match visibility::may_assign(me.id, interviewer, db::uuid(&b.row.recruiter_id)) {
+        Ok(()) => Ok(()),
+        Err("self_assignment") => Err(AppError::forbidden("self_assignment")),
+        Err(code) => Err(AppError::Validation {
+            code,
+            detail: "the loop's recruiter cannot interview or shadow in it".into(),
+            errors: vec![FieldError::new(
+                "interviewer_id",
+                "the loop's recruiter cannot interview or shadow in it",
+            )],
+        }),
+    }
 }
 
 fn duration_problem(d: i32) -> Option<FieldError> {
@@ -144,10 +161,10 @@ fn view_of(conn: &mut DbConn, loop_id: &str, interview_id: &str) -> AppResult<In
     responses(
         (status = 201, body = Interview),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`self_assignment` (nobody puts themselves on an interview), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Loop past editing, or the person already interviews in it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or `recruiter_cannot_interview` (the loop's recruiter holds no seat in it)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/loops/{id}/interviews")]
@@ -165,6 +182,7 @@ pub async fn create(
         .write(move |conn| {
             let b = lock_visible(conn, &loop_id, &me)?;
             lifecycle::edit(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            check_assignment(&b, &me, req.interviewer_id)?;
             let mut errors = Vec::new();
             errors.extend(duration_problem(req.duration_minutes));
             check_interviewer(conn, req.interviewer_id, &mut errors)?;
@@ -195,6 +213,8 @@ pub async fn create(
                 excuse_reason: None,
                 created_at: at,
                 updated_at: at,
+                assigned_at: Some(at),
+                assigned_by: Some(me.id.to_string()),
             };
             db::loops::insert_interview(conn, &row, &comps).map_err(taken)?;
             recheck_if_scheduled(conn, &loop_id)?;
@@ -271,10 +291,10 @@ pub async fn get(
     responses(
         (status = 200, body = Interview),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`self_assignment` (moving an interview to oneself), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Loop past editing, feedback started, or duplicate interviewer", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or `recruiter_cannot_interview`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/interviews/{id}")]
@@ -291,6 +311,12 @@ pub async fn update(
         .db
         .write(move |conn| {
             let (b, interview) = lock_for_edit(conn, &id, &me)?;
+            let moved_to = req
+                .interviewer_id
+                .filter(|who| who.to_string() != interview.interviewer_id);
+            if let Some(who) = moved_to {
+                check_assignment(&b, &me, who)?;
+            }
             let mut errors = Vec::new();
             if let Some(d) = req.duration_minutes {
                 errors.extend(duration_problem(d));
@@ -315,6 +341,7 @@ pub async fn update(
             if !errors.is_empty() {
                 return Err(AppError::validation(errors));
             }
+            let at = db::to_db(db::now());
             db::loops::update_interview(
                 conn,
                 &id,
@@ -323,7 +350,9 @@ pub async fn update(
                     loop_role: req.loop_role.map(|r| r.as_str().to_string()),
                     starts_at: req.starts_at.map(db::to_db),
                     duration_minutes: req.duration_minutes,
-                    updated_at: Some(db::to_db(db::now())),
+                    updated_at: Some(at),
+                    assigned_at: moved_to.map(|_| Some(at)),
+                    assigned_by: moved_to.map(|_| Some(me.id.to_string())),
                     ..Default::default()
                 },
             )
@@ -346,9 +375,7 @@ pub async fn update(
                     "duration_minutes": req.duration_minutes,
                 }),
             )?;
-            let reassigned = req
-                .interviewer_id
-                .is_some_and(|who| who.to_string() != interview.interviewer_id);
+            let reassigned = moved_to.is_some();
             if reassigned && views::state_of(&b)? == LoopState::Scheduled {
                 let names = Names::load(conn, &b)?;
                 if let Some(to) = names.recipient(&interview.interviewer_id) {

@@ -457,6 +457,15 @@ pub async fn update(
             .filter_map(|(f, v)| v.map(|v| (f, v)))
             .collect();
             check_people(conn, &people, &mut errors)?;
+            // Rule 7: a recruiter never holds a seat in a loop they run.
+            if let Some(r) = req.recruiter_id
+                && b.interview_of(&r.to_string()).is_some()
+            {
+                errors.push(FieldError::new(
+                    "recruiter_id",
+                    "this person holds an interview in the loop; the loop's recruiter cannot interview or shadow in it",
+                ));
+            }
             let required = match &req.required_competency_ids {
                 Some(ids) => Some(check_competencies(
                     conn,

@@ -151,6 +151,11 @@ fn scorecards(
     let competencies = db::catalog::competencies_by_ids(conn, &competency_ids)?;
     let users = db::catalog::users_by_ids(conn, &author_ids)?;
     let mut ratings = db::feedback::ratings(conn, &ids)?;
+    let recorded = db::audit::seal_receipts(conn, &loop_ids)?;
+    for (f, _) in rows {
+        let rs = ratings.get(&f.id).map(Vec::as_slice).unwrap_or_default();
+        super::feedback::check_receipt(f, rs, recorded.get(&f.id))?;
+    }
     let mut addenda = db::feedback::addenda(conn, &ids)?;
 
     let mut out = Vec::with_capacity(rows.len());
@@ -307,6 +312,7 @@ fn parse_query(q: &ScorecardQuery) -> AppResult<(PageRequest, Option<NaiveDateTi
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`recruiter_or_admin_only`, `insufficient_scope`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`invalid_query`: limit, cursor or updated_after", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`feedback_integrity_failed`: a sealed feedback on the page no longer matches its receipt", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/scorecards")]

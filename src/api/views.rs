@@ -369,12 +369,35 @@ pub fn loop_actor(b: &LoopBundle, me: &AuthUser) -> LoopActor {
     }
 }
 
+/// When the interview's current interviewer was put on it.
+pub fn joined_at(i: &InterviewRow) -> DateTime<Utc> {
+    db::from_db(i.assigned_at.unwrap_or(i.created_at))
+}
+
+/// The earliest seal in the loop of feedback that `user` did not write.
+pub fn first_other_seal(b: &LoopBundle, user: &str) -> Option<DateTime<Utc>> {
+    b.feedback
+        .values()
+        .filter(|f| f.author_id != user)
+        .filter_map(|f| f.sealed_at)
+        .min()
+        .map(db::from_db)
+}
+
+/// Rule 7: `user` holds an interview they were put on after the loop's
+/// first seal.
+pub fn joined_late(b: &LoopBundle, user: &str) -> bool {
+    b.interview_of(user)
+        .is_some_and(|i| visibility::joined_late(joined_at(i), first_other_seal(b, user)))
+}
+
 /// The caller as a reader of the feedback written by `author` (if any).
 pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<&str>) -> Reader {
     let id = me.id.to_string();
     Reader {
         author: author == Some(id.as_str()),
         participant: is_participant(b, &id),
+        joined_late: joined_late(b, &id),
         own_sealed: b
             .interview_of(&id)
             .and_then(|i| b.feedback.get(&i.id))

@@ -96,6 +96,29 @@ pub fn events(conn: &mut DbConn, chain: &str) -> QueryResult<Vec<Event>> {
         .collect())
 }
 
+/// The content receipts that the chains of `loop_ids` recorded at seal
+/// time, by feedback id.
+pub fn seal_receipts(
+    conn: &mut DbConn,
+    loop_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let payloads: Vec<String> = audit_events::table
+        .filter(audit_events::chain.eq_any(loop_ids))
+        .filter(audit_events::action.eq(crate::domain::proof::action::SEALED))
+        .select(audit_events::payload)
+        .load(conn)?;
+    Ok(payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .filter_map(|v| {
+            Some((
+                v.get("feedback_id")?.as_str()?.to_string(),
+                v.get("content_sha256")?.as_str()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
 pub fn verify(conn: &mut DbConn, chain: &str) -> QueryResult<audit::Verification> {
     let head: (i32, String) = audit_chains::table
         .find(chain)

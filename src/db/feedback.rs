@@ -7,6 +7,8 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
 use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
+use crate::domain::{ReadVia, proof};
+use crate::error::AppResult;
 
 pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option<FeedbackRow>> {
     feedback::table
@@ -169,12 +171,14 @@ pub fn seal(
     id: &str,
     at: chrono::NaiveDateTime,
     sha: &str,
+    salt: &str,
 ) -> QueryResult<bool> {
     let n = diesel::update(feedback::table.find(id).filter(feedback::state.eq("draft")))
         .set((
             feedback::state.eq("sealed"),
             feedback::sealed_at.eq(at),
             feedback::content_sha256.eq(sha),
+            feedback::receipt_salt.eq(salt),
             feedback::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -188,11 +192,50 @@ pub fn insert_addendum(conn: &mut DbConn, row: &AddendumRow) -> QueryResult<()> 
         .map(|_| ())
 }
 
-pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> QueryResult<()> {
+/// Logs a read of someone else's feedback: the row and, in the same
+/// transaction, its event in the loop's audit chain with a receipt of the
+/// row, so that an edited, deleted or invented read-log row fails `verify`
+/// (rule 8). This is the only way a read is logged.
+pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> AppResult<()> {
     diesel::insert_into(feedback_reads::table)
         .values(row)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    let facts = read_facts(row)?;
+    let action = if facts.via == ReadVia::BreakGlass.as_str() {
+        proof::action::BREAK_GLASS_READ
+    } else {
+        proof::action::READ
+    };
+    let mut payload = serde_json::json!({
+        "read_id": row.id,
+        "feedback_id": row.feedback_id,
+        "reader_id": row.reader_id,
+        "via": row.via,
+        "receipt": proof::read_receipt(&facts),
+    });
+    if let Some(reason) = &row.reason {
+        payload["reason"] = reason.as_str().into();
+    }
+    super::audit::append(
+        conn,
+        &row.loop_id,
+        Some(facts.reader),
+        action,
+        Some(&row.feedback_id),
+        &payload,
+    )
+}
+
+/// A read-log row as the proof sees it.
+pub fn read_facts(row: &ReadRow) -> AppResult<proof::ReadFacts> {
+    Ok(proof::ReadFacts {
+        id: super::parse_uuid(&row.id)?,
+        feedback_id: super::parse_uuid(&row.feedback_id)?,
+        reader: super::parse_uuid(&row.reader_id)?,
+        via: row.via.clone(),
+        reason: row.reason.clone(),
+        at: super::from_db(row.read_at),
+    })
 }
 
 /// The loop's read log, oldest first.
@@ -235,6 +278,7 @@ pub fn put_vote(conn: &mut DbConn, row: &DebriefVoteRow) -> QueryResult<()> {
             debrief_votes::vote.eq(&row.vote),
             debrief_votes::rationale.eq(&row.rationale),
             debrief_votes::updated_at.eq(row.updated_at),
+            debrief_votes::receipt_salt.eq(&row.receipt_salt),
         ))
         .execute(conn)?;
     }

@@ -290,6 +290,8 @@ pub struct InterviewChanges {
     pub excused_by: Option<Option<String>>,
     pub excuse_reason: Option<Option<String>>,
     pub updated_at: Option<chrono::NaiveDateTime>,
+    pub assigned_at: Option<Option<chrono::NaiveDateTime>>,
+    pub assigned_by: Option<Option<String>>,
 }
 
 pub fn update_interview(

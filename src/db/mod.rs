@@ -416,6 +416,13 @@ pub fn uuid(s: &str) -> uuid::Uuid {
     })
 }
 
+/// Parses a stored id where a wrong value must not pass as the nil UUID
+/// (the proof and its receipts).
+pub fn parse_uuid(s: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("malformed id {s:?} in the database")))
+}
+
 /// Parses a stored enum value; the CHECK constraints make failure a bug.
 pub fn parse_enum<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
     s.parse()

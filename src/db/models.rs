@@ -117,6 +117,9 @@ pub struct InterviewRow {
     pub excuse_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the current interviewer was put on it (null: at creation).
+    pub assigned_at: Option<NaiveDateTime>,
+    pub assigned_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -142,6 +145,8 @@ pub struct FeedbackRow {
     pub updated_at: NaiveDateTime,
     pub sealed_at: Option<NaiveDateTime>,
     pub content_sha256: Option<String>,
+    /// Mixed into the field-group digests of the seal event; never shown.
+    pub receipt_salt: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -184,6 +189,8 @@ pub struct DebriefVoteRow {
     pub rationale: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Mixed into the vote's receipt in the audit chain; never shown.
+    pub receipt_salt: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

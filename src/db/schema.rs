@@ -125,6 +125,8 @@ diesel::table! {
         excuse_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        assigned_at -> Nullable<Timestamp>,
+        assigned_by -> Nullable<Text>,
     }
 }
 
@@ -150,6 +152,7 @@ diesel::table! {
         updated_at -> Timestamp,
         sealed_at -> Nullable<Timestamp>,
         content_sha256 -> Nullable<Text>,
+        receipt_salt -> Nullable<Text>,
     }
 }
 
@@ -192,6 +195,7 @@ diesel::table! {
         rationale -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        receipt_salt -> Nullable<Text>,
     }
 }
 
