@@ -115,8 +115,8 @@ async fn nobody_reads_before_sealing(app: TestApp) {
             &cast.outsider,
         )
         .await,
-        403,
-        "not_a_participant",
+        404,
+        "not_found",
     );
     assert_problem(
         &app.get(
@@ -124,8 +124,8 @@ async fn nobody_reads_before_sealing(app: TestApp) {
             &cast.outsider,
         )
         .await,
-        403,
-        "not_a_participant",
+        404,
+        "not_found",
     );
 
     // An admin: refused without break-glass; with it, content, an audit

@@ -20,9 +20,31 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs a test body on SQLite and on PostgreSQL, as two tests.
+/// Runs a test body on SQLite and on PostgreSQL, as two tests. The body
+/// takes a spawned `TestApp`, or with `backend =>` the `Backend` (for
+/// bodies that spawn their own app with settings of their own).
+///
+/// The PostgreSQL case is reported as *ignored*, with the reason, when
+/// `BAR_RAISER_TEST_POSTGRES_URL` was not set when the tests were built
+/// (`build.rs` sets the `test_postgres` cfg).
 #[macro_export]
 macro_rules! both_backends {
+    ($name:ident, backend => $body:path) => {
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                $body($crate::helpers::Backend::Sqlite).await;
+            }
+            #[actix_web::test]
+            #[cfg_attr(
+                not(test_postgres),
+                ignore = "PostgreSQL: set BAR_RAISER_TEST_POSTGRES_URL to a server where the user may create databases"
+            )]
+            async fn postgres() {
+                $body($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
     ($name:ident, $body:path) => {
         mod $name {
             use super::*;
@@ -35,6 +57,10 @@ macro_rules! both_backends {
                 }
             }
             #[actix_web::test]
+            #[cfg_attr(
+                not(test_postgres),
+                ignore = "PostgreSQL: set BAR_RAISER_TEST_POSTGRES_URL to a server where the user may create databases"
+            )]
             async fn postgres() {
                 if let Some(app) =
                     $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await

@@ -148,11 +148,13 @@ async fn each_composition_rule_alone_and_all_at_once(app: TestApp) {
             "bar_raiser_is_hiring_manager",
             loop_with(&app, rec, br.id, br.id, &c[..3], &good_plan("")).await,
         ),
+        // The recruiter can no longer hold a seat in their own loop (rule
+        // 7), so such a Bar Raiser also has no interview.
         ("bar_raiser_is_recruiter", {
             let plan = vec![
-                (&certified_recruiter, vec![c[0]], "interviewer"),
-                (i0, vec![c[1]], "interviewer"),
-                (i1, vec![c[2]], "interviewer"),
+                (i0, vec![c[0]], "interviewer"),
+                (i1, vec![c[1]], "interviewer"),
+                (i2, vec![c[2]], "interviewer"),
             ];
             loop_with(
                 &app,
@@ -201,7 +203,11 @@ async fn each_composition_rule_alone_and_all_at_once(app: TestApp) {
     for (code, id) in cases {
         let got = schedule(id).await;
         assert_problem(&got, 422, "rules_broken");
-        assert_eq!(codes(&got.1), [code], "{code}: {}", got.1);
+        let mut got_codes = codes(&got.1);
+        if code == "bar_raiser_is_recruiter" {
+            got_codes.retain(|c| *c != "bar_raiser_without_interview");
+        }
+        assert_eq!(got_codes, [code], "{code}: {}", got.1);
         // Refused means unchanged.
         assert_eq!(
             app.get(&format!("/loops/{id}"), rec).await.1["state"],

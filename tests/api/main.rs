@@ -14,6 +14,7 @@ mod feedback;
 mod fixtures;
 mod hostile;
 mod idempotency;
+mod insiders;
 mod loops;
 mod matrix;
 mod notify;

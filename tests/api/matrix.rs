@@ -357,7 +357,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                     &[InterviewerSealed, ShadowSealed, BarRaiserSealed],
                     200,
                     403,
-                    Some(403),
+                    Some(404),
                 )(k)
             }),
         ),
@@ -366,7 +366,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
             Stage::Scheduled,
             Box::new(|k| {
                 let s = seers();
-                rule(&s, 200, 403, Some(403))(k)
+                rule(&s, 200, 403, Some(404))(k)
             }),
         ),
         // Own interview where the caller has one: drafts and seals succeed
@@ -378,6 +378,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                 InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 200,
                 InterviewerSealed | ShadowSealed | BarRaiserSealed => 409,
                 Anonymous | Deactivated => 401,
+                Outsider => 404,
                 _ => 403,
             }),
         ),
@@ -388,6 +389,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                 InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 200,
                 InterviewerSealed | ShadowSealed | BarRaiserSealed => 409,
                 Anonymous | Deactivated => 401,
+                Outsider => 404,
                 _ => 403,
             }),
         ),
@@ -398,6 +400,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                 InterviewerUnsealed | ShadowUnsealed | BarRaiserUnsealed => 409,
                 InterviewerSealed | ShadowSealed | BarRaiserSealed => 201,
                 Anonymous | Deactivated => 401,
+                Outsider => 404,
                 _ => 403,
             }),
         ),

@@ -15,29 +15,12 @@ use bar_raiser::notify::{self, LoopRef, Notice, Recipient, reminders, worker};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
 use crate::smtp::{Mail, SmtpServer, by_message_id, free_port};
 
 const PUBLIC_URL: &str = "https://hiring.example.com";
 const FROM: &str = "Bar Raiser <noreply@hiring.example.com>";
-
-/// Runs a test body on SQLite and on PostgreSQL, as two tests. Unlike
-/// `both_backends!`, the body spawns its own app: most need settings that
-/// depend on an SMTP server started first.
-macro_rules! each_backend {
-    ($name:ident) => {
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await;
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                super::$name($crate::helpers::Backend::Postgres).await;
-            }
-        }
-    };
-}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -240,7 +223,7 @@ async fn messages_arrive_with_recipients_subjects_and_links(backend: Backend) {
     assert_eq!(stats.delivered, 3);
     assert_eq!(smtp.received().len(), 3, "nothing is sent twice");
 }
-each_backend!(messages_arrive_with_recipients_subjects_and_links);
+both_backends!(messages_arrive_with_recipients_subjects_and_links, backend => super::messages_arrive_with_recipients_subjects_and_links);
 
 // --- faults -----------------------------------------------------------------
 
@@ -284,7 +267,7 @@ async fn an_smtp_outage_delays_mail_but_loses_none(backend: Backend) {
     assert_eq!(mails.len(), 12);
     w.shutdown().await;
 }
-each_backend!(an_smtp_outage_delays_mail_but_loses_none);
+both_backends!(an_smtp_outage_delays_mail_but_loses_none, backend => super::an_smtp_outage_delays_mail_but_loses_none);
 
 async fn a_rejected_message_ends_dead_and_can_be_requeued(backend: Backend) {
     let Some(smtp) = SmtpServer::start() else {
@@ -335,7 +318,7 @@ async fn a_rejected_message_ends_dead_and_can_be_requeued(backend: Backend) {
     let stats = w.shutdown().await;
     assert_eq!((stats.dead, stats.delivered), (1, 1));
 }
-each_backend!(a_rejected_message_ends_dead_and_can_be_requeued);
+both_backends!(a_rejected_message_ends_dead_and_can_be_requeued, backend => super::a_rejected_message_ends_dead_and_can_be_requeued);
 
 #[actix_web::test]
 async fn requeue_refuses_what_is_not_dead() {
@@ -411,7 +394,7 @@ async fn two_workers_share_one_outbox(backend: Backend) {
         "both workers took part: {a:?} {b:?}"
     );
 }
-each_backend!(two_workers_share_one_outbox);
+both_backends!(two_workers_share_one_outbox, backend => super::two_workers_share_one_outbox);
 
 fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bar-raiser"));
@@ -517,7 +500,7 @@ async fn a_killed_worker_loses_nothing(backend: Backend) {
     let twice = seen.values().filter(|&&n| n > 1).count();
     assert!(twice <= 1 && seen.values().all(|&n| n <= 2), "{seen:?}");
 }
-each_backend!(a_killed_worker_loses_nothing);
+both_backends!(a_killed_worker_loses_nothing, backend => super::a_killed_worker_loses_nothing);
 
 async fn sigterm_finishes_the_message_in_flight(backend: Backend) {
     let Some(smtp) = SmtpServer::start_with_delay(0.5) else {
@@ -546,7 +529,7 @@ async fn sigterm_finishes_the_message_in_flight(backend: Backend) {
         "the rest is given back at once: {rows:#?}"
     );
 }
-each_backend!(sigterm_finishes_the_message_in_flight);
+both_backends!(sigterm_finishes_the_message_in_flight, backend => super::sigterm_finishes_the_message_in_flight);
 
 // --- the file transport, through `serve` ------------------------------------
 
@@ -884,7 +867,7 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
         escalated.body_text
     );
 }
-each_backend!(reminders_go_out_once_each_on_schedule);
+both_backends!(reminders_go_out_once_each_on_schedule, backend => super::reminders_go_out_once_each_on_schedule);
 
 async fn the_worker_queues_and_delivers_reminders(backend: Backend) {
     let Some(smtp) = SmtpServer::start() else {
@@ -915,7 +898,7 @@ async fn the_worker_queues_and_delivers_reminders(backend: Backend) {
     assert_eq!(w.shutdown().await, worker::Stats::default());
     assert_eq!(smtp.received().len(), 10);
 }
-each_backend!(the_worker_queues_and_delivers_reminders);
+both_backends!(the_worker_queues_and_delivers_reminders, backend => super::the_worker_queues_and_delivers_reminders);
 
 // --- independence -----------------------------------------------------------
 
@@ -1033,4 +1016,4 @@ async fn mail_never_carries_feedback_content(backend: Backend) {
         }
     }
 }
-each_backend!(mail_never_carries_feedback_content);
+both_backends!(mail_never_carries_feedback_content, backend => super::mail_never_carries_feedback_content);

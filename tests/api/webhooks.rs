@@ -32,6 +32,10 @@ macro_rules! with_loopback_webhooks {
                 }
             }
             #[actix_web::test]
+            #[cfg_attr(
+                not(test_postgres),
+                ignore = "PostgreSQL: set BAR_RAISER_TEST_POSTGRES_URL to a server where the user may create databases"
+            )]
             async fn postgres() {
                 let mail = tempfile::tempdir().unwrap();
                 if let Some(app) = spawn_allowing(Backend::Postgres, &mail).await {
