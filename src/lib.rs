@@ -2,7 +2,7 @@
 //! every interviewer's feedback is written and sealed independently and the
 //! server can prove it.
 //!
-//! Layers (see DESIGN.md): `api` (HTTP) → `domain` (rules, pure) → `db`
+//! Layers (see ARCHITECTURE.md): `api` (HTTP) → `domain` (rules, pure) → `db`
 //! (diesel); `notify` delivers mail from the outbox.
 
 pub mod api;

@@ -1,5 +1,5 @@
 //! The HTTP layer: one module per resource, thin handlers. The route table
-//! is [`routes`]; it reads like DESIGN.md's.
+//! is [`routes`]; it reads like the API table in ARCHITECTURE.md.
 
 pub mod audit;
 pub mod auth;

@@ -1,5 +1,5 @@
-//! The composition rules checked when a loop is scheduled (DESIGN.md, "Loop
-//! state machine"). Every broken rule is reported, not only the first.
+//! The composition rules checked when a loop is scheduled (ARCHITECTURE.md,
+//! "The loop's life"). Every broken rule is reported, not only the first.
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -230,7 +230,7 @@ mod tests {
     }
 
     /// Every (state, action, actor): the expected answer is computed from
-    /// the rule as written in DESIGN.md, independently of the code above.
+    /// the rule as written in ARCHITECTURE.md, independently of the code above.
     #[test]
     fn every_state_action_actor() {
         let long = "x".repeat(VETO_RATIONALE_MIN_CHARS);

@@ -63,7 +63,8 @@ string_enum! {
 }
 
 string_enum! {
-    /// Where a loop stands. See DESIGN.md, "Loop state machine".
+    /// Where a loop stands: draft → scheduled → debrief → (pending_bar_raiser)
+    /// → decided; cancelled from any state before decided.
     LoopState {
         Draft => "draft",
         Scheduled => "scheduled",

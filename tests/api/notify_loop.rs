@@ -127,13 +127,4 @@ async fn a_whole_loop_by_mail(backend: Backend) {
     }
 }
 
-mod whole_loop {
-    #[actix_web::test]
-    async fn sqlite() {
-        super::a_whole_loop_by_mail(crate::helpers::Backend::Sqlite).await;
-    }
-    #[actix_web::test]
-    async fn postgres() {
-        super::a_whole_loop_by_mail(crate::helpers::Backend::Postgres).await;
-    }
-}
+crate::both_backends!(whole_loop, backend => super::a_whole_loop_by_mail);
