@@ -1,5 +1,6 @@
 //! Sign-in, token refresh and sign-out.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, post, web};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,14 @@ pub struct TokenPair {
     pub expires_in: u64,
     /// Single-use: exchange it at `/auth/refresh` for a new pair.
     pub refresh_token: String,
+}
+
+/// A token answer: never stored by a cache or a browser (RFC 6749 §5.1).
+fn token_answer(tokens: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(tokens)
 }
 
 /// Issues a refresh token in `family` (a new family at login) and returns
@@ -89,7 +98,7 @@ fn pair(
     operation_id = "login",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 200, description = "Signed in", body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`: a token answer is never cached"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
@@ -137,7 +146,7 @@ pub async fn login(
         })
         .await?;
     match outcome {
-        Some(tokens) => Ok(HttpResponse::Ok().json(tokens)),
+        Some(tokens) => Ok(token_answer(tokens)),
         None => Err(AppError::Unauthorized("invalid_credentials")),
     }
 }
@@ -156,7 +165,7 @@ enum Rotation {
     operation_id = "refresh_token",
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 200, description = "A new pair", body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`: a token answer is never cached"))),
         (status = 401, description = "Unknown, expired, revoked or reused token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
     )
@@ -199,7 +208,7 @@ pub async fn rotate(
         })
         .await?;
     match outcome {
-        Rotation::Issued(p) => Ok(HttpResponse::Ok().json(p)),
+        Rotation::Issued(p) => Ok(token_answer(p)),
         Rotation::Refused(code) => Err(AppError::Unauthorized(code)),
     }
 }

@@ -236,3 +236,29 @@ async fn failed_logins_are_throttled(app: TestApp) {
     );
 }
 both_backends!(throttling, failed_logins_are_throttled);
+
+async fn token_answers_are_not_stored(app: TestApp) {
+    // RFC 6749 §5.1: a response carrying tokens says `no-store`.
+    let resp = app
+        .client
+        .post(app.url("/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(resp.headers()["pragma"], "no-cache");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/auth/refresh"))
+        .json(&json!({"refresh_token": body["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(resp.headers()["pragma"], "no-cache");
+}
+both_backends!(token_answers_no_store, token_answers_are_not_stored);
