@@ -262,3 +262,64 @@ async fn token_answers_are_not_stored(app: TestApp) {
     assert_eq!(resp.headers()["pragma"], "no-cache");
 }
 both_backends!(token_answers_no_store, token_answers_are_not_stored);
+
+/// A log sink the test can read back.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn generated_first_admin_password_stays_out_of_the_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("first.db").display());
+    let db = bar_raiser::db::Db::connect(&url, 2).unwrap();
+    db.migrate().unwrap();
+    let file = dir.path().join("first-admin-password.txt");
+    // The JSON log format `serve --log-format json` uses.
+    let logs = LogBuffer::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        bar_raiser::bootstrap::first_admin(&db, None, None, &file)
+    })
+    .unwrap();
+
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert!(password.len() >= 32, "{password:?}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("created the first admin"), "{log}");
+    assert!(log.contains("first-admin-password.txt"), "{log}");
+    assert!(!log.contains(&password), "the password reached the log: {log}");
+    // It is the admin's password.
+    let mut conn = db.conn().unwrap();
+    let admin = bar_raiser::db::users::by_email(&mut conn, "admin@localhost.localdomain")
+        .unwrap()
+        .unwrap();
+    assert_eq!(admin.role, "admin");
+    assert!(bar_raiser::auth::password::verify_blocking(
+        &password,
+        &admin.password_hash
+    ));
+    drop(conn);
+    // A second start finds the admin and leaves the file alone.
+    bar_raiser::bootstrap::first_admin(&db, None, None, &file).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), password);
+}
