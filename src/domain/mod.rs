@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod lifecycle;
 pub mod progress;
 pub mod scopes;
+pub mod signin;
 pub mod types;
 pub mod visibility;
 
