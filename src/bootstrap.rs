@@ -20,7 +20,7 @@ pub fn create_admin(db: &Db, email: &str, name: &str, password: &str) -> anyhow:
     let problems: Vec<String> = [
         accounts::email_problem("email", email),
         accounts::text_problem("name", name, accounts::NAME_MAX_CHARS),
-        accounts::password_problem(password, email),
+        accounts::password_problem(password, email, name),
     ]
     .into_iter()
     .flatten()

@@ -646,3 +646,93 @@ both_backends!(
     forwarded_for_untrusted,
     forwarded_for_is_ignored_from_untrusted_peers
 );
+
+async fn weak_passwords_are_refused_wherever_one_is_set(app: TestApp) {
+    let admin = app.admin().await;
+    let create = |email: &str, name: &str, password: &str| json!({"email": email, "name": name, "password": password, "role": "member"});
+    let field_code = |body: &serde_json::Value| {
+        assert_eq!(body["errors"][0]["field"], "password", "{body}");
+        body["errors"][0]["code"].as_str().unwrap().to_string()
+    };
+    // (password, code) on creation, for Nora Quist <nora.quist@example.com>.
+    for (password, code) in [
+        ("password1234", "password_too_common"),
+        ("aaaaaaaaaaaa", "password_repetitive"),
+        ("NoraQuist2024!", "password_personal"),
+        ("nora.quist99", "password_personal"),
+        ("short pass", "password_too_short"),
+    ] {
+        let (status, body) = app
+            .post(
+                "/users",
+                &admin,
+                create("nora.quist@example.com", "Nora Quist", password),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}: {body}"
+        );
+        assert_eq!(field_code(&body), code, "{password}");
+    }
+    // A long passphrase passes, even one that mentions the name.
+    let (status, body) = app
+        .post(
+            "/users",
+            &admin,
+            create(
+                "nora.quist@example.com",
+                "Nora Quist",
+                "Nora sails past seven quiet lighthouses",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    // The same rules on a new password, with the account's name and email.
+    for (password, code) in [
+        ("password1234", "password_too_common"),
+        ("aaaaaaaaaaaa", "password_repetitive"),
+        ("quistquist123", "password_personal"),
+    ] {
+        let (status, body) = app
+            .patch(
+                &format!("/users/{id}"),
+                &admin,
+                json!({"password": password}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}: {body}"
+        );
+        assert_eq!(field_code(&body), code, "{password}");
+    }
+    let (status, _) = app
+        .patch(
+            &format!("/users/{id}"),
+            &admin,
+            json!({"password": "an entirely different passphrase"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // create-admin and BAR_RAISER_ADMIN_PASSWORD go through the same rule.
+    let db = app.state.db.clone();
+    let refused = actix_web::web::block(move || {
+        bar_raiser::bootstrap::create_admin(&db, "root@example.com", "Root Admin", "password1234")
+    })
+    .await
+    .unwrap()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("password: this password is on a list"),
+        "{refused}"
+    );
+}
+both_backends!(
+    password_rules,
+    weak_passwords_are_refused_wherever_one_is_set
+);
