@@ -160,7 +160,8 @@ fn unleet(s: &str, one: char) -> String {
 fn is_repetitive(compact: &str) -> bool {
     let chars: Vec<char> = compact.chars().collect();
     let n = chars.len();
-    let repeated = (1..=n / 2).any(|p| n % p == 0 && chars.chunks(p).all(|c| c == &chars[..p]));
+    let repeated =
+        (1..=n / 2).any(|p| n.is_multiple_of(p) && chars.chunks(p).all(|c| c == &chars[..p]));
     let distinct = chars.iter().collect::<HashSet<_>>().len();
     let step = |a: char, b: char| -> i64 {
         if a.is_ascii_digit() && b.is_ascii_digit() {
