@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::domain::signin::Cidr;
+
 /// A secret string: usable, but never printed by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -180,6 +182,12 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Comma-separated addresses or CIDR networks of reverse proxies whose
+    /// `X-Forwarded-For` names the client (for sign-in throttling). Empty:
+    /// the peer address is the client and the header is ignored.
+    #[arg(long, env = "BAR_RAISER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+
     /// Allow webhooks to loopback and private addresses (for a receiver on
     /// the same host or network); refused by default.
     #[arg(
@@ -226,6 +234,7 @@ impl Config {
             mail_dir: "./mail".into(),
             public_url: "http://127.0.0.1:8080".into(),
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             webhook_allow_private: false,
             no_worker: true,
             worker: WorkerArgs::default(),

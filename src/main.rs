@@ -166,6 +166,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 &st.db,
                 st.config.admin_email.as_deref(),
                 st.config.admin_password.as_ref().map(|s| s.expose()),
+                std::path::Path::new(bootstrap::FIRST_ADMIN_PASSWORD_FILE),
             )
         })
         .await??;

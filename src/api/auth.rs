@@ -1,6 +1,7 @@
 //! Sign-in, token refresh and sign-out.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +10,8 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::auth::tokens::{random_token, token_hash};
-use crate::db::{self, DbConn, models::RefreshTokenRow, now, to_db};
+use crate::db::{self, DbConn, models::RefreshTokenRow, now, signin::Claim, to_db};
+use crate::domain::signin;
 use crate::error::{AppError, AppResult, Problem};
 
 #[derive(Deserialize, ToSchema)]
@@ -37,6 +39,14 @@ pub struct TokenPair {
     pub expires_in: u64,
     /// Single-use: exchange it at `/auth/refresh` for a new pair.
     pub refresh_token: String,
+}
+
+/// A token answer: never stored by a cache or a browser (RFC 6749 §5.1).
+fn token_answer(tokens: TokenPair) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(tokens)
 }
 
 /// Issues a refresh token in `family` (a new family at login) and returns
@@ -82,23 +92,40 @@ fn pair(
 
 /// Sign in with email and password.
 ///
-/// Repeated failures for one email lock it for a while (429 with
-/// `Retry-After`). An unknown email takes as long as a wrong password.
+/// Every attempt is counted before its password is checked, per account ×
+/// client address, per account and per client address
+/// (`src/domain/signin.rs`); past a counter's free attempts the next one
+/// waits, twice as long each time (429 with `Retry-After`). The owner
+/// signing in from their own address is not held up by someone guessing
+/// from another. An unknown email takes as long as a wrong password and is
+/// counted the same way.
 #[utoipa::path(
     tag = "auth",
     operation_id = "login",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 200, description = "Signed in", body = TokenPair, headers(
+            ("Cache-Control" = String, description = "`no-store`: a token answer is never cached"),
+            ("RateLimit-Policy" = String, description = "The sign-in counters: free attempts (`q`) and the seconds after which a quiet counter forgets (`w`)"),
+            ("RateLimit" = String, description = "The counter closest to waiting: attempts left (`r`) and seconds (`t`)"),
+        )),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = "application/problem+json", headers(
+            ("RateLimit-Policy" = String, description = "The sign-in counters"),
+            ("RateLimit" = String, description = "The counter closest to waiting"),
+        )),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts: wait `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(
+            ("Retry-After" = u64, description = "Seconds until the next attempt is evaluated"),
+            ("RateLimit-Policy" = String, description = "The sign-in counters"),
+            ("RateLimit" = String, description = "The counter that refused, `r=0`, and seconds until it admits (`t`)"),
+        )),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let LoginRequest { email, password } = body.into_inner();
@@ -106,39 +133,81 @@ pub async fn login(
     if email_lower.len() > 1024 || password.len() > 4096 {
         return Err(AppError::Unauthorized("invalid_credentials"));
     }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let address = signin::client_address(
+        req.peer_addr().map(|a| a.ip()).unwrap_or(signin::NO_PEER),
+        &forwarded,
+        &state.config.trusted_proxies,
+    );
+    let counters = signin::counters(&email_lower, address);
+    let at = now().timestamp_millis();
+    let plan = counters.clone();
     let key = email_lower.clone();
-    let user = state
+    // Counted first, in one write: at most the free attempts of a burst get
+    // to argon2, however many arrive at once and on whichever instance.
+    let (claim, user) = state
         .db
-        .run(move |conn| {
-            if let Some(secs) = db::users::locked_for(conn, &key, now())? {
-                return Err(AppError::TooManyRequests {
-                    retry_after_secs: secs,
-                });
-            }
-            Ok(db::users::by_email(conn, &key)?)
+        .write(move |conn| {
+            let claim = db::signin::claim(conn, &plan, at)?;
+            let user = match claim {
+                Claim::Admitted(_) => db::users::by_email(conn, &key)?,
+                Claim::Refused { .. } => None,
+            };
+            Ok((claim, user))
         })
         .await?;
+    let taken = match claim {
+        Claim::Admitted(taken) => taken,
+        Claim::Refused { scope, next_at_ms } => {
+            let wait = signin::retry_after_secs(at, next_at_ms);
+            let mut resp = AppError::TooManyRequests {
+                retry_after_secs: wait as u64,
+            }
+            .error_response();
+            rate_limit_headers(&mut resp, signin::refused_header(scope, wait));
+            return Ok(resp);
+        }
+    };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = state.passwords.verify(password, hash).await?;
     let st = state.clone();
-    let outcome = state
-        .db
-        .write(move |conn| match user {
-            Some(u) if verified && u.active => {
-                db::users::clear_failures(conn, &email_lower)?;
-                let family = Uuid::new_v4().to_string();
-                let refresh = store_refresh(conn, &st, &u.id, &family)?;
-                Ok(Some(pair(&st, &u.id, &u.role, refresh)?))
-            }
-            _ => {
-                db::users::record_failure(conn, &email_lower, now())?;
-                Ok(None)
-            }
-        })
-        .await?;
-    match outcome {
-        Some(tokens) => Ok(HttpResponse::Ok().json(tokens)),
-        None => Err(AppError::Unauthorized("invalid_credentials")),
+    let outcome = match user {
+        Some(u) if verified && u.active => Some(
+            state
+                .db
+                .write(move |conn| {
+                    db::signin::credit(conn, &counters)?;
+                    let family = Uuid::new_v4().to_string();
+                    let refresh = store_refresh(conn, &st, &u.id, &family)?;
+                    pair(&st, &u.id, &u.role, refresh)
+                })
+                .await?,
+        ),
+        // The failure was counted before the check: nothing to write.
+        _ => None,
+    };
+    let (mut resp, counts) = match outcome {
+        Some(tokens) => (token_answer(tokens), signin::after_success(&taken)),
+        None => (
+            AppError::Unauthorized("invalid_credentials").error_response(),
+            taken,
+        ),
+    };
+    rate_limit_headers(&mut resp, signin::admitted_header(&counts));
+    Ok(resp)
+}
+
+fn rate_limit_headers(resp: &mut HttpResponse, rate_limit: String) {
+    let headers = resp.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&signin::policy_header()) {
+        headers.insert(header::HeaderName::from_static("ratelimit-policy"), v);
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&rate_limit) {
+        headers.insert(header::HeaderName::from_static("ratelimit"), v);
     }
 }
 
@@ -156,7 +225,7 @@ enum Rotation {
     operation_id = "refresh_token",
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new pair", body = TokenPair),
+        (status = 200, description = "A new pair", body = TokenPair, headers(("Cache-Control" = String, description = "`no-store`: a token answer is never cached"))),
         (status = 401, description = "Unknown, expired, revoked or reused token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
     )
@@ -199,7 +268,7 @@ pub async fn rotate(
         })
         .await?;
     match outcome {
-        Rotation::Issued(p) => Ok(HttpResponse::Ok().json(p)),
+        Rotation::Issued(p) => Ok(token_answer(p)),
         Rotation::Refused(code) => Err(AppError::Unauthorized(code)),
     }
 }

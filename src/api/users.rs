@@ -47,7 +47,9 @@ impl TryFrom<UserRow> for User {
 pub struct CreateUser {
     pub email: String,
     pub name: String,
-    /// At least 12 characters, not the email address.
+    /// 12 to 1024 characters (a passphrase of several words is best); not
+    /// a common or breached password, not a run or repeat of characters,
+    /// not built from the name or email (NIST SP 800-63B).
     pub password: String,
     pub role: AccountRole,
     #[serde(default)]
@@ -163,7 +165,7 @@ pub async fn create(
     );
     check(
         &mut errors,
-        accounts::password_problem(&req.password, &req.email),
+        accounts::password_problem(&req.password, &req.email, &req.name),
     );
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -307,7 +309,11 @@ pub async fn update(
         .await?;
     let password_hash = match &req.password {
         Some(p) => {
-            if let Some(v) = accounts::password_problem(p, &existing.email) {
+            if let Some(v) = accounts::password_problem(
+                p,
+                &existing.email,
+                req.name.as_deref().unwrap_or(&existing.name),
+            ) {
                 return Err(AppError::validation(vec![v.into()]));
             }
             Some(state.passwords.hash(p.clone()).await?)

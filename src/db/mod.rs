@@ -21,6 +21,7 @@ pub mod loops;
 pub mod models;
 pub mod outbox;
 pub mod schema;
+pub mod signin;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

@@ -35,15 +35,6 @@ pub struct RefreshTokenRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = login_throttle)]
-pub struct ThrottleRow {
-    pub email_lower: String,
-    pub failures: i32,
-    pub window_started_at: NaiveDateTime,
-    pub locked_until: Option<NaiveDateTime>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = competencies)]
 pub struct CompetencyRow {
     pub id: String,

@@ -37,11 +37,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (email_lower) {
-        email_lower -> Text,
-        failures -> Integer,
-        window_started_at -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
+    signin_counters (key) {
+        key -> Text,
+        attempts -> BigInt,
+        last_at -> BigInt,
+        next_at -> BigInt,
     }
 }
 
@@ -300,7 +300,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     users,
     refresh_tokens,
-    login_throttle,
+    signin_counters,
     competencies,
     candidates,
     loops,

@@ -1,10 +1,9 @@
-//! Accounts, refresh-token families, login throttling and stored settings.
+//! Accounts, refresh-token families and stored settings.
 
-use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
-use super::models::{RefreshTokenRow, ThrottleRow, UserRow};
-use super::schema::{login_throttle, refresh_tokens, settings, users};
+use super::models::{RefreshTokenRow, UserRow};
+use super::schema::{refresh_tokens, settings, users};
 use super::{DbConn, now, to_db};
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
@@ -122,74 +121,6 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usiz
     )
     .set(refresh_tokens::revoked_at.eq(to_db(now())))
     .execute(conn)
-}
-
-// --- login throttling -----------------------------------------------------
-
-/// Failures allowed in one window before the email is locked.
-pub const MAX_FAILURES: i32 = 5;
-pub const WINDOW_MINUTES: i64 = 15;
-
-/// Seconds until `email` may try again, if it is locked now.
-pub fn locked_for(
-    conn: &mut DbConn,
-    email_lower: &str,
-    at: DateTime<Utc>,
-) -> QueryResult<Option<u64>> {
-    let row: Option<ThrottleRow> = login_throttle::table
-        .find(email_lower)
-        .select(ThrottleRow::as_select())
-        .get_result(conn)
-        .optional()?;
-    Ok(row.and_then(|r| r.locked_until).and_then(|until| {
-        let left = until.and_utc() - at;
-        (left > Duration::zero()).then(|| left.num_seconds().max(1) as u64)
-    }))
-}
-
-/// Counts a failed attempt; locks the email once the window holds too many.
-pub fn record_failure(conn: &mut DbConn, email_lower: &str, at: DateTime<Utc>) -> QueryResult<()> {
-    let window = Duration::minutes(WINDOW_MINUTES);
-    let row: Option<ThrottleRow> = login_throttle::table
-        .find(email_lower)
-        .select(ThrottleRow::as_select())
-        .get_result(conn)
-        .optional()?;
-    match row {
-        None => diesel::insert_into(login_throttle::table)
-            .values(ThrottleRow {
-                email_lower: email_lower.to_string(),
-                failures: 1,
-                window_started_at: to_db(at),
-                locked_until: None,
-            })
-            .execute(conn)
-            .map(|_| ()),
-        Some(r) => {
-            let fresh = at - r.window_started_at.and_utc() > window;
-            let failures = if fresh { 1 } else { r.failures + 1 };
-            let started = if fresh {
-                to_db(at)
-            } else {
-                r.window_started_at
-            };
-            let locked = (failures >= MAX_FAILURES).then(|| to_db(at + window));
-            diesel::update(login_throttle::table.find(email_lower))
-                .set((
-                    login_throttle::failures.eq(failures),
-                    login_throttle::window_started_at.eq(started),
-                    login_throttle::locked_until.eq(locked),
-                ))
-                .execute(conn)
-                .map(|_| ())
-        }
-    }
-}
-
-pub fn clear_failures(conn: &mut DbConn, email_lower: &str) -> QueryResult<()> {
-    diesel::delete(login_throttle::table.find(email_lower))
-        .execute(conn)
-        .map(|_| ())
 }
 
 // --- settings -------------------------------------------------------------

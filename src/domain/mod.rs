@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod progress;
 pub mod proof;
 pub mod scopes;
+pub mod signin;
 pub mod types;
 pub mod visibility;
 

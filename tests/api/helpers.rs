@@ -292,6 +292,37 @@ impl TestApp {
     }
 }
 
+/// A second instance of the app on the same database, as another process
+/// behind the same load balancer would be: its own state, pool and server.
+pub struct Twin {
+    pub base: String,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn twin(&self) -> Twin {
+        let state = AppState::init(self.state.config.clone())
+            .await
+            .expect("second app state");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = app::serve(listener, state, Some(2)).expect("second server");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Twin {
+            base: format!("http://127.0.0.1:{port}"),
+            server: handle,
+        }
+    }
+}
+
+impl Drop for Twin {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.server.clone();
