@@ -415,7 +415,7 @@ pub async fn get(
     responses(
         (status = 200, body = Loop),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`self_assignment` (making oneself the hiring manager or Bar Raiser), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The loop is past editing", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -456,6 +456,16 @@ pub async fn update(
             .into_iter()
             .filter_map(|(f, v)| v.map(|v| (f, v)))
             .collect();
+            // Rule 7: nobody appoints themselves into a running loop.
+            let me_str = me.id.to_string();
+            for (new, current) in [
+                (req.hiring_manager_id, &b.row.hiring_manager_id),
+                (req.bar_raiser_id, &b.row.bar_raiser_id),
+            ] {
+                if new.is_some_and(|n| n == me.id) && *current != me_str {
+                    return Err(AppError::forbidden("self_assignment"));
+                }
+            }
             check_people(conn, &people, &mut errors)?;
             // Rule 7: a recruiter never holds a seat in a loop they run.
             if let Some(r) = req.recruiter_id

@@ -96,6 +96,17 @@ async fn nobody_seats_themselves_body(app: TestApp) {
         422,
         "recruiter_cannot_interview",
     );
+    // Nor may an operator appoint themselves hiring manager or Bar Raiser.
+    for field in ["hiring_manager_id", "bar_raiser_id"] {
+        let mut body = json!({});
+        body[field] = json!(cast.admin.id);
+        assert_problem(
+            &app.patch(&format!("/loops/{}", setup.loop_id), &cast.admin, body)
+                .await,
+            403,
+            "self_assignment",
+        );
+    }
     // Nor may the recruiter role go to someone who holds a seat.
     let (status, body) = app
         .patch(
