@@ -2,6 +2,8 @@
 //! `webhooks:manage`, register a URL for some event types. The signing
 //! secret is shown once; it is stored as given, since it must sign.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, tokens};
 use crate::db::{self, audit::ORG_CHAIN, webhooks::WebhookRow};
 use crate::error::{AppError, AppResult, FieldError, Problem};
-use crate::notify::webhooks::{EventType, check_url};
+use crate::notify::webhooks::{EventType, ResolveError, TargetRefusal, check_url, resolve_public};
 
 /// Longest accepted target URL.
 const URL_MAX: usize = 2000;
@@ -70,6 +72,35 @@ impl From<WebhookRow> for Webhook {
     }
 }
 
+fn url_error(why: TargetRefusal) -> FieldError {
+    FieldError {
+        field: "url".into(),
+        message: why.message,
+        code: Some(why.code.to_string()),
+    }
+}
+
+/// How long registration waits for a host name to resolve.
+const RESOLVE_WITHIN: Duration = Duration::from_secs(3);
+
+/// A host name whose every address is refused is refused at registration
+/// too. One that does not resolve (yet) is accepted: each delivery resolves
+/// it again and connects only to addresses that pass.
+async fn resolves_only_inside(url: &reqwest::Url) -> Option<TargetRefusal> {
+    let host = url.host_str()?;
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    match tokio::time::timeout(RESOLVE_WITHIN, resolve_public(host, port)).await {
+        Ok(Err(e @ ResolveError::NothingPublic { .. })) => Some(TargetRefusal {
+            code: "target_not_global",
+            message: format!("must point at a public address: {e}"),
+        }),
+        _ => None,
+    }
+}
+
 /// Register a webhook.
 #[utoipa::path(
     tag = "webhooks",
@@ -97,8 +128,16 @@ pub async fn create(
             "url",
             format!("at most {URL_MAX} characters"),
         ));
-    } else if let Err(why) = check_url(&req.url, state.config.webhook_allow_private) {
-        errors.push(FieldError::new("url", why));
+    } else {
+        match check_url(&req.url, state.config.webhook_allow_private) {
+            Err(why) => errors.push(url_error(why)),
+            Ok(url) if !state.config.webhook_allow_private => {
+                if let Some(why) = resolves_only_inside(&url).await {
+                    errors.push(url_error(why));
+                }
+            }
+            Ok(_) => {}
+        }
     }
     if req.event_types.is_empty() {
         errors.push(FieldError::new(

@@ -23,6 +23,91 @@ pub struct Claims {
     pub typ: String,
 }
 
+/// jsonwebtoken's cryptography for the one algorithm this service signs and
+/// accepts, HS256, with the `hmac` and `sha2` crates it already uses. The
+/// crate's `rust_crypto` bundle would also bring RSA (RUSTSEC-2023-0071, no
+/// fixed release), ECDSA and EdDSA code that an HS256-only service never
+/// runs; `aws_lc_rs` would bring a C build. Any other algorithm is an error.
+mod hs256 {
+    use hmac::{Hmac, Mac};
+    use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
+    use jsonwebtoken::errors::{ErrorKind, Result};
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+    use sha2::Sha256;
+    use signature::{Signer, Verifier};
+
+    pub struct Hs256(Hmac<Sha256>);
+
+    impl Hs256 {
+        fn new(algorithm: &Algorithm, secret: &[u8]) -> Result<Hs256> {
+            if *algorithm != Algorithm::HS256 {
+                return Err(ErrorKind::InvalidAlgorithm.into());
+            }
+            Ok(Hs256(
+                Hmac::new_from_slice(secret).map_err(|_| ErrorKind::InvalidKeyFormat)?,
+            ))
+        }
+    }
+
+    impl Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            Ok(mac.finalize().into_bytes().to_vec())
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Hs256 {
+        /// Constant-time comparison (`verify_slice`).
+        fn verify(
+            &self,
+            msg: &[u8],
+            signature: &Vec<u8>,
+        ) -> std::result::Result<(), signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            mac.verify_slice(signature)
+                .map_err(signature::Error::from_source)
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
+        Ok(Box::new(Hs256::new(algorithm, key.try_get_hmac_secret()?)?))
+    }
+
+    fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        Ok(Box::new(Hs256::new(algorithm, key.try_get_hmac_secret()?)?))
+    }
+
+    pub static PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: signer,
+        verifier_factory: verifier,
+        jwk_utils: JwkUtils::new_unimplemented(),
+    };
+}
+
+/// Installs the HS256-only provider as jsonwebtoken's process default;
+/// [`Keys::new`] does it, so anything holding keys can sign and verify.
+pub fn install_jwt_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only if another provider was installed first: none is.
+        let _ = hs256::PROVIDER.install_default();
+    });
+}
+
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,
@@ -33,6 +118,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(secret: &Secret, access_ttl: Duration) -> Keys {
+        install_jwt_crypto();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
@@ -86,6 +172,23 @@ mod tests {
 
     fn keys(s: &str) -> Keys {
         Keys::new(&Secret::new(s), Duration::from_secs(900))
+    }
+
+    #[test]
+    fn only_hs256_is_ever_signed_or_verified() {
+        install_jwt_crypto();
+        let key = EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
+        for alg in [Algorithm::HS384, Algorithm::HS512, Algorithm::RS256] {
+            assert!(
+                jsonwebtoken::encode(&Header::new(alg), &"{}", &key).is_err(),
+                "{alg:?}"
+            );
+        }
+        let decoding = DecodingKey::from_secret(b"0123456789abcdef0123456789abcdef");
+        let sig = jsonwebtoken::crypto::sign(b"a.b", &key, Algorithm::HS256).unwrap();
+        assert!(jsonwebtoken::crypto::verify(&sig, b"a.b", &decoding, Algorithm::HS256).unwrap());
+        assert!(!jsonwebtoken::crypto::verify(&sig, b"a.c", &decoding, Algorithm::HS256).unwrap());
+        assert!(jsonwebtoken::crypto::verify(&sig, b"a.b", &decoding, Algorithm::HS512).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! persist the answer. Every rule is unit-tested in its module.
 
 pub mod accounts;
+pub mod addresses;
 pub mod audit;
 pub mod composition;
 pub mod debrief;

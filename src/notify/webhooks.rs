@@ -9,7 +9,7 @@
 //! Signature: `X-BarRaiser-Signature: t={unix_ts},v1={hex}` where `hex` is
 //! HMAC-SHA256 with the webhook's secret over `"{unix_ts}.{body}"`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -21,6 +21,7 @@ use super::mailer::SendError;
 use crate::db::models::OutboxRow;
 use crate::db::outbox::Kind;
 use crate::db::{self, Db, DbConn};
+use crate::domain::addresses;
 use crate::domain::types::Outcome;
 use crate::error::AppResult;
 
@@ -148,25 +149,41 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     )
 }
 
-/// Loopback, private, link-local and unspecified addresses: targets that
-/// would let a webhook reach inside the network the server runs in.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => private_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => private_v4(v4),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        },
+/// A refused webhook target: a stable code and, for people, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRefusal {
+    /// `invalid_url`, or `target_not_global` for an address outside global
+    /// unicast (`src/domain/addresses.rs`).
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl TargetRefusal {
+    fn invalid(message: &str) -> TargetRefusal {
+        TargetRefusal {
+            code: "invalid_url",
+            message: message.to_string(),
+        }
+    }
+
+    fn not_global(message: String) -> TargetRefusal {
+        TargetRefusal {
+            code: "target_not_global",
+            message,
+        }
     }
 }
 
-/// The address a URL's host spells, if it is one (`[::1]` included).
-fn literal_ip(host: &str) -> Option<IpAddr> {
+impl std::fmt::Display for TargetRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The URL's host as an address, when it spells one (`[::1]`, and any
+/// form the URL parser normalises, like `http://2130706433/`).
+fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+    let host = url.host_str()?;
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -174,33 +191,146 @@ fn literal_ip(host: &str) -> Option<IpAddr> {
     bare.parse().ok()
 }
 
-fn private_v4(ip: Ipv4Addr) -> bool {
-    ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+/// `localhost` and its subdomains (RFC 6761 §6.3): loopback by definition,
+/// whatever a resolver says.
+fn is_localhost_name(url: &reqwest::Url) -> bool {
+    if literal_ip(url).is_some() {
+        return false;
+    }
+    let d = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    d == "localhost" || d.ends_with(".localhost")
 }
 
-/// Checks a webhook target: http or https, a host, and unless
-/// `allow_private`, not a loopback or private address nor `localhost`.
-/// The message says why not.
-pub fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, &'static str> {
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| "must be an absolute URL")?;
+/// The shape of a target: an absolute http or https URL with a host and no
+/// credentials. Says nothing about where the host is.
+fn parse_target(url: &str) -> Result<reqwest::Url, TargetRefusal> {
+    let parsed = reqwest::Url::parse(url.trim())
+        .map_err(|_| TargetRefusal::invalid("must be an absolute URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("must be an http or https URL");
+        return Err(TargetRefusal::invalid("must be an http or https URL"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("must not carry credentials; the signature authenticates deliveries");
+        return Err(TargetRefusal::invalid(
+            "must not carry credentials; the signature authenticates deliveries",
+        ));
     }
-    let host = parsed.host_str().ok_or("must name a host")?;
-    let private = match literal_ip(host) {
-        Some(ip) => is_private(ip),
-        None => {
-            let d = host.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-    };
-    if private && !allow_private {
-        return Err("must not point at a loopback or private address");
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(TargetRefusal::invalid("must name a host"));
     }
     Ok(parsed)
+}
+
+/// A literal address in the URL must be global unicast.
+fn vet_literal(url: &reqwest::Url) -> Result<(), TargetRefusal> {
+    match literal_ip(url).map(addresses::vet) {
+        Some(Err(refused)) => Err(TargetRefusal::not_global(format!(
+            "must point at a public address: {refused}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a webhook target without resolving it: http or https, a host,
+/// and unless `allow_private`, neither a literal address outside global
+/// unicast nor `localhost`. Registration also resolves the host
+/// ([`resolve_public`]); delivery connects only through [`PublicResolver`].
+pub fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, TargetRefusal> {
+    let parsed = parse_target(url)?;
+    if !allow_private {
+        vet_literal(&parsed)?;
+        if is_localhost_name(&parsed) {
+            return Err(TargetRefusal::not_global(
+                "must point at a public address: localhost is loopback".into(),
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Why a host name gave no address to connect to.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// The lookup itself failed (no such name, no resolver): worth a retry.
+    Lookup { host: String, error: std::io::Error },
+    /// Every address the name has is refused: the first one says why.
+    NothingPublic {
+        host: String,
+        refused: Vec<addresses::Refused>,
+    },
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Lookup { host, error } => write!(f, "resolving {host}: {error}"),
+            ResolveError::NothingPublic { host, refused } => {
+                write!(f, "{host} resolves only to refused addresses")?;
+                for (i, r) in refused.iter().enumerate() {
+                    write!(f, "{}{r}", if i == 0 { ": " } else { "; " })?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// The addresses among `addrs` that may be connected to; an error naming
+/// each refused one when none may.
+pub fn keep_public(
+    host: &str,
+    addrs: impl IntoIterator<Item = SocketAddr>,
+) -> Result<Vec<SocketAddr>, ResolveError> {
+    let mut kept = Vec::new();
+    let mut refused = Vec::new();
+    for a in addrs {
+        match addresses::vet(a.ip()) {
+            Ok(()) => kept.push(a),
+            Err(r) if !refused.contains(&r) => refused.push(r),
+            Err(_) => {}
+        }
+    }
+    if kept.is_empty() {
+        return Err(ResolveError::NothingPublic {
+            host: host.to_string(),
+            refused,
+        });
+    }
+    Ok(kept)
+}
+
+/// Resolves `host` and keeps only its global unicast addresses.
+pub async fn resolve_public(host: &str, port: u16) -> Result<Vec<SocketAddr>, ResolveError> {
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|error| ResolveError::Lookup {
+            host: host.to_string(),
+            error,
+        })?;
+    keep_public(host, addrs)
+}
+
+/// The webhook client's only resolver: the addresses it hands the client
+/// are the ones it vetted, so the address checked is the address connected
+/// to (no second lookup for DNS rebinding to slip into). Literal addresses
+/// never reach a resolver; [`WebhookSender::send`] vets those itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicResolver;
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            // Port 0: the client puts the URL's port on what it gets back.
+            let addrs = resolve_public(&host, 0).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// POSTs webhook deliveries from the outbox.
@@ -210,16 +340,22 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
-    /// `timeout` bounds one whole request. Redirects are not followed: a
-    /// redirect could lead past the address check.
+    /// `timeout` bounds one whole request. Redirects are not followed (a
+    /// redirect could lead past the address check), no proxy from the
+    /// environment is used (the proxy, not this server, would pick the
+    /// address), and unless `allow_private` every host name is resolved by
+    /// [`PublicResolver`].
     pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<WebhookSender> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("bar-raiser/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .no_proxy()
+            .user_agent(concat!("bar-raiser/", env!("CARGO_PKG_VERSION")));
+        if !allow_private {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicResolver));
+        }
         Ok(WebhookSender {
-            client,
+            client: builder.build()?,
             allow_private,
         })
     }
@@ -238,11 +374,16 @@ impl WebhookSender {
             .await
             .map_err(|e| transient(format!("loading the webhook: {e}")))?
             .ok_or_else(|| SendError::Unsendable("the webhook was deleted".into()))?;
-        let url = check_url(&hook.url, self.allow_private)
+        // Names are judged by what they resolve to, in PublicResolver.
+        let url = parse_target(&hook.url)
+            .and_then(|u| {
+                if self.allow_private {
+                    Ok(u)
+                } else {
+                    vet_literal(&u).map(|()| u)
+                }
+            })
             .map_err(|m| SendError::Unsendable(format!("target URL {m}")))?;
-        if !self.allow_private {
-            self.check_resolved(&url).await?;
-        }
         let ts = chrono::Utc::now().timestamp();
         let response = self
             .client
@@ -257,7 +398,7 @@ impl WebhookSender {
             .body(row.body_text.clone())
             .send()
             .await
-            .map_err(|e| transient(format!("request failed: {e}")))?;
+            .map_err(request_failed)?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -265,27 +406,24 @@ impl WebhookSender {
             Err(transient(format!("receiver answered HTTP {status}")))
         }
     }
+}
 
-    /// A host name may resolve to a private address even when it looks
-    /// public: refuse those too. (The client resolves again when it
-    /// connects; this narrows, not closes, a DNS-rebinding window.)
-    async fn check_resolved(&self, url: &reqwest::Url) -> Result<(), SendError> {
-        let Some(host) = url.host_str().filter(|h| literal_ip(h).is_none()) else {
-            return Ok(());
-        };
-        let port = url.port_or_known_default().unwrap_or(443);
-        let addrs = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| transient(format!("resolving {host}: {e}")))?;
-        for a in addrs {
-            if is_private(a.ip()) {
-                return Err(SendError::Unsendable(format!(
-                    "{host} resolves to a private address"
-                )));
+/// A failed request; a host with no public address is not retried, and the
+/// recorded error says which addresses were refused.
+fn request_failed(e: reqwest::Error) -> SendError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        match err.downcast_ref::<ResolveError>() {
+            Some(refused @ ResolveError::NothingPublic { .. }) => {
+                return SendError::Unsendable(format!("target {refused}"));
             }
+            Some(lookup @ ResolveError::Lookup { .. }) => {
+                return transient(lookup.to_string());
+            }
+            None => source = err.source(),
         }
-        Ok(())
     }
+    transient(format!("request failed: {e}"))
 }
 
 fn transient(message: String) -> SendError {
@@ -350,6 +488,82 @@ mod tests {
     }
 
     #[test]
+    fn literal_addresses_outside_global_unicast_are_refused_with_a_code() {
+        for url in [
+            "http://100.64.0.1/",
+            "http://198.18.0.1/",
+            "http://0.1.2.3/",
+            "http://255.255.255.255/",
+            "http://224.0.0.1/",
+            "http://[::127.0.0.1]/",
+            "http://[::a9fe:a9fe]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:7f00:1::]/",
+            // Spellings the URL parser turns into 127.0.0.1.
+            "http://2130706433/",
+            "http://0x7f.1/",
+        ] {
+            let refused = check_url(url, false).expect_err(url);
+            assert_eq!(refused.code, "target_not_global", "{url}");
+            assert!(check_url(url, true).is_ok(), "{url} refused when allowed");
+        }
+        assert_eq!(
+            check_url("http://[64:ff9b::a9fe:a9fe]/", false)
+                .unwrap_err()
+                .message,
+            "must point at a public address: 64:ff9b::a9fe:a9fe embeds 169.254.169.254, \
+             which is Link Local (169.254.0.0/16, RFC 3927)"
+        );
+        for url in [
+            "http://[2606:4700:4700::1111]/",
+            "https://[2002:808:808::1]:8443/",
+        ] {
+            assert!(check_url(url, false).is_ok(), "{url} refused");
+        }
+    }
+
+    #[test]
+    fn only_public_resolved_addresses_are_kept() {
+        let sa = |s: &str| -> SocketAddr { s.parse().unwrap() };
+        assert_eq!(
+            keep_public(
+                "mixed.example",
+                [
+                    sa("127.0.0.1:0"),
+                    sa("8.8.8.8:0"),
+                    sa("[::1]:0"),
+                    sa("[2606:4700::1]:0")
+                ]
+            )
+            .unwrap(),
+            [sa("8.8.8.8:0"), sa("[2606:4700::1]:0")]
+        );
+        let none = keep_public(
+            "inside.example",
+            [sa("10.0.0.1:0"), sa("169.254.169.254:0"), sa("10.0.0.1:0")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            none.to_string(),
+            "inside.example resolves only to refused addresses: \
+             10.0.0.1 is Private-Use (10.0.0.0/8, RFC 1918); \
+             169.254.169.254 is Link Local (169.254.0.0/16, RFC 3927)"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_client_resolver_hands_out_no_loopback_address() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let Err(e) = PublicResolver.resolve(name).await else {
+            panic!("localhost resolved to a permitted address");
+        };
+        let e = e.downcast::<ResolveError>().expect("a ResolveError");
+        assert!(matches!(*e, ResolveError::NothingPublic { .. }), "{e}");
+    }
+
+    #[test]
     fn only_http_urls_with_hosts() {
         for url in [
             "ftp://example.com/",
@@ -358,7 +572,8 @@ mod tests {
             "https://user:pw@example.com/",
             "",
         ] {
-            assert!(check_url(url, true).is_err(), "{url} accepted");
+            let refused = check_url(url, true).expect_err(url);
+            assert_eq!(refused.code, "invalid_url", "{url}");
         }
     }
 }

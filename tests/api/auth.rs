@@ -58,6 +58,7 @@ async fn login_right_wrong_unknown_inactive(app: TestApp) {
 both_backends!(login_outcomes, login_right_wrong_unknown_inactive);
 
 fn forge(claims: serde_json::Value, secret: &[u8]) -> String {
+    bar_raiser::auth::tokens::install_jwt_crypto();
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
