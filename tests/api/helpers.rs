@@ -168,6 +168,10 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // The server closes a kept-alive connection after 5 s idle;
+                // reusing one it is closing fails with IncompleteMessage on a
+                // loaded machine. Let the client drop idle ones first.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             state,
