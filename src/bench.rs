@@ -33,7 +33,7 @@ use crate::db::models::{
 use crate::db::{self, Db, audit::ORG_CHAIN, to_db};
 use crate::domain::audit::{Event, GENESIS, event_hash, timestamp};
 use crate::domain::feedback::{Content, RatingEntry, canonical_json, sha256_hex};
-use crate::domain::{AccountRole, LoopState, Rating, Vote};
+use crate::domain::{AccountRole, LoopState, Rating, Vote, proof};
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
@@ -614,7 +614,13 @@ impl Ctx<'_> {
                 &hiring_manager.id,
                 "decision.recorded",
                 &loop_id,
-                json!({"outcome": outcome, "rationale": "Consistent evidence across the loop.", "recycle": !hire}),
+                json!({"outcome": outcome, "recycle": !hire, "receipt": proof::decision_receipt(&proof::DecisionFacts {
+                    outcome: outcome.into(),
+                    rationale: "Consistent evidence across the loop.".into(),
+                    recycle: !hire,
+                    decided_by: crate::db::uuid(&hiring_manager.id),
+                    recorded_at: decided_at,
+                })}),
                 decided_at,
             );
             if hire {
@@ -623,7 +629,12 @@ impl Ctx<'_> {
                     &raiser.id,
                     "decision.concurred",
                     &loop_id,
-                    json!({"rationale": null, "final_outcome": "hire"}),
+                    json!({"final_outcome": "hire", "receipt": proof::verdict_receipt(&proof::VerdictFacts {
+                        verdict: "concur".into(),
+                        rationale: None,
+                        final_outcome: "hire".into(),
+                        at: decided_at,
+                    })}),
                     decided_at,
                 );
             }
