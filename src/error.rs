@@ -210,6 +210,9 @@ fn forbidden_detail(code: &str) -> &'static str {
         "not_voting_participant" => "only voting participants of the loop can do this",
         "not_loop_recruiter" => "only the loop's recruiter or an admin can do this",
         "insufficient_scope" => "the token does not carry the scope this operation needs",
+        "token_privilege_ceiling" => {
+            "no token creates or changes an admin account, makes an admin, or sets a password"
+        }
         _ => "you may not do this",
     }
 }

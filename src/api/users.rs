@@ -11,6 +11,7 @@ use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, audit::ORG_CHAIN, models::UserRow, users::UserChanges};
+use crate::domain::scopes::{self, AccountWrite};
 use crate::domain::{AccountRole, accounts};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 
@@ -139,7 +140,7 @@ pub fn insert_user(conn: &mut db::DbConn, actor: Option<Uuid>, new: NewUser) -> 
     responses(
         (status = 201, body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -152,6 +153,9 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let req = body.into_inner();
+    if me.is_service() {
+        scopes::token_may(AccountWrite::Create { role: req.role })?;
+    }
     let mut errors = Vec::new();
     check(
         &mut errors,
@@ -266,7 +270,7 @@ pub async fn get(
     responses(
         (status = 200, body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account, a role of admin, or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An admin cannot demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -292,6 +296,18 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
+    let target = id.to_string();
+    let existing = state
+        .db
+        .run(move |conn| db::users::by_id(conn, &target)?.ok_or(AppError::NotFound))
+        .await?;
+    if me.is_service() {
+        scopes::token_may(AccountWrite::Update {
+            target: db::parse_enum(&existing.role)?,
+            new_role: req.role,
+            sets_password: req.password.is_some(),
+        })?;
+    }
     if id == me.id
         && (req.active == Some(false) || req.role.is_some_and(|r| r != AccountRole::Admin))
     {
@@ -300,11 +316,6 @@ pub async fn update(
             "an admin cannot deactivate or demote their own account",
         ));
     }
-    let target = id.to_string();
-    let existing = state
-        .db
-        .run(move |conn| db::users::by_id(conn, &target)?.ok_or(AppError::NotFound))
-        .await?;
     let password_hash = match &req.password {
         Some(p) => {
             if let Some(v) = accounts::password_problem(p, &existing.email) {
