@@ -206,6 +206,8 @@ diesel::table! {
         created_at -> Timestamp,
         locked_until -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        authz -> Nullable<Text>,
+        reread_path -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE idempotency_keys DROP COLUMN reread_path;
+ALTER TABLE idempotency_keys DROP COLUMN authz;
