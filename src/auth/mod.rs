@@ -178,15 +178,19 @@ pub async fn authenticate(
         .keys
         .verify(&token)
         .ok_or(AppError::Unauthorized("invalid_token"))?;
-    let user_id = claims.sub;
+    let (user_id, epoch) = (claims.sub, claims.sep);
     // The token proves identity; the stored row decides whether the
-    // account may still act (deactivation takes effect at once).
+    // account may still act (deactivation takes effect at once) and whether
+    // this session survived an operator's change to the account's password
+    // or email (which moves the epoch on).
     let row = state
         .db
         .read(move |conn| Ok(db::users::by_id(conn, &user_id)?))
         .await?;
     match row {
-        Some(row) if row.active => AuthUser::from_row(&row),
+        Some(row) if row.active && i64::from(row.session_epoch) == epoch => {
+            AuthUser::from_row(&row)
+        }
         _ => Err(AppError::Unauthorized("invalid_token")),
     }
 }

@@ -20,6 +20,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_epoch -> Integer,
     }
 }
 
