@@ -216,6 +216,7 @@ fn user_row(email: &str, name: &str, hash: &str, role: AccountRole, certified: b
         active: true,
         created_at: at,
         updated_at: at,
+        session_epoch: 0,
     }
 }
 

@@ -216,6 +216,9 @@ fn forbidden_detail(code: &str) -> &'static str {
         "self_assignment" => {
             "nobody puts themselves on an interview; ask another recruiter or admin"
         }
+        "token_privilege_ceiling" => {
+            "no token creates or changes an admin account, makes an admin, or sets a password"
+        }
         _ => "you may not do this",
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::auth::tokens::{random_token, token_hash};
-use crate::db::{self, DbConn, models::RefreshTokenRow, now, signin::Claim, to_db};
+use crate::db::{self, DbConn, models::RefreshTokenRow, models::UserRow, now, signin::Claim, to_db};
 use crate::domain::signin;
 use crate::error::{AppError, AppResult, Problem};
 
@@ -76,14 +76,9 @@ fn store_refresh(
     Ok(token)
 }
 
-fn pair(
-    state: &AppState,
-    user_id: &str,
-    role: &str,
-    refresh_token: String,
-) -> AppResult<TokenPair> {
+fn pair(state: &AppState, user: &UserRow, refresh_token: String) -> AppResult<TokenPair> {
     Ok(TokenPair {
-        access_token: state.keys.issue(user_id, role)?,
+        access_token: state.keys.issue(&user.id, &user.role, user.session_epoch)?,
         token_type: "Bearer".into(),
         expires_in: state.keys.access_ttl.as_secs(),
         refresh_token,
@@ -183,7 +178,7 @@ pub async fn login(
                     db::signin::credit(conn, &counters)?;
                     let family = Uuid::new_v4().to_string();
                     let refresh = store_refresh(conn, &st, &u.id, &family)?;
-                    pair(&st, &u.id, &u.role, refresh)
+                    pair(&st, &u, refresh)
                 })
                 .await?,
         ),
@@ -264,7 +259,7 @@ pub async fn rotate(
                 return Ok(Rotation::Refused("refresh_token_reused"));
             }
             let fresh = store_refresh(conn, &st, &user.id, &token.family_id)?;
-            Ok(Rotation::Issued(pair(&st, &user.id, &user.role, fresh)?))
+            Ok(Rotation::Issued(pair(&st, &user, fresh)?))
         })
         .await?;
     match outcome {

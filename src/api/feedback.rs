@@ -721,8 +721,11 @@ pub async fn seal(
         .await?;
     match answer {
         Some((row, view)) => Ok(with_etag(&row, &view)),
-        None => own_feedback(&state, interview_id).await,
+        None => own_feedback(&state, interview_id.clone()).await,
     }
+    .map(super::idempotency::reread(format!(
+        "/api/v1/interviews/{interview_id}/feedback"
+    )))
 }
 
 /// Add an addendum to sealed feedback (its author only). Append-only and
@@ -784,7 +787,8 @@ pub async fn add_addendum(
             Ok(Addendum { id: db::uuid(&a.id), text: a.text, created_at: db::from_db(a.created_at) })
         })
         .await?;
-    Ok(HttpResponse::Created().json(addendum))
+    Ok(super::idempotency::ReplayPolicy::content(addendum.id)
+        .mark(HttpResponse::Created().json(addendum)))
 }
 
 /// Admin break-glass read of sealed feedback, with a reason (at least 20
@@ -854,7 +858,7 @@ pub async fn break_glass(
             Ok((row, view))
         })
         .await?;
-    Ok(with_etag(&row, &view))
+    Ok(super::idempotency::ReplayPolicy::Never.mark(with_etag(&row, &view)))
 }
 
 /// Excuse an interview that will never be sealed (the loop's Bar Raiser,

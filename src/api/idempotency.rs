@@ -11,14 +11,35 @@
 //! - A request is the same when method, path and query and the JSON body
 //!   are (key order and whitespace do not matter; a non-JSON body counts
 //!   byte for byte). Same key, other request: `422 idempotency_key_reused`.
+//! - Every keyed request is authenticated first, exactly as the handler's
+//!   [`AuthUser`] extractor does it ([`authenticate`], shared): a caller who
+//!   may not act now — deactivated account, expired or revoked token, a
+//!   scope the token lacks — gets that refusal (401/403) from the handler,
+//!   never a stored answer, and nothing is claimed.
 //! - The first request claims the key before it runs (a row keyed by caller
-//!   and key, so the database decides races). A repeat while it runs gets
-//!   `409 idempotency_in_progress` with `Retry-After`. A repeat after it
-//!   gets the stored status, body and `Content-Type`/`ETag`/`Location`
-//!   headers, plus `Idempotent-Replayed: true`; the handler does not run.
+//!   and key, so the database decides races), with a snapshot of the
+//!   caller's authorization ([`authz_snapshot`]: account role and
+//!   certification, token id and scopes). A repeat while it runs gets
+//!   `409 idempotency_in_progress` with `Retry-After`. A repeat after it,
+//!   under the same snapshot, gets the stored status, body and
+//!   `Content-Type`/`ETag`/`Location` headers, plus `Idempotent-Replayed:
+//!   true`; the handler does not run. Under another snapshot (demoted,
+//!   promoted, scopes changed) nothing is replayed: the request runs again
+//!   as a fresh request and its answer replaces the stored one, so a right
+//!   since lost gets exactly the answer a fresh request gets.
 //! - Stored: every final answer. Not stored (the key is released, a retry
 //!   runs again): 5xx, 401 (no work was possible), 408 and 429 (transient),
 //!   and bodies that are not UTF-8.
+//! - Answers that carry feedback content or a secret are never stored in
+//!   replayable form. Their handler marks them ([`ReplayPolicy`], a
+//!   response extension): `Never` (nothing stored, a retry runs again: a
+//!   break-glass read is an audited act each time), `Reread(path)` (only
+//!   the status is stored; a replay is a `GET` of `path` through the app
+//!   with the caller's rights at replay time: sealing replays as the read
+//!   of the feedback), `Withheld` (the store keeps a `409` problem naming
+//!   the created resource instead: `secret_not_replayable` for new service
+//!   tokens and webhooks, `content_not_replayable` for addenda, so a retry
+//!   neither repeats the work nor finds the secret or the text).
 //! - Records live 24 hours from the first request; older ones are ignored
 //!   and purged by later claims. A claim whose server died mid-request
 //!   blocks its key for [`LEASE`], then a retry runs again.
@@ -37,6 +58,7 @@ use sha2::{Digest, Sha256};
 
 use super::BODY_LIMIT;
 use crate::app::AppState;
+use crate::auth::{AuthUser, Authenticated, Credentials, authenticate};
 use crate::db::{self, idempotency::Claim};
 use crate::error::AppError;
 
@@ -178,6 +200,130 @@ fn replay(row: &db::idempotency::IdempotencyRow) -> HttpResponse {
     resp.body(row.response_body.clone().unwrap_or_default())
 }
 
+/// How a handler's successful answer may be kept for replays; set on the
+/// response with [`ReplayPolicy::mark`] and read here. Without a mark the
+/// answer is stored as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayPolicy {
+    /// Nothing stored, the key released: a retry runs again (for an answer
+    /// that is itself an audited act, such as a break-glass read).
+    Never,
+    /// Only the status is stored; a replay is served by a `GET` of this
+    /// path (absolute, e.g. `/api/v1/interviews/{id}/feedback`) with the
+    /// caller's rights at replay time.
+    Reread(String),
+    /// The answer is replaced in the store by a `409` problem with `code`
+    /// naming the created resource `id`: the work is not done twice, and
+    /// what the answer carried (a secret, feedback content) is kept nowhere.
+    Withheld { code: &'static str, id: String },
+}
+
+impl ReplayPolicy {
+    /// For answers that carry a secret shown once (`secret_not_replayable`).
+    pub fn secret(id: impl ToString) -> ReplayPolicy {
+        ReplayPolicy::Withheld {
+            code: "secret_not_replayable",
+            id: id.to_string(),
+        }
+    }
+
+    /// For answers that carry feedback content that has no read path of its
+    /// own (`content_not_replayable`).
+    pub fn content(id: impl ToString) -> ReplayPolicy {
+        ReplayPolicy::Withheld {
+            code: "content_not_replayable",
+            id: id.to_string(),
+        }
+    }
+
+    /// Marks `resp` with this policy.
+    pub fn mark(self, mut resp: HttpResponse) -> HttpResponse {
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+/// Marks an answer to be replayed by reading `path` again (see
+/// [`ReplayPolicy::Reread`]), for use as `.map(reread(path))`.
+pub fn reread(path: String) -> impl FnOnce(HttpResponse) -> HttpResponse {
+    move |resp| ReplayPolicy::Reread(path).mark(resp)
+}
+
+/// What a replay must find unchanged: the caller's account role and
+/// certification, and for a service token its id and scopes. Deactivation,
+/// expiry and revocation need no entry: the caller is authenticated again
+/// before anything is replayed.
+pub fn authz_snapshot(user: &AuthUser) -> String {
+    let scopes = user
+        .scopes
+        .as_ref()
+        .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+    serde_json::json!({
+        "user": user.id,
+        "role": user.role,
+        "bar_raiser_certified": user.bar_raiser_certified,
+        "token": user.token_id,
+        "scopes": scopes,
+    })
+    .to_string()
+}
+
+/// The stored stand-in for a withheld answer.
+fn withheld(code: &'static str, id: &str) -> (StatusCode, String) {
+    let detail = match code {
+        "secret_not_replayable" => format!(
+            "this request already created {id}; its secret was shown once and is not kept for \
+             replays (revoke or delete it and create another if the secret was lost)"
+        ),
+        _ => format!(
+            "this request already created {id}; its content is not kept for replays (read it \
+             where you may)"
+        ),
+    };
+    let problem = AppError::Conflict {
+        code,
+        detail,
+        errors: vec![crate::error::FieldError {
+            field: "id".into(),
+            message: id.to_string(),
+            code: Some("created".into()),
+        }],
+    }
+    .to_problem();
+    (
+        StatusCode::CONFLICT,
+        serde_json::to_string(&problem).unwrap_or_default(),
+    )
+}
+
+/// Serves a replay by running a `GET` of `path` through the app, as the
+/// same caller with their rights now.
+async fn reread_path<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: &Next<B>,
+    path: &str,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Ok(uri) = path.parse::<actix_web::http::Uri>() else {
+        return Ok(req.error_response(AppError::Internal(anyhow::anyhow!(
+            "stored reread path {path:?} is not a URI"
+        ))));
+    };
+    // The GET asks its own question of a token (another scope).
+    req.extensions_mut().remove::<Authenticated>();
+    req.head_mut().method = Method::GET;
+    req.head_mut().uri = uri.clone();
+    req.head_mut().headers.remove(header::CONTENT_TYPE);
+    req.head_mut().headers.remove(header::CONTENT_LENGTH);
+    req.match_info_mut().set(actix_web::dev::Url::new(uri));
+    req.set_payload(actix_web::dev::Payload::None);
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    res.headers_mut().insert(
+        header::HeaderName::from_static(REPLAYED_HEADER),
+        header::HeaderValue::from_static("true"),
+    );
+    Ok(res)
+}
+
 /// The middleware. Wraps the whole app; acts only where [`applies`].
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -202,6 +348,20 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req.error_response(AppError::Internal(anyhow::anyhow!("app state missing"))));
     };
+    // Who is calling, decided now exactly as the handler would: a caller
+    // who may not act (deactivated, revoked, expired, out of scope) gets
+    // the handler's own refusal, never a stored answer.
+    let user = match authenticate(&state, Credentials::of(req.request())).await {
+        Ok(user) => user,
+        Err(_) => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body);
+        }
+    };
+    let authz = authz_snapshot(&user);
+    req.extensions_mut().insert(Authenticated(user));
     let body = match read_body(&mut req).await {
         Ok(b) => b,
         Err(e) => return Ok(req.error_response(e)),
@@ -216,26 +376,46 @@ pub async fn middleware(
     let who = caller(&state, req.headers());
 
     let claim = {
-        let (who, key) = (who.clone(), key.clone());
+        let (who, key, authz) = (who.clone(), key.clone(), authz.clone());
         state
             .db
             .run(move |conn| {
                 let now = db::now();
-                Ok(db::idempotency::claim(
+                let claim = db::idempotency::claim(
                     conn,
                     &who,
                     &key,
                     &sha,
+                    &authz,
                     db::to_db(now),
                     db::to_db(now - Duration::hours(TTL_HOURS)),
                     db::to_db(now + LEASE),
-                )?)
+                )?;
+                // Rights changed since the first answer: no replay; the
+                // request runs again as a fresh one would.
+                if let Claim::Replay(row) = &claim
+                    && row.authz.as_deref() != Some(authz.as_str())
+                {
+                    return Ok(
+                        if db::idempotency::restart(conn, row, &authz, db::to_db(now + LEASE))? {
+                            Claim::Fresh
+                        } else {
+                            Claim::InFlight
+                        },
+                    );
+                }
+                Ok(claim)
             })
             .await
     };
     match claim {
         Err(e) => return Ok(req.error_response(e)),
-        Ok(Claim::Replay(row)) => return Ok(req.into_response(replay(&row))),
+        Ok(Claim::Replay(row)) => {
+            return match row.reread_path.as_deref() {
+                Some(path) => reread_path(req, &next, path).await,
+                None => Ok(req.into_response(replay(&row))),
+            };
+        }
         Ok(Claim::InFlight) => {
             let mut resp = AppError::conflict(
                 "idempotency_in_progress",
@@ -277,6 +457,7 @@ pub async fn middleware(
         }
     };
     let (req, res) = res.into_parts();
+    let policy = res.extensions().get::<ReplayPolicy>().cloned();
     let (head, body) = res.into_parts();
     let bytes = match actix_web::body::to_bytes(body).await {
         Ok(b) => b,
@@ -289,18 +470,36 @@ pub async fn middleware(
     };
     let status = head.status();
     let text = std::str::from_utf8(&bytes).ok().map(str::to_string);
-    match text.filter(|_| storable(status)) {
-        Some(text) => {
-            let kept: Vec<(&str, &str)> = KEPT_HEADERS
-                .iter()
-                .filter_map(|n| {
-                    head.headers()
-                        .get(n)
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| (n.as_str(), v))
-                })
-                .collect();
-            let headers = serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into());
+    let kept_headers = || -> Vec<(String, String)> {
+        KEPT_HEADERS
+            .iter()
+            .filter_map(|n| {
+                head.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (n.as_str().to_string(), v.to_string()))
+            })
+            .collect()
+    };
+    // What is kept: status, headers, body, reread path.
+    type Kept = (StatusCode, Vec<(String, String)>, String, Option<String>);
+    let stored: Option<Kept> = match policy {
+        _ if !storable(status) => None,
+        Some(ReplayPolicy::Never) => None,
+        Some(ReplayPolicy::Reread(path)) => Some((status, Vec::new(), String::new(), Some(path))),
+        Some(ReplayPolicy::Withheld { code, id }) => {
+            let (status, body) = withheld(code, &id);
+            let headers = vec![(
+                header::CONTENT_TYPE.as_str().to_string(),
+                "application/problem+json".to_string(),
+            )];
+            Some((status, headers, body, None))
+        }
+        None => text.map(|text| (status, kept_headers(), text, None)),
+    };
+    match stored {
+        Some((status, headers, text, reread)) => {
+            let headers = serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into());
             let (who2, key2) = (who.clone(), key.clone());
             let stored = state
                 .db
@@ -312,6 +511,7 @@ pub async fn middleware(
                         i32::from(status.as_u16()),
                         &headers,
                         &text,
+                        reread.as_deref(),
                         db::to_db(db::now()),
                     )?)
                 })

@@ -78,7 +78,9 @@ fn idempotency_parameter() -> Parameter {
              returns the first response (`Idempotent-Replayed: true`) without doing the \
              work again. Keys are per caller. Same key, other request: 422 \
              `idempotency_key_reused`; while the first is still running: 409 \
-             `idempotency_in_progress`.",
+             `idempotency_in_progress`. A replay authenticates the caller again (401 when \
+             they may no longer act) and runs the request afresh when their rights \
+             changed; answers holding a secret or feedback content are never stored.",
         ))
         .schema(Some(
             ObjectBuilder::new()

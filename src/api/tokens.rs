@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::idempotency::ReplayPolicy;
 use crate::app::AppState;
 use crate::auth::{AuthUser, SERVICE_TOKEN_PREFIX, tokens};
 use crate::db::{self, audit::ORG_CHAIN, tokens::ApiTokenRow};
@@ -79,6 +80,7 @@ impl From<ApiTokenRow> for ApiToken {
         (status = 201, body = CreatedToken),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the token created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -137,10 +139,13 @@ pub async fn create(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedToken {
+    // The secret is shown once: a retry with the same Idempotency-Key gets
+    // a 409 naming the token, never the secret again.
+    let policy = ReplayPolicy::secret(&row.id);
+    Ok(policy.mark(HttpResponse::Created().json(CreatedToken {
         token: row.into(),
         secret,
-    }))
+    })))
 }
 
 /// List service tokens, newest first, with when each was last used.

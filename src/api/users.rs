@@ -11,8 +11,10 @@ use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, audit::ORG_CHAIN, models::UserRow, users::UserChanges};
+use crate::domain::scopes::{self, AccountWrite};
 use crate::domain::{AccountRole, accounts};
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::notify::{self, Notice, Recipient};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {
@@ -70,7 +72,13 @@ pub struct UpdateUser {
     pub bar_raiser_certified: Option<bool>,
     /// `false` deactivates the account and ends all its sessions.
     pub active: Option<bool>,
+    /// Setting another person's password (or email) ends all their
+    /// sessions, tells them by mail (at the old address too), and is
+    /// recorded in the audit chain of every open loop they take part in
+    /// (`account.changed_by_operator`). Service tokens never set one.
     pub password: Option<String>,
+    /// A corrected address; for another person, marked as `password` is.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -114,6 +122,7 @@ pub fn insert_user(conn: &mut db::DbConn, actor: Option<Uuid>, new: NewUser) -> 
         active: new.active,
         created_at: at,
         updated_at: at,
+        session_epoch: 0,
     };
     db::users::insert(conn, &row).map_err(|e| match AppError::from(e) {
         AppError::Conflict { .. } => {
@@ -141,7 +150,7 @@ pub fn insert_user(conn: &mut db::DbConn, actor: Option<Uuid>, new: NewUser) -> 
     responses(
         (status = 201, body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -154,6 +163,9 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let req = body.into_inner();
+    if me.is_service() {
+        scopes::token_may(AccountWrite::Create { role: req.role })?;
+    }
     let mut errors = Vec::new();
     check(
         &mut errors,
@@ -268,9 +280,9 @@ pub async fn get(
     responses(
         (status = 200, body = User),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account, a role of admin, or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An admin cannot demote or deactivate themselves", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_demote_self`: an admin cannot demote or deactivate themselves; `email_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -291,8 +303,23 @@ pub async fn update(
             accounts::text_problem("name", name, accounts::NAME_MAX_CHARS),
         );
     }
+    if let Some(email) = &req.email {
+        check(&mut errors, accounts::email_problem("email", email.trim()));
+    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
+    }
+    let target = id.to_string();
+    let existing = state
+        .db
+        .run(move |conn| db::users::by_id(conn, &target)?.ok_or(AppError::NotFound))
+        .await?;
+    if me.is_service() {
+        scopes::token_may(AccountWrite::Update {
+            target: db::parse_enum(&existing.role)?,
+            new_role: req.role,
+            sets_password: req.password.is_some(),
+        })?;
     }
     if id == me.id
         && (req.active == Some(false) || req.role.is_some_and(|r| r != AccountRole::Admin))
@@ -302,16 +329,18 @@ pub async fn update(
             "an admin cannot deactivate or demote their own account",
         ));
     }
-    let target = id.to_string();
-    let existing = state
-        .db
-        .run(move |conn| db::users::by_id(conn, &target)?.ok_or(AppError::NotFound))
-        .await?;
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| e.to_lowercase() != existing.email_lower)
+        .map(str::to_string);
     let password_hash = match &req.password {
         Some(p) => {
+            let address = email.as_deref().unwrap_or(&existing.email);
             if let Some(v) = accounts::password_problem(
                 p,
-                &existing.email,
+                address,
                 req.name.as_deref().unwrap_or(&existing.name),
             ) {
                 return Err(AppError::validation(vec![v.into()]));
@@ -320,19 +349,43 @@ pub async fn update(
         }
         None => None,
     };
+    // Another person's credentials or address changed by an operator: the
+    // marks that keep it from passing unseen (see SECURITY.md).
+    let mut changed = Vec::new();
+    if id != me.id {
+        if password_hash.is_some() {
+            changed.push("password");
+        }
+        if email.is_some() {
+            changed.push("email");
+        }
+    }
+    let public_url = state.config.public_url.clone();
     let row = state
         .db
         .write(move |conn| {
+            let operator_change = !changed.is_empty();
             let changes = UserChanges {
                 name: req.name.as_ref().map(|n| n.trim().to_string()),
                 role: req.role.map(|r| r.as_str().to_string()),
                 bar_raiser_certified: req.bar_raiser_certified,
                 active: req.active,
                 password_hash: password_hash.clone(),
+                email: email.clone(),
+                email_lower: email.as_ref().map(|e| e.to_lowercase()),
+                session_epoch: operator_change.then_some(existing.session_epoch + 1),
                 updated_at: Some(db::to_db(db::now())),
             };
-            let row = db::users::update(conn, &existing.id, &changes)?;
-            if req.active == Some(false) || password_hash.is_some() {
+            let row =
+                db::users::update(conn, &existing.id, &changes).map_err(
+                    |e| match AppError::from(e) {
+                        AppError::Conflict { .. } => {
+                            AppError::conflict("email_taken", "an account with this email exists")
+                        }
+                        other => other,
+                    },
+                )?;
+            if req.active == Some(false) || password_hash.is_some() || operator_change {
                 db::users::revoke_all_for_user(conn, &row.id)?;
             }
             db::audit::append(
@@ -347,12 +400,61 @@ pub async fn update(
                     "active": req.active,
                     "name_changed": req.name.is_some(),
                     "password_changed": password_hash.is_some(),
+                    "email_changed": email.is_some(),
                 }),
             )?;
+            if operator_change {
+                mark_operator_change(conn, &public_url, &me, &existing, &row, &changed)?;
+            }
             Ok(row)
         })
         .await?;
     Ok(HttpResponse::Ok().json(User::try_from(row)?))
+}
+
+/// The marks of an operator's change to another person's password or
+/// email, in the change's transaction: the event `account.changed_by_operator`
+/// (payload: the user id and what changed, never a secret or an address) in
+/// the org chain and in the chain of every loop the person takes part in
+/// that is not decided or cancelled, and a mail to them, at the old address
+/// too when the address changed. Their sessions end with the epoch move.
+fn mark_operator_change(
+    conn: &mut db::DbConn,
+    public_url: &str,
+    operator: &AuthUser,
+    before: &UserRow,
+    after: &UserRow,
+    changed: &[&str],
+) -> AppResult<()> {
+    let payload = serde_json::json!({"user_id": after.id, "changed": changed});
+    let mut chains = vec![ORG_CHAIN.to_string()];
+    chains.extend(db::users::open_loops_of(conn, &after.id)?);
+    for chain in &chains {
+        db::audit::append(
+            conn,
+            chain,
+            Some(operator.id),
+            "account.changed_by_operator",
+            Some(&after.id),
+            &payload,
+        )?;
+    }
+    let mut to = vec![Recipient {
+        email: after.email.clone(),
+        name: after.name.clone(),
+    }];
+    if before.email_lower != after.email_lower {
+        to.push(Recipient {
+            email: before.email.clone(),
+            name: before.name.clone(),
+        });
+    }
+    let notice = Notice::AccountChangedByOperator {
+        operator: operator.name.clone(),
+        changed: changed.iter().map(|c| c.to_string()).collect(),
+        at: db::now(),
+    };
+    notify::enqueue_personal(conn, public_url, &to, &notice)
 }
 
 /// The signed-in user.

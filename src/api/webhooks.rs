@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::idempotency::ReplayPolicy;
 use crate::app::AppState;
 use crate::auth::{AuthUser, tokens};
 use crate::db::{self, audit::ORG_CHAIN, webhooks::WebhookRow};
@@ -111,6 +112,7 @@ async fn resolves_only_inside(url: &reqwest::Url) -> Option<TargetRefusal> {
         (status = 201, body = CreatedWebhook),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the webhook created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a refused target URL", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -191,10 +193,13 @@ pub async fn create(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedWebhook {
+    // The secret is shown once: a retry with the same Idempotency-Key gets
+    // a 409 naming the webhook, never the secret again.
+    let policy = ReplayPolicy::secret(&row.id);
+    Ok(policy.mark(HttpResponse::Created().json(CreatedWebhook {
         webhook: row.into(),
         secret,
-    }))
+    })))
 }
 
 /// List live webhooks, newest first (secrets are never shown).

@@ -7,7 +7,7 @@ pub mod tokens;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -31,6 +31,8 @@ pub struct AuthUser {
     /// Set when the caller is a service token acting for the admin who
     /// made it: what the token may do. `None` for people.
     pub scopes: Option<Vec<Scope>>,
+    /// The service token's id, when the caller is one.
+    pub token_id: Option<String>,
 }
 
 impl AuthUser {
@@ -66,6 +68,7 @@ impl AuthUser {
             role: db::parse_enum(&row.role)?,
             bar_raiser_certified: row.bar_raiser_certified,
             scopes: None,
+            token_id: None,
         })
     }
 
@@ -116,6 +119,7 @@ async fn service_token(
     }
     let mut user = AuthUser::from_row(&owner)?;
     user.scopes = Some(granted);
+    user.token_id = Some(t.id);
     Ok(user)
 }
 
@@ -139,39 +143,78 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     Ok(token.trim().to_string())
 }
 
+/// What a request presents: its bearer token (or why it has none) and
+/// what its operation asks of a service token.
+pub struct Credentials {
+    token: Result<String, AppError>,
+    requirement: Requirement,
+}
+
+impl Credentials {
+    pub fn of(req: &HttpRequest) -> Credentials {
+        Credentials {
+            token: bearer(req),
+            requirement: scopes::required(
+                req.method().as_str(),
+                req.match_pattern().as_deref().unwrap_or(""),
+            ),
+        }
+    }
+}
+
+/// Decides who is calling, or why nobody is: the one authentication every
+/// request goes through (the [`AuthUser`] extractor, and the idempotency
+/// middleware before it replays anything).
+pub async fn authenticate(
+    state: &AppState,
+    credentials: Credentials,
+) -> Result<AuthUser, AppError> {
+    let Credentials { token, requirement } = credentials;
+    let token = token?;
+    if token.starts_with(SERVICE_TOKEN_PREFIX) {
+        return service_token(state, token, requirement).await;
+    }
+    let claims = state
+        .keys
+        .verify(&token)
+        .ok_or(AppError::Unauthorized("invalid_token"))?;
+    let (user_id, epoch) = (claims.sub, claims.sep);
+    // The token proves identity; the stored row decides whether the
+    // account may still act (deactivation takes effect at once) and whether
+    // this session survived an operator's change to the account's password
+    // or email (which moves the epoch on).
+    let row = state
+        .db
+        .read(move |conn| Ok(db::users::by_id(conn, &user_id)?))
+        .await?;
+    match row {
+        Some(row) if row.active && i64::from(row.session_epoch) == epoch => {
+            AuthUser::from_row(&row)
+        }
+        _ => Err(AppError::Unauthorized("invalid_token")),
+    }
+}
+
+/// The caller as [`authenticate`] found them earlier in this request, for
+/// the same operation; the extractor then does not ask twice.
+#[derive(Clone)]
+pub struct Authenticated(pub AuthUser);
+
 impl FromRequest for AuthUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
+        if let Some(Authenticated(user)) = req.extensions().get::<Authenticated>() {
+            let user = user.clone();
+            return Box::pin(async move { Ok(user) });
+        }
+        let credentials = Credentials::of(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let requirement = scopes::required(
-            req.method().as_str(),
-            req.match_pattern().as_deref().unwrap_or(""),
-        );
         Box::pin(async move {
-            let token = token?;
             let state =
                 state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            if token.starts_with(SERVICE_TOKEN_PREFIX) {
-                return service_token(&state, token, requirement).await;
-            }
-            let claims = state
-                .keys
-                .verify(&token)
-                .ok_or(AppError::Unauthorized("invalid_token"))?;
-            let user_id = claims.sub;
-            // The token proves identity; the stored row decides whether the
-            // account may still act (deactivation takes effect at once).
-            let row = state
-                .db
-                .read(move |conn| Ok(db::users::by_id(conn, &user_id)?))
-                .await?;
-            match row {
-                Some(row) if row.active => AuthUser::from_row(&row),
-                _ => Err(AppError::Unauthorized("invalid_token")),
-            }
+            authenticate(&state, credentials).await
         })
     }
 }

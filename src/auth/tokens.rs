@@ -21,6 +21,10 @@ pub struct Claims {
     pub exp: i64,
     /// Always `access`, so no other token kind can pass as one.
     pub typ: String,
+    /// The account's session epoch at issue; a token of an older epoch is
+    /// refused (an operator changed the password or email since).
+    #[serde(default)]
+    pub sep: i64,
 }
 
 /// jsonwebtoken's cryptography for the one algorithm this service signs and
@@ -130,7 +134,7 @@ impl Keys {
         }
     }
 
-    pub fn issue(&self, user_id: &str, role: &str) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: &str, role: &str, session_epoch: i32) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -138,6 +142,7 @@ impl Keys {
             iat: now,
             exp: now + self.access_ttl.as_secs() as i64,
             typ: "access".into(),
+            sep: i64::from(session_epoch),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -194,7 +199,7 @@ mod tests {
     #[test]
     fn round_trip_and_rejections() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let t = k.issue("u1", "admin").unwrap();
+        let t = k.issue("u1", "admin", 0).unwrap();
         assert_eq!(k.verify(&t).unwrap().sub, "u1");
         assert!(
             keys("another-secret-another-secret-xx")

@@ -28,6 +28,10 @@ pub struct IdempotencyRow {
     pub created_at: NaiveDateTime,
     pub locked_until: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+    /// The caller's authorization when the key was claimed.
+    pub authz: Option<String>,
+    /// Replayed by reading this path again; `response_body` is empty.
+    pub reread_path: Option<String>,
 }
 
 /// What a request finds when it presents its key.
@@ -37,22 +41,25 @@ pub enum Claim {
     /// [`release`].
     Fresh,
     /// The same request already has an answer: replay it.
-    Replay(IdempotencyRow),
+    Replay(Box<IdempotencyRow>),
     /// The same request is being handled right now.
     InFlight,
     /// The key was used for a different request.
     Mismatch,
 }
 
-/// Claims `(caller, key)` for a request with fingerprint `sha`. Records
+/// Claims `(caller, key)` for a request with fingerprint `sha`, made under
+/// the authorization snapshot `authz`. Records
 /// created before `expired_before` are ignored (and deleted, for every
 /// caller: the opportunistic purge); an in-flight claim whose lease ran out
 /// before `now` is taken over.
+#[allow(clippy::too_many_arguments)]
 pub fn claim(
     conn: &mut DbConn,
     caller: &str,
     key: &str,
     sha: &str,
+    authz: &str,
     now: NaiveDateTime,
     expired_before: NaiveDateTime,
     lease_until: NaiveDateTime,
@@ -82,6 +89,8 @@ pub fn claim(
             created_at: now,
             locked_until: lease_until,
             completed_at: None,
+            authz: Some(authz.to_string()),
+            reread_path: None,
         };
         match diesel::insert_into(idempotency_keys::table)
             .values(&row)
@@ -100,13 +109,44 @@ pub fn claim(
             None => continue,
             Some(r) if r.request_sha256 != sha => return Ok(Claim::Mismatch),
             Some(r) if r.status.is_none() => return Ok(Claim::InFlight),
-            Some(r) => return Ok(Claim::Replay(r)),
+            Some(r) => return Ok(Claim::Replay(Box::new(r))),
         }
     }
     Ok(Claim::InFlight)
 }
 
-/// Stores the final response of the claim's request.
+/// Takes back a completed record whose answer may not be replayed (the
+/// caller's rights changed since): it becomes in flight again under the
+/// new snapshot, and its stored answer is gone. False when another request
+/// took it first (or it is gone).
+pub fn restart(
+    conn: &mut DbConn,
+    row: &IdempotencyRow,
+    authz: &str,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        idempotency_keys::table
+            .find((&row.caller, &row.key))
+            .filter(idempotency_keys::status.is_not_null())
+            .filter(idempotency_keys::completed_at.eq(row.completed_at)),
+    )
+    .set((
+        idempotency_keys::status.eq(None::<i32>),
+        idempotency_keys::response_headers.eq(None::<String>),
+        idempotency_keys::response_body.eq(None::<String>),
+        idempotency_keys::completed_at.eq(None::<NaiveDateTime>),
+        idempotency_keys::reread_path.eq(None::<String>),
+        idempotency_keys::authz.eq(authz),
+        idempotency_keys::locked_until.eq(lease_until),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Stores the final response of the claim's request; with `reread_path`,
+/// only its status (a replay reads that path again).
+#[allow(clippy::too_many_arguments)]
 pub fn complete(
     conn: &mut DbConn,
     caller: &str,
@@ -114,6 +154,7 @@ pub fn complete(
     status: i32,
     headers: &str,
     body: &str,
+    reread_path: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(idempotency_keys::table.find((caller, key)))
@@ -121,6 +162,7 @@ pub fn complete(
             idempotency_keys::status.eq(status),
             idempotency_keys::response_headers.eq(headers),
             idempotency_keys::response_body.eq(body),
+            idempotency_keys::reread_path.eq(reread_path),
             idempotency_keys::completed_at.eq(at),
         ))
         .execute(conn)

@@ -19,6 +19,8 @@ pub struct UserRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Access tokens of another epoch are refused (see `auth`).
+    pub session_epoch: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

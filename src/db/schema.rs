@@ -20,6 +20,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_epoch -> Integer,
     }
 }
 
@@ -210,6 +211,8 @@ diesel::table! {
         created_at -> Timestamp,
         locked_until -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        authz -> Nullable<Text>,
+        reread_path -> Nullable<Text>,
     }
 }
 

@@ -41,6 +41,9 @@ pub struct UserChanges {
     pub bar_raiser_certified: Option<bool>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
+    pub email: Option<String>,
+    pub email_lower: Option<String>,
+    pub session_epoch: Option<i32>,
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
@@ -49,6 +52,28 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult
         .set(changes)
         .returning(users::all_columns)
         .get_result(conn)
+}
+
+/// Loops `user_id` takes part in (hiring manager, Bar Raiser, interviewer
+/// or shadow) that are neither decided nor cancelled, by id.
+pub fn open_loops_of(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String>> {
+    use super::schema::{interviews, loops};
+    use crate::domain::LoopState;
+    let via_interviews = interviews::table
+        .filter(interviews::interviewer_id.eq(user_id))
+        .select(interviews::loop_id);
+    loops::table
+        .filter(
+            loops::hiring_manager_id
+                .eq(user_id)
+                .or(loops::bar_raiser_id.eq(user_id))
+                .or(loops::id.eq_any(via_interviews)),
+        )
+        .filter(loops::state.ne(LoopState::Decided.as_str()))
+        .filter(loops::state.ne(LoopState::Cancelled.as_str()))
+        .select(loops::id)
+        .order(loops::id.asc())
+        .load(conn)
 }
 
 /// One page of users, newest first, after the `(created_at, id)` cursor.

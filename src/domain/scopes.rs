@@ -2,7 +2,8 @@
 //! anything not listed here is closed to tokens (deny by default).
 //! A token never changes who may read feedback: see `visibility`.
 
-use super::types::UnknownValue;
+use super::Refusal;
+use super::types::{AccountRole, UnknownValue};
 
 /// The scopes an admin can grant a token.
 #[derive(
@@ -123,9 +124,103 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
     }
 }
 
+/// A write to an account, as the token ceiling sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountWrite {
+    /// `POST /users` with this role (its first password comes with it).
+    Create { role: AccountRole },
+    /// `PATCH /users/{id}` of an account that has role `target`.
+    Update {
+        target: AccountRole,
+        new_role: Option<AccountRole>,
+        sets_password: bool,
+    },
+}
+
+/// The refusal code of the ceiling.
+pub const CEILING: &str = "token_privilege_ceiling";
+
+/// The privilege ceiling of a service token, whatever its scopes: a token
+/// never makes an admin, never changes anyone's role to admin, never sets
+/// or resets an existing account's password, and never touches an admin
+/// account. `users:write` covers members (interviewers, hiring managers)
+/// and recruiters: creating them, renaming, certifying, (de)activating,
+/// moving between those two roles, correcting an email address. A token
+/// acts for its admin, so without this a `users:write` token could mint an
+/// admin and sign in as it, or take over any participant's account.
+pub fn token_may(write: AccountWrite) -> Result<(), Refusal> {
+    let allowed = match write {
+        AccountWrite::Create { role } => role != AccountRole::Admin,
+        AccountWrite::Update {
+            target,
+            new_role,
+            sets_password,
+        } => target != AccountRole::Admin && new_role != Some(AccountRole::Admin) && !sets_password,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden(CEILING))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_ceiling_table() {
+        use AccountRole::{Admin, Member, Recruiter};
+        let create = |role| AccountWrite::Create { role };
+        let update = |target, new_role, sets_password| AccountWrite::Update {
+            target,
+            new_role,
+            sets_password,
+        };
+        let table: Vec<(AccountWrite, bool)> = vec![
+            (create(Member), true),
+            (create(Recruiter), true),
+            (create(Admin), false),
+            // Plain changes to members and recruiters.
+            (update(Member, None, false), true),
+            (update(Recruiter, None, false), true),
+            (update(Member, Some(Recruiter), false), true),
+            (update(Recruiter, Some(Member), false), true),
+            (update(Member, Some(Member), false), true),
+            // Never an admin made.
+            (update(Member, Some(Admin), false), false),
+            (update(Recruiter, Some(Admin), false), false),
+            // Never a password.
+            (update(Member, None, true), false),
+            (update(Recruiter, None, true), false),
+            (update(Member, Some(Recruiter), true), false),
+            // Never an admin account touched, not even to demote or rename.
+            (update(Admin, None, false), false),
+            (update(Admin, Some(Member), false), false),
+            (update(Admin, Some(Admin), false), false),
+            (update(Admin, None, true), false),
+        ];
+        for (write, allowed) in table {
+            let got = token_may(write);
+            if allowed {
+                assert_eq!(got, Ok(()), "{write:?}");
+            } else {
+                assert_eq!(got, Err(Refusal::Forbidden(CEILING)), "{write:?}");
+            }
+        }
+        // Exhaustively: whatever the mix, an admin never comes out of a
+        // token and a password never goes in.
+        for &target in AccountRole::ALL {
+            for new_role in std::iter::once(None).chain(AccountRole::ALL.iter().copied().map(Some))
+            {
+                for sets_password in [false, true] {
+                    let ok = token_may(update(target, new_role, sets_password)).is_ok();
+                    let admin_involved = target == Admin || new_role == Some(Admin);
+                    assert_eq!(ok, !admin_involved && !sets_password);
+                }
+            }
+        }
+    }
 
     #[test]
     fn scopes_round_trip() {

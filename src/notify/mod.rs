@@ -81,6 +81,14 @@ pub enum Notice {
     LoopCancelled {
         reason: String,
     },
+    /// To a person whose password or email an operator (an admin, or a
+    /// service token acting for one) changed; about their account, not a
+    /// loop. What changed, by whom, when: never the new password.
+    AccountChangedByOperator {
+        operator: String,
+        changed: Vec<String>,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Renders `notice` for each recipient and queues it, in the caller's
@@ -95,6 +103,29 @@ pub fn enqueue(
     dedupe_key: Option<&str>,
 ) -> AppResult<()> {
     enqueue_new(conn, public_url, to, about, notice, dedupe_key).map(drop)
+}
+
+/// Queues a message about the recipient's own account (no loop), in the
+/// caller's transaction.
+pub fn enqueue_personal(
+    conn: &mut DbConn,
+    public_url: &str,
+    to: &[Recipient],
+    notice: &Notice,
+) -> AppResult<()> {
+    for r in to {
+        let msg = templates::render_personal(public_url, r, notice);
+        db::outbox::insert(
+            conn,
+            &r.email,
+            &msg.subject,
+            &msg.text,
+            &msg.html,
+            None,
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// [`enqueue`], returning how many messages were actually queued (fewer

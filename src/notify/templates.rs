@@ -20,7 +20,60 @@ fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A message about the recipient's own account, not about a loop.
+pub fn render_personal(public_url: &str, to: &Recipient, notice: &Notice) -> Rendered {
+    let base = public_url.trim_end_matches('/');
+    let (subject, lines) = match notice {
+        Notice::AccountChangedByOperator {
+            operator,
+            changed,
+            at,
+        } => {
+            let what = match changed.as_slice() {
+                [one] => format!("your {one}"),
+                many => format!("your {}", many.join(" and ")),
+            };
+            (
+                "Your account was changed by an administrator".to_string(),
+                vec![
+                    format!("{operator} changed {what} on {}.", when(at)),
+                    "Every session you had was signed out. The change is recorded in the audit trail of each open loop you take part in.".into(),
+                    "If you did not ask for this, tell the loop's Bar Raiser or your security team.".into(),
+                ],
+            )
+        }
+        _ => (
+            "Your account".to_string(),
+            vec!["Something changed on your account.".to_string()],
+        ),
+    };
+    let link = format!("{base}/api/v1/me");
+    let greeting = format!("Hello {},", to.name);
+    let text = format!(
+        "{greeting}\n\n{}\n\n{link}\n\n— bar-raiser\n",
+        lines.join("\n")
+    );
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p>{}<p><a href=\"{}\">{}</a></p><p>— bar-raiser</p></body></html>",
+        escape(&greeting),
+        lines
+            .iter()
+            .map(|l| format!("<p>{}</p>", escape(l)))
+            .collect::<String>(),
+        escape(&link),
+        escape(&link),
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
 pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice) -> Rendered {
+    if let Notice::AccountChangedByOperator { .. } = notice {
+        return render_personal(public_url, to, notice);
+    }
     let base = public_url.trim_end_matches('/');
     let loop_link = format!("{base}/api/v1/loops/{}", about.id);
     let what = format!("{} — {}", about.candidate, about.position);
@@ -101,6 +154,12 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
             vec![format!("The loop was cancelled. Reason: {reason}")],
             loop_link.clone(),
         ),
+        // Rendered by `render_personal` (above); kept total all the same.
+        Notice::AccountChangedByOperator { .. } => (
+            "Your account was changed by an administrator".to_string(),
+            vec!["An administrator changed your account.".to_string()],
+            format!("{base}/api/v1/me"),
+        ),
     };
     let greeting = format!("Hello {},", to.name);
     // Every message names its loop, whatever the notice says.
@@ -177,6 +236,40 @@ mod tests {
                 reason: "closed".into(),
             },
         ]
+    }
+
+    #[test]
+    fn an_operators_change_is_told_without_secrets() {
+        let to = Recipient {
+            email: "ivy@example.com".into(),
+            name: "Ivy <One>".into(),
+        };
+        let notice = Notice::AccountChangedByOperator {
+            operator: "Ada Admin".into(),
+            changed: vec!["password".into(), "email".into()],
+            at: Utc::now(),
+        };
+        let m = render_personal("https://hire.example.com/", &to, &notice);
+        assert!(m.subject.contains("changed by an administrator"));
+        assert!(m.text.starts_with("Hello Ivy <One>,"));
+        assert!(
+            m.text.contains("Ada Admin changed your password and email"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("signed out"));
+        assert!(m.text.contains("https://hire.example.com/api/v1/me"));
+        assert!(m.html.contains("Ivy &lt;One&gt;"));
+        let one = Notice::AccountChangedByOperator {
+            operator: "Ada Admin".into(),
+            changed: vec!["email".into()],
+            at: Utc::now(),
+        };
+        assert!(
+            render_personal("x", &to, &one)
+                .text
+                .contains("changed your email on")
+        );
     }
 
     #[test]

@@ -769,3 +769,130 @@ async fn authorization_matrix(app: TestApp) {
     assert_eq!(checked, documented.len() * KINDS.len());
 }
 both_backends!(matrix, authorization_matrix);
+
+/// The token privilege ceiling, as matrix cells: the account-writing
+/// operations × the admin in person and tokens with and without
+/// `users:write` × what is written. A token acts for its admin, so without
+/// the ceiling every `users:write` cell would read like the admin's.
+async fn token_ceiling_cells(app: TestApp) {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    enum Caller {
+        AdminPerson,
+        UsersWriteToken,
+        UsersReadToken,
+    }
+    use Caller::*;
+    let admin = app.admin().await;
+    let other_admin = app.user("Other Admin", "admin", false).await;
+    let mut secrets = HashMap::new();
+    for (caller, scopes) in [
+        (UsersWriteToken, json!(["users:write", "users:read"])),
+        (UsersReadToken, json!(["users:read"])),
+    ] {
+        let (status, t) = app
+            .post(
+                "/tokens",
+                &admin,
+                json!({"name": "ceiling", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{t}");
+        secrets.insert(caller, t["secret"].as_str().unwrap().to_string());
+    }
+    secrets.insert(AdminPerson, admin.token.clone());
+    // (operation, what, expected for AdminPerson, UsersWriteToken, UsersReadToken)
+    let cells: [(&str, &str, [u16; 3]); 11] = [
+        ("create_user", "member", [201, 201, 403]),
+        ("create_user", "recruiter", [201, 201, 403]),
+        ("create_user", "admin", [201, 403, 403]),
+        ("update_user", "rename member", [200, 200, 403]),
+        ("update_user", "member to recruiter", [200, 200, 403]),
+        ("update_user", "member to admin", [200, 403, 403]),
+        ("update_user", "member password", [200, 403, 403]),
+        ("update_user", "rename admin", [200, 403, 403]),
+        ("update_user", "admin password", [200, 403, 403]),
+        ("update_user", "demote admin", [200, 403, 403]),
+        ("update_user", "deactivate member", [200, 200, 403]),
+    ];
+    let mut failures = Vec::new();
+    for (op, what, expected) in cells {
+        for (caller, want) in [AdminPerson, UsersWriteToken, UsersReadToken]
+            .into_iter()
+            .zip(expected)
+        {
+            // A fresh target per cell, so no cell depends on another.
+            let target = app.user("Ceiling Target", "member", false).await;
+            let admin_target = if what.contains("admin") && op == "update_user" {
+                app.user("Ceiling Admin", "admin", false).await.id
+            } else {
+                other_admin.id
+            };
+            let unique = Uuid::new_v4().simple().to_string();
+            let new_password = "an operator's chosen password";
+            let (method, path, body) = match (op, what) {
+                ("create_user", role) => (
+                    Method::POST,
+                    "/users".to_string(),
+                    json!({"email": format!("{unique}@example.com"), "name": "New", "password": PASSWORD, "role": role}),
+                ),
+                (_, "rename member") => (
+                    Method::PATCH,
+                    format!("/users/{}", target.id),
+                    json!({"name": "Renamed"}),
+                ),
+                (_, "member to recruiter") => (
+                    Method::PATCH,
+                    format!("/users/{}", target.id),
+                    json!({"role": "recruiter"}),
+                ),
+                (_, "member to admin") => (
+                    Method::PATCH,
+                    format!("/users/{}", target.id),
+                    json!({"role": "admin"}),
+                ),
+                (_, "member password") => (
+                    Method::PATCH,
+                    format!("/users/{}", target.id),
+                    json!({"password": new_password}),
+                ),
+                (_, "rename admin") => (
+                    Method::PATCH,
+                    format!("/users/{admin_target}"),
+                    json!({"name": "Renamed"}),
+                ),
+                (_, "admin password") => (
+                    Method::PATCH,
+                    format!("/users/{admin_target}"),
+                    json!({"password": new_password}),
+                ),
+                (_, "demote admin") => (
+                    Method::PATCH,
+                    format!("/users/{admin_target}"),
+                    json!({"role": "member"}),
+                ),
+                (_, "deactivate member") => (
+                    Method::PATCH,
+                    format!("/users/{}", target.id),
+                    json!({"active": false}),
+                ),
+                other => panic!("no request for {other:?}"),
+            };
+            let (status, got) = app
+                .call(method, &path, Some(&secrets[&caller]), Some(body))
+                .await;
+            let code = match (caller, want) {
+                (_, 200 | 201) => None,
+                (UsersReadToken, _) => Some("insufficient_scope"),
+                _ => Some("token_privilege_ceiling"),
+            };
+            if status.as_u16() != want || (code.is_some() && got["code"] != code.unwrap()) {
+                failures.push(format!(
+                    "{op} ({what}) as {caller:?}: expected {want} {code:?}, got {} {got}",
+                    status.as_u16()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+both_backends!(token_ceiling, token_ceiling_cells);

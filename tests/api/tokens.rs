@@ -327,3 +327,93 @@ async fn feedback_read_waits_for_the_debrief(app: TestApp) {
     );
 }
 both_backends!(token_feedback, feedback_read_waits_for_the_debrief);
+
+/// A `users:write` token manages members and recruiters, and nothing above:
+/// no admin made or touched, no password set (observed item 4 of issue 13).
+async fn users_write_stays_under_the_ceiling(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, secret) = mint(&app, &admin, &["users:write", "users:read"], None).await;
+    let new = |role: &str| json!({"email": format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple()), "name": "Made By Token", "password": PASSWORD, "role": role});
+    let member = as_token(&app, Method::POST, "/users", &secret, Some(new("member"))).await;
+    assert_eq!(member.0, StatusCode::CREATED, "{}", member.1);
+    let recruiter = as_token(
+        &app,
+        Method::POST,
+        "/users",
+        &secret,
+        Some(new("recruiter")),
+    )
+    .await;
+    assert_eq!(recruiter.0, StatusCode::CREATED, "{}", recruiter.1);
+    let minted = new("admin");
+    assert_problem(
+        &as_token(&app, Method::POST, "/users", &secret, Some(minted.clone())).await,
+        403,
+        "token_privilege_ceiling",
+    );
+    // Nothing was created: the would-be admin cannot sign in.
+    assert_eq!(
+        app.login(minted["email"].as_str().unwrap(), PASSWORD)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let member_path = format!("/users/{}", member.1["id"].as_str().unwrap());
+    let patch = |path: String, body: Value| {
+        let secret = secret.clone();
+        let app = &app;
+        async move { as_token(app, Method::PATCH, &path, &secret, Some(body)).await }
+    };
+    let ok = patch(
+        member_path.clone(),
+        json!({"name": "Renamed", "role": "recruiter"}),
+    )
+    .await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    assert_eq!(ok.1["role"], "recruiter");
+    for body in [
+        json!({"role": "admin"}),
+        json!({"password": "a brand new password 123"}),
+        json!({"name": "Quiet", "password": "a brand new password 123"}),
+    ] {
+        assert_problem(
+            &patch(member_path.clone(), body.clone()).await,
+            403,
+            "token_privilege_ceiling",
+        );
+    }
+    let admin_path = format!("/users/{}", admin.id);
+    for body in [
+        json!({"name": "Renamed Admin"}),
+        json!({"password": "a brand new password 123"}),
+        json!({"role": "member"}),
+        json!({"bar_raiser_certified": true}),
+    ] {
+        assert_problem(
+            &patch(admin_path.clone(), body.clone()).await,
+            403,
+            "token_privilege_ceiling",
+        );
+    }
+    // Nothing changed: the member is still a recruiter with the old
+    // password, the admin still an admin with theirs.
+    let (_, m) = app.get(&member_path, &admin).await;
+    assert_eq!(m["role"], "recruiter");
+    assert_eq!(
+        app.login(member.1["email"].as_str().unwrap(), PASSWORD)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, a) = app.get(&admin_path, &admin).await;
+    assert_eq!(
+        (a["role"].as_str(), a["name"].as_str()),
+        (Some("admin"), Some("Ada Admin"))
+    );
+    assert_eq!(app.login(ADMIN_EMAIL, PASSWORD).await.0, StatusCode::OK);
+    // A person who is an admin still does all of it.
+    let by_person = app.post("/users", &admin, minted).await;
+    assert_eq!(by_person.0, StatusCode::CREATED, "{}", by_person.1);
+}
+both_backends!(token_ceiling, users_write_stays_under_the_ceiling);

@@ -1,5 +1,5 @@
-use reqwest::StatusCode;
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -198,3 +198,163 @@ async fn listing_pages_without_gaps(app: TestApp) {
     );
 }
 both_backends!(user_pages, listing_pages_without_gaps);
+
+/// `(chain, actor, subject, payload)` of every `account.changed_by_operator`
+/// event, straight from the store.
+async fn operator_events(app: &TestApp) -> Vec<(String, Option<String>, Option<String>, Value)> {
+    let db = app.state.db.clone();
+    actix_web::web::block(move || {
+        use bar_raiser::db::schema::audit_events as e;
+        use diesel::prelude::*;
+        let mut conn = db.conn().unwrap();
+        e::table
+            .filter(e::action.eq("account.changed_by_operator"))
+            .order((e::chain.asc(), e::seq.asc()))
+            .select((e::chain, e::actor_id, e::subject_id, e::payload))
+            .load::<(String, Option<String>, Option<String>, String)>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|(c, a, s, p)| (c, a, s, serde_json::from_str(&p).unwrap()))
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// Observed item 6 of issue 13: an admin set a sealed interviewer's
+/// password and signed in as them, and nothing anywhere showed it. Now the
+/// old sessions end, the interviewer is told, and the loop's chain has it.
+async fn an_operator_taking_over_an_account_leaves_marks(app: TestApp) {
+    let setup = app.scheduled_loop().await;
+    let cast = &setup.cast;
+    let admin = &cast.admin;
+    app.draft_and_seal(
+        &cast.interviewers[0],
+        setup.interview_of(&cast.interviewers[0]),
+        "inclined_to_hire",
+    )
+    .await;
+    let victim = &cast.interviewers[1];
+    app.draft_and_seal(victim, setup.interview_of(victim), "inclined_not_to_hire")
+        .await;
+    let chosen = "an operator's chosen passphrase";
+    let mailed_before = app
+        .outbox_recipients()
+        .await
+        .iter()
+        .filter(|r| **r == victim.email)
+        .count();
+    let (status, body) = app
+        .patch(
+            &format!("/users/{}", victim.id),
+            admin,
+            json!({"password": chosen}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Every session from before ends at once: access and refresh tokens.
+    assert_problem(&app.get("/me", victim).await, 401, "invalid_token");
+    let refresh = app
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": victim.refresh_token})),
+        )
+        .await;
+    assert_eq!(refresh.0, StatusCode::UNAUTHORIZED, "{}", refresh.1);
+
+    // The person is told, without the password.
+    assert!(app.outbox_recipients().await.contains(&victim.email));
+    let text = app.dump_text_columns().await;
+    assert!(text.contains("changed by an administrator"));
+    assert!(
+        !text.contains(chosen),
+        "the password is nowhere in mail or audit"
+    );
+
+    // The org chain and the loop's chain both carry it, in exactly this shape.
+    let expected = json!({"user_id": victim.id, "changed": ["password"]});
+    let events = operator_events(&app).await;
+    let mut chains: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    chains.sort();
+    let loop_chain = setup.loop_id.to_string();
+    let mut want = vec!["org", loop_chain.as_str()];
+    want.sort();
+    assert_eq!(chains, want, "{events:?}");
+    for (_, actor, subject, payload) in &events {
+        assert_eq!(actor.as_deref(), Some(admin.id.to_string().as_str()));
+        assert_eq!(subject.as_deref(), Some(victim.id.to_string().as_str()));
+        assert_eq!(payload, &expected);
+    }
+    assert_eq!(
+        app.verify_chain(&cast.recruiter, setup.loop_id).await["valid"],
+        true
+    );
+
+    // The operator can still sign in with the password they chose — the
+    // marks above are the guarantee — and an email change is marked too:
+    // that session ends, both addresses are told.
+    let (status, pair) = app.login(&victim.email, chosen).await;
+    assert_eq!(status, StatusCode::OK, "{pair}");
+    let taken = pair["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.call(Method::GET, "/me", Some(&taken), None).await.0,
+        StatusCode::OK
+    );
+    let new_address = format!("moved-{}", victim.email);
+    let (status, body) = app
+        .patch(
+            &format!("/users/{}", victim.id),
+            admin,
+            json!({"email": new_address}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["email"], new_address.as_str());
+    assert_eq!(
+        app.call(Method::GET, "/me", Some(&taken), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let recipients = app.outbox_recipients().await;
+    let told = |a: &str| recipients.iter().filter(|r| r.as_str() == a).count();
+    assert_eq!(
+        told(&victim.email),
+        mailed_before + 2,
+        "old address: both changes"
+    );
+    assert_eq!(told(&new_address), 1, "new address: the email change");
+    let events = operator_events(&app).await;
+    assert_eq!(events.len(), 4, "{events:?}");
+    let email_events: Vec<_> = events
+        .iter()
+        .filter(|e| e.3 == json!({"user_id": victim.id, "changed": ["email"]}))
+        .collect();
+    assert_eq!(email_events.len(), 2, "{events:?}");
+
+    // An admin's change to their own account is not an operator's change.
+    let (status, _) = app
+        .patch(
+            &format!("/users/{}", admin.id),
+            admin,
+            json!({"name": "Ada Renamed"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(operator_events(&app).await.len(), 4);
+    // An address already in use: refused, nothing marked.
+    let clash = app
+        .patch(
+            &format!("/users/{}", victim.id),
+            admin,
+            json!({"email": cast.interviewers[0].email}),
+        )
+        .await;
+    assert_problem(&clash, 409, "email_taken");
+    assert_eq!(operator_events(&app).await.len(), 4);
+}
+both_backends!(
+    operator_takeover,
+    an_operator_taking_over_an_account_leaves_marks
+);
