@@ -1,7 +1,8 @@
 //! The database failing under the service: PostgreSQL killing the pool's
 //! connections, PostgreSQL unreachable (a loopback TCP proxy of this test's
 //! own that it cuts and restores; the shared server is never stopped), a
-//! read-only database, a full disk.
+//! read-only database, a full disk, and the outbox worker when the
+//! database refuses to record a delivery.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -10,9 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::web;
+use bar_raiser::db::models::OutboxRow;
+use bar_raiser::db::outbox::{self as queue, Status};
+use bar_raiser::notify::{self, LoopRef, Notice, Recipient, worker};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::helpers::{Backend, Session, TestApp, assert_problem, postgres_admin_url};
 
@@ -449,3 +454,139 @@ async fn a_read_only_sqlite_file_is_503_for_writes() {
     let candidate = json!({"name": "Read Only", "email": "ro@candidates.example"});
     assert_unavailable(&request(&app, Method::POST, "/candidates", &admin, Some(candidate)).await);
 }
+
+// --- the outbox when outcomes cannot be recorded ------------------------------
+
+async fn outbox_rows(app: &TestApp) -> Vec<OutboxRow> {
+    app.state
+        .db
+        .run(|c| {
+            Ok(queue::list(
+                c,
+                &[Status::Pending, Status::Delivered, Status::Dead],
+                100,
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
+fn eml_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        })
+        .count()
+    })
+}
+
+/// Makes recording a delivery fail as a full disk would, on this backend.
+async fn refuse_delivery_records(app: &TestApp) {
+    match app.backend {
+        Backend::Sqlite => {
+            app.sql(
+                "CREATE TRIGGER refuse_outcome BEFORE UPDATE OF status ON outbox \
+                 WHEN NEW.status = 'delivered' \
+                 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+                    .into(),
+            )
+            .await
+        }
+        Backend::Postgres => {
+            app.sql(
+                "CREATE FUNCTION refuse_outcome() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.status = 'delivered' THEN \
+                 RAISE EXCEPTION 'could not extend file: No space left on device' \
+                 USING ERRCODE = 'disk_full'; END IF; RETURN NEW; END $$"
+                    .into(),
+            )
+            .await;
+            app.sql(
+                "CREATE TRIGGER refuse_outcome BEFORE UPDATE ON outbox \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_outcome()"
+                    .into(),
+            )
+            .await
+        }
+    }
+}
+
+/// A message is sent; recording that it went fails (the disk is full) for
+/// several leases. It is not sent again: the worker keeps the outcome,
+/// backs off, and records it once the database takes writes again.
+async fn an_unrecorded_delivery_is_not_sent_again(app: TestApp) {
+    let mail = tempfile::tempdir().unwrap();
+    let mut config = app.state.config.clone();
+    config.mail_dir = mail.path().to_path_buf();
+    config.worker.lease = Duration::from_secs(2);
+    config.worker.poll_interval = ms(50);
+    config.worker.retry_base = ms(100);
+
+    let about = LoopRef {
+        id: Uuid::new_v4(),
+        candidate: "Jane Roe".into(),
+        position: "Staff Engineer".into(),
+    };
+    let to = vec![Recipient {
+        email: "ann@example.com".into(),
+        name: "Ann".into(),
+    }];
+    let url = config.public_url.clone();
+    app.state
+        .db
+        .write(move |c| notify::enqueue(c, &url, &to, &about, &Notice::DebriefReady, None))
+        .await
+        .unwrap();
+    refuse_delivery_records(&app).await;
+
+    let w = worker::start(app.state.db.clone(), &config).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while eml_files(mail.path()) == 0 {
+        assert!(Instant::now() < deadline, "the message was never sent");
+        sleep(ms(50)).await;
+    }
+    // Three leases go by while the outcome cannot be recorded.
+    sleep(Duration::from_secs(7)).await;
+    assert_eq!(
+        eml_files(mail.path()),
+        1,
+        "sent again while its outcome could not be recorded"
+    );
+    let rows = outbox_rows(&app).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "pending");
+    assert_eq!(
+        rows[0].attempts, 1,
+        "the attempt was recorded before the send"
+    );
+
+    // The disk has room again: the delivery is recorded, nothing resent.
+    match app.backend {
+        Backend::Sqlite => app.sql("DROP TRIGGER refuse_outcome".into()).await,
+        Backend::Postgres => {
+            app.sql("DROP TRIGGER refuse_outcome ON outbox".into())
+                .await
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let rows = outbox_rows(&app).await;
+        if rows[0].status == "delivered" {
+            assert_eq!(rows[0].attempts, 1);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the delivery was never recorded: {rows:?}"
+        );
+        sleep(ms(100)).await;
+    }
+    let stats = w.shutdown().await;
+    assert_eq!(stats.delivered, 1);
+    assert_eq!(eml_files(mail.path()), 1, "sent twice");
+}
+crate::both_backends!(
+    unrecorded_delivery,
+    an_unrecorded_delivery_is_not_sent_again
+);
