@@ -101,9 +101,13 @@ pub enum AppError {
     /// 429: too many attempts; retry after the given seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 503: a dependency (the database) is not answering.
+    /// 503: a dependency (the database) is not answering, or accepts no
+    /// writes; sent with `Retry-After`.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 507: the disk under the database is full; sent with `Retry-After`.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
     /// 500: a bug or an unexpected failure. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -150,6 +154,7 @@ impl AppError {
             AppError::Validation { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::InsufficientStorage(_) => "insufficient_storage",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -171,6 +176,9 @@ impl AppError {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
             }
             AppError::Unavailable(_) => "the service is temporarily unavailable".into(),
+            AppError::InsufficientStorage(_) => {
+                "the service cannot store anything more for now".into()
+            }
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
     }
@@ -243,6 +251,7 @@ impl ResponseError for AppError {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -250,12 +259,20 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            AppError::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            AppError::InsufficientStorage(e) => tracing::error!(error = %e, "database disk full"),
             _ => {}
         }
         let mut resp = problem_response(self.status_code(), &self.to_problem());
-        if let AppError::TooManyRequests { retry_after_secs } = self
-            && let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) | AppError::InsufficientStorage(_) => {
+                Some(crate::db::RETRY_AFTER_SECS)
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -293,8 +310,18 @@ impl From<Refusal> for AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    /// The database refusing work (see `db::fault`) is 503 or 507, with
+    /// the driver's one-line message for the log and no backtrace.
     fn from(e: diesel::result::Error) -> Self {
+        use crate::db::Fault;
         use diesel::result::{DatabaseErrorKind, Error};
+        if let Some(fault) = crate::db::fault(&e) {
+            let why = format!("{}: {}", fault.describe(), one_line(&e.to_string()));
+            return match fault {
+                Fault::DiskFull => AppError::InsufficientStorage(why),
+                Fault::ConnectionLost | Fault::ReadOnly | Fault::Busy => AppError::Unavailable(why),
+            };
+        }
         match e {
             Error::NotFound => AppError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
@@ -319,6 +346,10 @@ impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
     }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -52,22 +52,50 @@ impl Census {
     }
 }
 
-/// The per-connection instrumentation feeding a [`Census`].
-pub struct Probe(pub Arc<Census>);
+/// The per-connection instrumentation feeding a [`Census`]; it also keeps
+/// the connection's health for the pool (see `Manager` in `db/mod.rs`).
+pub struct Probe {
+    census: Arc<Census>,
+    /// A statement failed because the connection to the server is gone.
+    pub lost: bool,
+    /// When a statement last succeeded on this connection.
+    pub last_ok: std::time::Instant,
+    /// The pool's own liveness checks: not counted, not logged.
+    pub quiet: bool,
+}
+
+impl Probe {
+    pub fn new(census: Arc<Census>) -> Probe {
+        Probe {
+            census,
+            lost: false,
+            last_ok: std::time::Instant::now(),
+            quiet: false,
+        }
+    }
+}
 
 impl Instrumentation for Probe {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
-            InstrumentationEvent::StartQuery { query, .. } => {
-                self.0.statements.fetch_add(1, Ordering::Relaxed);
+            InstrumentationEvent::StartQuery { query, .. } if !self.quiet => {
+                self.census.statements.fetch_add(1, Ordering::Relaxed);
                 if tracing::enabled!(target: "bar_raiser::sql", tracing::Level::DEBUG) {
                     let text = query.to_string();
                     let sql = text.split(" -- binds: ").next().unwrap_or_default();
                     tracing::debug!(target: "bar_raiser::sql", "{sql}");
                 }
             }
-            InstrumentationEvent::CacheQuery { .. } => {
-                self.0.cached.fetch_add(1, Ordering::Relaxed);
+            InstrumentationEvent::CacheQuery { .. } if !self.quiet => {
+                self.census.cached.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery { error: None, .. } => {
+                self.last_ok = std::time::Instant::now();
+            }
+            InstrumentationEvent::FinishQuery { error: Some(e), .. } => {
+                if super::connection_lost(e) {
+                    self.lost = true;
+                }
             }
             _ => {}
         }

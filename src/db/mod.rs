@@ -26,7 +26,8 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use anyhow::{Context, bail};
@@ -97,7 +98,7 @@ impl Target {
 
     fn establish(&self) -> anyhow::Result<DbConn> {
         let mut conn = self.open()?;
-        conn.set_instrumentation(census::Probe(self.census.clone()));
+        conn.set_instrumentation(census::Probe::new(self.census.clone()));
         Ok(conn)
     }
 
@@ -164,28 +165,205 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub struct Manager(Target);
+/// How a database failure is answered: not a bug of ours, but the
+/// database (or its disk) refusing work for now. See [`fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection to the server is gone (restart, crash, network).
+    ConnectionLost,
+    /// The database accepts no writes (a read-only file or mount, a standby,
+    /// `default_transaction_read_only`).
+    ReadOnly,
+    /// The disk under the database is full (SQLITE_FULL; PostgreSQL's
+    /// "No space left on device", SQLSTATE 53100).
+    DiskFull,
+    /// SQLite's lock was held longer than `busy_timeout`.
+    Busy,
+}
+
+impl Fault {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fault::ConnectionLost => "the connection to the database was lost",
+            Fault::ReadOnly => "the database is read-only",
+            Fault::DiskFull => "the database's disk is full",
+            Fault::Busy => "the database stayed locked",
+        }
+    }
+}
+
+/// Classifies a diesel error as a [`Fault`] of the database, or `None` for
+/// an ordinary error (a bug, a constraint, no row). The one place where
+/// driver errors are recognised; `AppError` maps the result to HTTP.
+///
+/// diesel reports lost PostgreSQL connections as their own kinds; the rest
+/// is known only by the driver's message (diesel exposes neither SQLite's
+/// result code nor PostgreSQL's SQLSTATE for these), which both drivers
+/// keep stable: SQLite's `sqlite3_errstr` texts, and the operating system's
+/// ENOSPC text that PostgreSQL quotes.
+pub fn fault(e: &diesel::result::Error) -> Option<Fault> {
+    use diesel::result::{DatabaseErrorKind as K, Error};
+    match e {
+        Error::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _)
+        | Error::BrokenTransactionManager => Some(Fault::ConnectionLost),
+        Error::DatabaseError(K::ReadOnlyTransaction, _) => Some(Fault::ReadOnly),
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            if m.contains("database or disk is full") || m.contains("No space left on device") {
+                Some(Fault::DiskFull)
+            } else if m.contains("attempt to write a readonly database")
+                || m.contains("read-only transaction")
+            {
+                Some(Fault::ReadOnly)
+            } else if m.contains("database is locked") {
+                Some(Fault::Busy)
+            } else if m.contains("terminating connection")
+                || m.contains("server closed the connection")
+                || m.contains("no connection to the server")
+            {
+                Some(Fault::ConnectionLost)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `e` means the connection it came from is unusable.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    fault(e) == Some(Fault::ConnectionLost)
+}
+
+/// A connection left idle this long is pinged before it is lent out: the
+/// server may have restarted meanwhile. Busy connections are not pinged.
+const PING_IF_IDLE: Duration = Duration::from_secs(1);
+/// After a failed connect, checkouts fail at once for this long instead of
+/// waiting for a server that just refused (see [`Db::checkout`]).
+const CIRCUIT_OPEN_FOR: Duration = Duration::from_secs(1);
+/// The longest a request waits for a connection while the server answers
+/// (all connections busy).
+const CHECKOUT_WAIT: Duration = Duration::from_secs(15);
+/// The slices of that wait, between looks at the circuit.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(100);
+/// Seconds a client is asked to wait (`Retry-After`) while the database is
+/// unavailable.
+pub const RETRY_AFTER_SECS: u64 = 2;
+
+/// What the pool has learnt about the server lately.
+#[derive(Default)]
+struct Health {
+    /// When a connect last failed, and why; cleared by a good connect.
+    failed_connect: Mutex<Option<(Instant, String)>>,
+    /// When a lent-out connection was last found dead: every connection
+    /// not used successfully since then is pinged before reuse.
+    lost_at: Mutex<Option<Instant>>,
+}
+
+impl Health {
+    /// The reason of a connect that failed less than [`CIRCUIT_OPEN_FOR`]
+    /// ago.
+    fn open_circuit(&self) -> Option<String> {
+        let failed = self
+            .failed_connect
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        failed
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < CIRCUIT_OPEN_FOR)
+            .map(|(_, why)| why.clone())
+    }
+}
+
+pub struct Manager {
+    target: Target,
+    health: std::sync::Arc<Health>,
+}
+
+fn probe(conn: &mut DbConn) -> Option<&mut census::Probe> {
+    conn.instrumentation().downcast_mut::<census::Probe>()
+}
 
 impl r2d2::ManageConnection for Manager {
     type Connection = DbConn;
     type Error = diesel::ConnectionError;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        self.0
-            .establish()
-            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+        let result = self.target.establish();
+        let mut failed = self
+            .health
+            .failed_connect
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(conn) => {
+                if failed.take().is_some() {
+                    tracing::info!("the database accepts connections again");
+                }
+                Ok(conn)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                if failed.is_none() {
+                    tracing::warn!(error = %why, "cannot connect to the database");
+                }
+                *failed = Some((Instant::now(), why.clone()));
+                Err(diesel::ConnectionError::BadConnection(why))
+            }
+        }
     }
 
+    /// Pings a PostgreSQL connection that has been idle a while, or that
+    /// predates a connection found dead (a server restart kills them all),
+    /// so a request never gets a connection the server has closed. SQLite's
+    /// in-process connections are never pinged.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+        if matches!(conn, DbConn::Sqlite(_)) {
+            return Ok(());
+        }
+        let lost_at = *self
+            .health
+            .lost_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(p) = probe(conn) else {
+            return ping(conn).map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()));
+        };
+        if p.lost {
+            return Err(diesel::ConnectionError::BadConnection(
+                "connection lost".into(),
+            ));
+        }
+        let fresh = p.last_ok.elapsed() < PING_IF_IDLE && lost_at.is_none_or(|at| p.last_ok > at);
+        if fresh {
+            return Ok(());
+        }
+        p.quiet = true;
+        let result = ping(conn);
+        if let Some(p) = probe(conn) {
+            p.quiet = false;
+        }
+        result.map_err(|e| diesel::ConnectionError::BadConnection(one_line(&e.to_string())))
     }
 
-    /// A connection still inside a transaction — a write that panicked
-    /// half-way — is dropped, not lent out again: the next borrower's
-    /// transaction would otherwise become a savepoint inside one that never
-    /// commits, and its acknowledged writes would be lost.
+    /// Dropped rather than lent out again:
+    ///
+    /// - a connection still inside a transaction — a write that panicked
+    ///   half-way: the next borrower's transaction would otherwise become a
+    ///   savepoint inside one that never commits, and its acknowledged
+    ///   writes would be lost;
+    /// - a connection whose server went away (diesel reported a closed
+    ///   connection on one of its statements); the others are then pinged
+    ///   before their next use ([`Manager::is_valid`]).
     fn has_broken(&self, conn: &mut DbConn) -> bool {
+        if probe(conn).is_some_and(|p| p.lost) {
+            *self
+                .health
+                .lost_at
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            return true;
+        }
         <<DbConn as Connection>::TransactionManager as TransactionManager<DbConn>>::is_broken_transaction_manager(conn)
     }
 }
@@ -195,6 +373,8 @@ impl r2d2::ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     pub backend: Backend,
+    /// What the pool knows of the server's state (see [`checkout`]).
+    health: std::sync::Arc<Health>,
     /// SQLite's one writer (see [`Db::write`]); `None` on PostgreSQL.
     writer: Option<std::sync::mpsc::Sender<WriteJob>>,
     census: std::sync::Arc<census::Census>,
@@ -209,16 +389,26 @@ impl Db {
         drop(target.establish()?);
         let backend = target.backend;
         let census = target.census.clone();
+        // r2d2 retries a failed connect in the background, backing off up
+        // to half its connection timeout: 2 s keeps a recovered server in
+        // use within a second. Requests wait longer than that for a busy
+        // pool (CHECKOUT_WAIT, in Db::checkout).
+        let health = std::sync::Arc::new(Health::default());
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(15))
-            .test_on_check_out(false)
-            .build(Manager(target))
-            .context("building the connection pool")?;
-        let writer = (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone()));
+            .connection_timeout(Duration::from_secs(2))
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(Manager {
+                target,
+                health: health.clone(),
+            });
+        let writer =
+            (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone(), health.clone()));
         Ok(Db {
             pool,
+            health,
             backend,
             writer,
             census,
@@ -231,12 +421,12 @@ impl Db {
     }
 
     pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
-        Ok(self.pool.get()?)
+        checkout(&self.pool, &self.health)
     }
 
     /// Applies pending embedded migrations.
     pub fn migrate(&self) -> anyhow::Result<usize> {
-        let mut conn = self.pool.get().context("getting a connection")?;
+        let mut conn = checkout(&self.pool, &self.health).context("getting a connection")?;
         let applied = match &mut *conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
             DbConn::Postgres(c) => c
@@ -254,12 +444,13 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let health = self.health.clone();
         // The caller's span (the request's id) follows the work onto the
         // blocking thread, so its statements log under that request.
         let span = tracing::Span::current();
         web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
+            let mut conn = checkout(&pool, &health)?;
             f(&mut conn)
         })
         .await?
@@ -330,17 +521,49 @@ impl Db {
     }
 }
 
+/// A connection from the pool, failing fast while the database refuses
+/// connections.
+///
+/// While every connection is busy, waits up to [`CHECKOUT_WAIT`] for one.
+/// But once a connect has failed (the server is down or unreachable), a
+/// request would otherwise wait that long for nothing: for
+/// [`CIRCUIT_OPEN_FOR`] after a failed connect, only an idle connection
+/// that answers its ping is lent, else the answer is 503 at once. The wait
+/// is cut into slices so a request already waiting sees the circuit open.
+fn checkout(
+    pool: &r2d2::Pool<Manager>,
+    health: &Health,
+) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+    let deadline = Instant::now() + CHECKOUT_WAIT;
+    loop {
+        if let Some(why) = health.open_circuit() {
+            return pool
+                .try_get()
+                .ok_or_else(|| AppError::Unavailable(format!("no database connection: {why}")));
+        }
+        let slice = CHECKOUT_SLICE.min(deadline.saturating_duration_since(Instant::now()));
+        match pool.get_timeout(slice) {
+            Ok(conn) => return Ok(conn),
+            Err(e) if Instant::now() >= deadline => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
+}
+
 /// A write transaction for SQLite's writer thread.
 type WriteJob = Box<dyn FnOnce(&mut DbConn) + Send>;
 
 /// Starts SQLite's writer thread; it stops when the last sender is dropped.
-fn spawn_writer(pool: r2d2::Pool<Manager>) -> std::sync::mpsc::Sender<WriteJob> {
+fn spawn_writer(
+    pool: r2d2::Pool<Manager>,
+    health: std::sync::Arc<Health>,
+) -> std::sync::mpsc::Sender<WriteJob> {
     let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
             while let Ok(job) = queue.recv() {
-                let mut conn = match pool.get() {
+                let mut conn = match checkout(&pool, &health) {
                     Ok(conn) => conn,
                     Err(e) => {
                         // Dropping the job answers its caller with a 500.

@@ -219,12 +219,23 @@ macro_rules! held {
     };
 }
 
-/// Records a successful delivery. False when the lease was lost meanwhile.
+/// Records that a delivery attempt starts, before anything is sent: the
+/// attempt counts even if its outcome can never be recorded (a full disk,
+/// a lost database), and a database that refuses this write stops the
+/// send. False when the lease was lost meanwhile.
+pub fn begin_attempt(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(held!(id, lease))
+        .set(outbox::attempts.eq(outbox::attempts + 1))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records a successful delivery (its attempt was counted by
+/// [`begin_attempt`]). False when the lease was lost meanwhile.
 pub fn mark_delivered(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(held!(id, lease))
         .set((
             outbox::status.eq(Status::Delivered.as_str()),
-            outbox::attempts.eq(outbox::attempts + 1),
             outbox::delivered_at.eq(Some(to_db(now()))),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
@@ -233,8 +244,9 @@ pub fn mark_delivered(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> Quer
     Ok(n == 1)
 }
 
-/// Records a failed attempt: with `retry_at` the message waits until then,
-/// without it the message is dead. False when the lease was lost meanwhile.
+/// Records a failed attempt (counted by [`begin_attempt`]): with `retry_at`
+/// the message waits until then, without it the message is dead. False
+/// when the lease was lost meanwhile.
 pub fn mark_failed(
     conn: &mut DbConn,
     id: &str,
@@ -246,7 +258,6 @@ pub fn mark_failed(
     let n = match retry_at {
         Some(at) => diesel::update(target)
             .set((
-                outbox::attempts.eq(outbox::attempts + 1),
                 outbox::next_attempt_at.eq(at),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
                 outbox::last_error.eq(Some(error)),
@@ -255,7 +266,6 @@ pub fn mark_failed(
         None => diesel::update(target)
             .set((
                 outbox::status.eq(Status::Dead.as_str()),
-                outbox::attempts.eq(outbox::attempts + 1),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
                 outbox::last_error.eq(Some(error)),
             ))

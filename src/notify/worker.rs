@@ -8,6 +8,12 @@
 //! and the database update leaves the message to be sent again after its
 //! lease, with the same `Message-ID`. Several workers on one PostgreSQL
 //! database never hold the same message; on SQLite run one per database.
+//!
+//! A database that refuses writes (a full disk, a lost server) never makes
+//! a message go out twice: each attempt is recorded before the send, and
+//! nothing is sent when that record fails; an outcome the database would
+//! not take is kept by the worker and recorded before it claims anything
+//! else, and the worker backs off while the database refuses.
 
 use std::time::{Duration, Instant};
 
@@ -117,6 +123,56 @@ fn stopping(stop: &watch::Receiver<bool>) -> bool {
     *stop.borrow() || stop.has_changed().is_err()
 }
 
+/// The longest pause between two tries while the database refuses work.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Doubling pauses while the database refuses work; one log line per spell.
+struct Backoff {
+    first: Duration,
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    fn new(first: Duration) -> Backoff {
+        Backoff {
+            first: first.max(Duration::from_millis(100)),
+            next: None,
+        }
+    }
+
+    /// The pause after a refusal; logs `what` on the first of a spell.
+    fn refused(&mut self, what: &str, error: &crate::error::AppError) -> Duration {
+        let d = match self.next {
+            None => {
+                tracing::warn!(error = %error, "{what}; the worker backs off until the database accepts it");
+                self.first
+            }
+            Some(d) => {
+                tracing::debug!(error = %error, "{what}");
+                d
+            }
+        };
+        self.next = Some((d * 2).min(MAX_BACKOFF));
+        d
+    }
+
+    fn accepted(&mut self) {
+        if self.next.take().is_some() {
+            tracing::info!("the database accepts the worker's writes again");
+        }
+    }
+}
+
+/// A delivery whose outcome the database would not take yet.
+struct Outcome {
+    id: String,
+    recipient: String,
+    attempts: u32,
+    lease: chrono::NaiveDateTime,
+    error: Option<String>,
+    retry_in: Option<Duration>,
+}
+
 /// Sleeps for `d` unless told to stop first; true when told to stop.
 async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     tokio::select! {
@@ -137,7 +193,18 @@ async fn run(
     let webhooks = WebhookSender::new(send_timeout, settings.webhook_allow_private)
         .inspect_err(|e| tracing::error!(error = %e, "no HTTP client; webhooks wait for a restart"))
         .ok();
+    let mut backoff = Backoff::new(settings.poll_interval);
+    // Sent, but not yet recorded: recorded before anything else is claimed.
+    let mut unsettled: Vec<Outcome> = Vec::new();
     while !stopping(&stop) {
+        if let Err(e) = record_all(&db, &mut unsettled, &mut stats).await {
+            let pause = backoff.refused("recording delivery outcomes failed", &e);
+            if sleep_or_stop(&mut stop, pause).await {
+                break;
+            }
+            continue;
+        }
+
         if Instant::now() >= next_scan {
             next_scan = Instant::now() + REMINDER_EVERY;
             let url = settings.public_url.clone();
@@ -161,10 +228,16 @@ async fn run(
             .run(move |c| Ok(db::outbox::claim(c, batch, lease)?))
             .await
         {
-            Ok(rows) => rows,
+            Ok(rows) => {
+                backoff.accepted();
+                rows
+            }
             Err(e) => {
-                tracing::error!(error = %e, "claiming outbox messages failed");
-                Vec::new()
+                let pause = backoff.refused("claiming outbox messages failed", &e);
+                if sleep_or_stop(&mut stop, pause).await {
+                    break;
+                }
+                continue;
             }
         };
         if rows.is_empty() {
@@ -190,6 +263,29 @@ async fn run(
                 }
                 break;
             }
+            // The attempt is on record before anything goes out; if the
+            // database refuses that, nothing is sent, and the rest of the
+            // batch waits for its lease to end.
+            let id = row.id.clone();
+            match db
+                .run(move |c| Ok(db::outbox::begin_attempt(c, &id, lease)?))
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        id = row.id,
+                        "outbox message's lease ran out before it was sent; left to whoever holds it"
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    let pause =
+                        backoff.refused("recording a delivery attempt failed; nothing sent", &e);
+                    let _ = sleep_or_stop(&mut stop, pause).await;
+                    break;
+                }
+            }
             let outcome = if row.kind == Kind::Webhook.as_str() {
                 match &webhooks {
                     Some(w) => w.send(&db, &row).await,
@@ -201,8 +297,24 @@ async fn run(
             } else {
                 mailer.send(&row).await
             };
-            settle(&db, &settings, row, lease, outcome, &mut stats).await;
+            unsettled.push(outcome_of(&settings, row, lease, outcome));
+            if let Err(e) = record_all(&db, &mut unsettled, &mut stats).await {
+                let pause = backoff.refused(
+                    "recording a delivery outcome failed; it is kept and recorded before anything else is sent",
+                    &e,
+                );
+                let _ = sleep_or_stop(&mut stop, pause).await;
+                break;
+            }
         }
+    }
+    if let Err(e) = record_all(&db, &mut unsettled, &mut stats).await {
+        tracing::error!(
+            error = %e,
+            messages = unsettled.len(),
+            ids = ?unsettled.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+            "stopping with delivery outcomes the database refused; these messages will be sent again after their lease"
+        );
     }
     tracing::info!(
         delivered = stats.delivered,
@@ -213,50 +325,70 @@ async fn run(
     stats
 }
 
-/// Records how one delivery went.
-async fn settle(
-    db: &Db,
+/// What one delivery came to, and when to retry it.
+fn outcome_of(
     settings: &WorkerSettings,
     row: OutboxRow,
     lease: chrono::NaiveDateTime,
     outcome: Result<(), SendError>,
-    stats: &mut Stats,
-) {
+) -> Outcome {
     let attempts = u32::try_from(row.attempts).unwrap_or(0) + 1;
-    let id = row.id.clone();
-    let recipient = row.recipient;
     let retry_in = match &outcome {
         Ok(()) => None,
         Err(SendError::Unsendable(_)) => None,
         Err(SendError::Failed { .. }) => settings.retry.next_delay_jittered(attempts),
     };
-    let error = outcome
-        .as_ref()
-        .err()
-        .map(|e| truncate(&e.to_string(), 1000));
-    let result = {
-        let (id, error) = (id.clone(), error.clone());
-        db.run(move |c| {
-            Ok(match &error {
-                None => db::outbox::mark_delivered(c, &id, lease)?,
-                Some(error) => {
-                    let retry_at = retry_in.map(|d| to_db(db::now() + d));
-                    db::outbox::mark_failed(c, &id, lease, error, retry_at)?
-                }
+    Outcome {
+        id: row.id,
+        recipient: row.recipient,
+        attempts,
+        lease,
+        error: outcome.err().map(|e| truncate(&e.to_string(), 1000)),
+        retry_in,
+    }
+}
+
+/// Records the outcomes in order; stops at the first the database refuses,
+/// keeping it and the ones after it.
+async fn record_all(
+    db: &Db,
+    pending: &mut Vec<Outcome>,
+    stats: &mut Stats,
+) -> Result<(), crate::error::AppError> {
+    while let Some(o) = pending.first() {
+        let held = {
+            let (id, lease, error, retry_in) = (o.id.clone(), o.lease, o.error.clone(), o.retry_in);
+            db.run(move |c| {
+                Ok(match &error {
+                    None => db::outbox::mark_delivered(c, &id, lease)?,
+                    Some(error) => {
+                        let retry_at = retry_in.map(|d| to_db(db::now() + d));
+                        db::outbox::mark_failed(c, &id, lease, error, retry_at)?
+                    }
+                })
             })
-        })
-        .await
-    };
-    match result {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
+            .await?
+        };
+        report(pending.remove(0), held, stats);
+    }
+    Ok(())
+}
+
+/// Logs and counts one recorded outcome.
+fn report(o: Outcome, held: bool, stats: &mut Stats) {
+    let Outcome {
+        id,
+        recipient,
+        attempts,
+        error,
+        retry_in,
+        ..
+    } = o;
+    if !held {
+        tracing::warn!(
             id,
             "outbox message's lease ran out before it was settled; another worker may send it too"
-        ),
-        Err(e) => {
-            tracing::error!(id, error = %e, "recording a delivery outcome failed; the message will be retried after its lease");
-            return;
-        }
+        );
     }
     match (error, retry_in) {
         (None, _) => {

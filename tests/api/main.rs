@@ -20,6 +20,7 @@ mod matrix;
 mod notify;
 mod notify_loop;
 mod openapi;
+mod outage;
 mod recovery;
 mod settings;
 mod smtp;
