@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::auth::tokens::{random_token, token_hash};
-use crate::db::{self, DbConn, models::RefreshTokenRow, models::UserRow, now, signin::Claim, to_db};
+use crate::db::{
+    self, DbConn, models::RefreshTokenRow, models::UserRow, now, signin::Claim, to_db,
+};
 use crate::domain::signin;
 use crate::error::{AppError, AppResult, Problem};
 

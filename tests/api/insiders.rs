@@ -553,3 +553,59 @@ async fn trail_body(app: TestApp) {
     let (_, view) = app.get(&lp("/debrief"), &cast.bar_raiser).await;
     assert!(!view.to_string().contains(secret));
 }
+
+both_backends!(operator_changes_show_in_the_report, operator_changes_body);
+async fn operator_changes_body(app: TestApp) {
+    let setup = app.scheduled_loop().await;
+    let cast = &setup.cast;
+    let target = &cast.interviewers[1];
+    // An admin sets an interviewer's password while the loop runs.
+    let (status, body) = app
+        .patch(
+            &format!("/users/{}", target.id),
+            &cast.admin,
+            json!({"password": "violet tractor moonlight harbor"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Whoever holds the new password now acts as the interviewer.
+    let (status, signed) = app
+        .login(&target.email, "violet tractor moonlight harbor")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{signed}");
+    let target = Session {
+        token: signed["access_token"].as_str().unwrap().to_string(),
+        refresh_token: signed["refresh_token"].as_str().unwrap().to_string(),
+        ..target.clone()
+    };
+    for s in cast.voters() {
+        let who = if s.id == target.id { &target } else { s };
+        app.draft_and_seal(who, setup.interview_of(s), "inclined_to_hire")
+            .await;
+    }
+    let lp = |p: &str| format!("/loops/{}{p}", setup.loop_id);
+    assert_eq!(
+        app.post(&lp("/debrief"), &cast.bar_raiser, json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, view) = app.get(&lp("/debrief"), &cast.bar_raiser).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let lines = view["independence_report"].as_array().unwrap();
+    let line = lines
+        .iter()
+        .find(|l| l["participant"]["id"] == target.id.to_string())
+        .unwrap();
+    let changes = line["operator_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{line}");
+    assert_eq!(changes[0]["by"]["id"], cast.admin.id.to_string());
+    assert_eq!(changes[0]["changed"], json!(["password"]));
+    // Nobody else's line carries a change.
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["participant"]["id"] != target.id.to_string())
+            .all(|l| l["operator_changes"].as_array().unwrap().is_empty())
+    );
+}
