@@ -92,10 +92,10 @@ impl Instrumentation for Probe {
             InstrumentationEvent::FinishQuery { error: None, .. } => {
                 self.last_ok = std::time::Instant::now();
             }
-            InstrumentationEvent::FinishQuery { error: Some(e), .. } => {
-                if super::connection_lost(e) {
-                    self.lost = true;
-                }
+            InstrumentationEvent::FinishQuery { error: Some(e), .. }
+                if super::connection_lost(e) =>
+            {
+                self.lost = true;
             }
             _ => {}
         }
