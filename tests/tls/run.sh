@@ -21,7 +21,7 @@ source tests/support/pgcluster.sh
 
 if [ -z "${BAR_RAISER_BIN:-}" ]; then
   cargo build --locked --quiet
-  BAR_RAISER_BIN="$PWD/${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
+  BAR_RAISER_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 fi
 
 work=$(mktemp -d)
