@@ -219,7 +219,7 @@ pub async fn middleware(
         let (who, key) = (who.clone(), key.clone());
         state
             .db
-            .run(move |conn| {
+            .write_each(move |conn| {
                 let now = db::now();
                 Ok(db::idempotency::claim(
                     conn,
@@ -263,7 +263,7 @@ pub async fn middleware(
     let release = |state: web::Data<AppState>, who: String, key: String| async move {
         let r = state
             .db
-            .run(move |conn| Ok(db::idempotency::release(conn, &who, &key)?))
+            .write_each(move |conn| Ok(db::idempotency::release(conn, &who, &key)?))
             .await;
         if let Err(e) = r {
             tracing::warn!(error = %e, "could not release an idempotency key");
@@ -304,7 +304,7 @@ pub async fn middleware(
             let (who2, key2) = (who.clone(), key.clone());
             let stored = state
                 .db
-                .run(move |conn| {
+                .write_each(move |conn| {
                     Ok(db::idempotency::complete(
                         conn,
                         &who2,

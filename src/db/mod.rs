@@ -6,6 +6,19 @@
 //! returns `QueryResult`/`AppResult`; handlers reach the pool only through
 //! [`Db::run`], which moves the work onto the blocking pool.
 //!
+//! Every write of the running server goes through [`Db::write`] (a
+//! transaction) or [`Db::write_each`] (statements that commit one by one),
+//! so that on SQLite it runs on the one writer thread, in arrival order:
+//! request handlers, the Idempotency-Key records, the service tokens' "last
+//! used" mark and the notification worker alike. [`Db::run`] and
+//! [`Db::read`] are for reads only. The exceptions write on a connection of
+//! their own, where SQLite's `busy_timeout` makes them wait for the lock:
+//! migrations, the generated signing secret and the first admin
+//! (`app`, `bootstrap`) and the demo data, all before the server accepts a
+//! request; and the command-line tools (`migrate`, `create-admin`, `outbox`,
+//! `bench` seeding), which run in a process of their own and so could not
+//! reach a server's writer anyway.
+//!
 //! Lookups by key use `get_result`, not `first`: `first` adds `LIMIT ?`, and
 //! SQLite re-prepares a cached statement whenever a parameter its planner
 //! read (LIMIT's is one) is bound again — on every call (see BENCHMARKS.md).
@@ -308,8 +321,31 @@ impl Db {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.writer_job(move |conn| write_tx(conn, f)).await
+    }
+
+    /// Runs `f` as a writer without a transaction around it: each statement
+    /// commits on its own, or `f` opens transactions of its own (with
+    /// [`write_tx`]). For work where a failed statement must not abort the
+    /// rest (an INSERT that may hit a unique key, which on PostgreSQL would
+    /// poison an enclosing transaction) and for the notification worker's
+    /// steps, which open their own. On SQLite it still runs on the writer
+    /// thread, in its turn, like every write.
+    pub async fn write_each<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer_job(f).await
+    }
+
+    async fn writer_job<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let Some(writer) = &self.writer else {
-            return self.run(move |conn| write_tx(conn, f)).await;
+            return self.run(f).await;
         };
         let (done, result) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
@@ -317,7 +353,7 @@ impl Db {
             let _entered = span.enter();
             // The caller may have gone (client disconnected): the work is
             // committed or rolled back all the same.
-            let _ = done.send(write_tx(conn, f));
+            let _ = done.send(f(conn));
         });
         writer
             .send(job)
