@@ -104,6 +104,11 @@ pub enum AppError {
     /// 503: a dependency (the database) is not answering.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 503: more work is waiting for a bounded queue (SQLite's writer, the
+    /// password threads) than it takes; answered at once, with
+    /// `Retry-After`, instead of queueing without limit. `what` is logged.
+    #[error("overloaded: {what}")]
+    Overloaded { what: &'static str },
     /// 500: a bug or an unexpected failure. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -150,6 +155,7 @@ impl AppError {
             AppError::Validation { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Overloaded { .. } => "overloaded",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -171,6 +177,9 @@ impl AppError {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
             }
             AppError::Unavailable(_) => "the service is temporarily unavailable".into(),
+            AppError::Overloaded { .. } => format!(
+                "the server has more work waiting than it takes; retry in {OVERLOADED_RETRY_AFTER_SECS} second(s)"
+            ),
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
     }
@@ -239,7 +248,9 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -248,6 +259,9 @@ impl ResponseError for AppError {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            AppError::Overloaded { what } => {
+                tracing::warn!(queue = what, "queue full; answered 503")
+            }
             _ => {}
         }
         let mut resp = problem_response(self.status_code(), &self.to_problem());
@@ -255,6 +269,12 @@ impl ResponseError for AppError {
             && let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let AppError::Overloaded { .. } = self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(OVERLOADED_RETRY_AFTER_SECS),
+            );
         }
         if let AppError::Unauthorized(_) = self {
             resp.headers_mut().insert(
@@ -319,3 +339,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `Retry-After` of a 503 `overloaded`: a full queue drains in well under
+/// a second, so one second spreads the retries without idling.
+pub const OVERLOADED_RETRY_AFTER_SECS: u64 = 1;

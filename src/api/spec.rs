@@ -9,7 +9,10 @@
 //!   400/409/422 answers it can cause;
 //! - every operation that takes a JSON body documents the 400/413/415 that
 //!   `api::json_config` answers before its handler runs (found by
-//!   schemathesis: clients were told of none of them).
+//!   schemathesis: clients were told of none of them);
+//! - every operation that writes (POST, PUT, PATCH, DELETE: SQLite's writer
+//!   queue, and sign-in's password threads) documents 503 `overloaded`
+//!   with `Retry-After`.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
@@ -42,6 +45,9 @@ pub fn finish(doc: &mut OpenApi) {
             }
             if op.request_body.is_some() {
                 document_body_errors(op);
+            }
+            if method != HttpMethod::Get {
+                document_overload(op);
             }
             describe_responses(op);
         }
@@ -152,6 +158,31 @@ fn document_body_errors(op: &mut Operation) {
             .entry(status.to_string())
             .or_insert_with(|| problem(text));
     }
+}
+
+/// A full writer or password queue: refused at once, to be retried.
+fn document_overload(op: &mut Operation) {
+    op.responses
+        .responses
+        .entry("503".to_string())
+        .or_insert_with(|| {
+            let mut r = problem(
+                "`overloaded`: more writes (or password checks) are waiting than the server \
+                 queues; retry after `Retry-After` seconds",
+            );
+            if let RefOr::T(r) = &mut r {
+                r.headers.insert(
+                    "Retry-After".into(),
+                    RefOr::T(
+                        utoipa::openapi::HeaderBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                            .description(Some("Seconds to wait before retrying"))
+                            .build(),
+                    ),
+                );
+            }
+            r
+        });
 }
 
 /// `Page_X.items.items`: `$ref X` where a schema `X` exists.

@@ -102,12 +102,20 @@ async fn service_token(
     let (t, owner) = found.ok_or(AppError::Unauthorized("invalid_token"))?;
     // "Last used" is kept to the minute (`tokens::touch`): most requests
     // write nothing, and the rest write through the writer like any write.
-    if t.last_used_at.is_none_or(|u| u < now - chrono::Duration::seconds(60)) {
+    if t.last_used_at
+        .is_none_or(|u| u < now - chrono::Duration::seconds(60))
+    {
         let id = t.id.clone();
-        state
+        // Bookkeeping: when the writer is overloaded the mark waits for a
+        // later request rather than failing this one.
+        match state
             .db
             .write(move |conn| Ok(db::tokens::touch(conn, &id, now)?))
-            .await?;
+            .await
+        {
+            Ok(()) | Err(AppError::Overloaded { .. }) => {}
+            Err(e) => return Err(e),
+        }
     }
     let granted: Vec<Scope> = t
         .scopes

@@ -209,13 +209,19 @@ pub struct Db {
     pool: r2d2::Pool<Manager>,
     pub backend: Backend,
     /// SQLite's one writer (see [`Db::write`]); `None` on PostgreSQL.
-    writer: Option<std::sync::mpsc::Sender<WriteJob>>,
+    writer: Option<tokio::sync::mpsc::Sender<WriteJob>>,
     census: std::sync::Arc<census::Census>,
 }
 
 impl Db {
     /// Connects (failing fast with the driver's own message), runs nothing.
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        Self::connect_with(url, pool_size, DEFAULT_WRITE_QUEUE)
+    }
+
+    /// As [`Db::connect`], with room for `write_queue` writes waiting for
+    /// SQLite's writer (see [`Db::write`]).
+    pub fn connect_with(url: &str, pool_size: u32, write_queue: usize) -> anyhow::Result<Db> {
         let target = Target::parse(url)?;
         // One direct connection first: a wrong URL fails now, in one line,
         // instead of after the pool's timeout.
@@ -229,7 +235,8 @@ impl Db {
             .test_on_check_out(false)
             .build(Manager(target))
             .context("building the connection pool")?;
-        let writer = (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone()));
+        let writer =
+            (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone(), write_queue.max(1)));
         Ok(Db {
             pool,
             backend,
@@ -316,12 +323,18 @@ impl Db {
     /// no hand-over between two of them, and the callers wait without
     /// holding a thread or a connection. PostgreSQL's writers run side by
     /// side on the blocking pool and queue on row locks.
+    ///
+    /// The writer's queue is bounded (`BAR_RAISER_WRITE_QUEUE`): when it is
+    /// full the write is refused at once with 503 `overloaded` and
+    /// `Retry-After`, never queued without limit. PostgreSQL's writes are
+    /// bounded by the pool instead.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.writer_job(move |conn| write_tx(conn, f)).await
+        self.writer_job(move |conn| write_tx(conn, f), Admission::RefuseWhenFull)
+            .await
     }
 
     /// Runs `f` as a writer without a transaction around it: each statement
@@ -336,10 +349,22 @@ impl Db {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.writer_job(f).await
+        self.writer_job(f, Admission::RefuseWhenFull).await
     }
 
-    async fn writer_job<T, F>(&self, f: F) -> AppResult<T>
+    /// As [`Db::write_each`], but waits for room in a full queue instead of
+    /// being refused: for the notification worker, whose writes are few,
+    /// paced by itself and must not be dropped (a delivery's outcome that
+    /// went unrecorded would send the message again).
+    pub async fn write_patiently<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer_job(f, Admission::WaitForRoom).await
+    }
+
+    async fn writer_job<T, F>(&self, f: F, admission: Admission) -> AppResult<T>
     where
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
@@ -355,9 +380,16 @@ impl Db {
             // committed or rolled back all the same.
             let _ = done.send(f(conn));
         });
-        writer
-            .send(job)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the SQLite writer has stopped")))?;
+        let stopped = || AppError::Internal(anyhow::anyhow!("the SQLite writer has stopped"));
+        match admission {
+            Admission::RefuseWhenFull => writer.try_send(job).map_err(|e| match e {
+                tokio::sync::mpsc::error::TrySendError::Full(_) => AppError::Overloaded {
+                    what: "sqlite writer",
+                },
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => stopped(),
+            })?,
+            Admission::WaitForRoom => writer.send(job).await.map_err(|_| stopped())?,
+        }
         result.await.map_err(|_| {
             AppError::Internal(anyhow::anyhow!(
                 "the write failed without an answer (see the log)"
@@ -366,16 +398,26 @@ impl Db {
     }
 }
 
+/// Writes that may wait for SQLite's writer by default: at a few
+/// milliseconds each, about a second of work (see BENCHMARKS.md).
+pub const DEFAULT_WRITE_QUEUE: usize = 512;
+
+/// What a write does when the writer's queue is full.
+enum Admission {
+    RefuseWhenFull,
+    WaitForRoom,
+}
+
 /// A write transaction for SQLite's writer thread.
 type WriteJob = Box<dyn FnOnce(&mut DbConn) + Send>;
 
 /// Starts SQLite's writer thread; it stops when the last sender is dropped.
-fn spawn_writer(pool: r2d2::Pool<Manager>) -> std::sync::mpsc::Sender<WriteJob> {
-    let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
+fn spawn_writer(pool: r2d2::Pool<Manager>, bound: usize) -> tokio::sync::mpsc::Sender<WriteJob> {
+    let (jobs, mut queue) = tokio::sync::mpsc::channel::<WriteJob>(bound);
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
-            while let Ok(job) = queue.recv() {
+            while let Some(job) = queue.blocking_recv() {
                 let mut conn = match pool.get() {
                     Ok(conn) => conn,
                     Err(e) => {

@@ -142,7 +142,7 @@ async fn run(
             next_scan = Instant::now() + REMINDER_EVERY;
             let url = settings.public_url.clone();
             match db
-                .write_each(move |c| reminders::queue_due(c, &url, db::now()))
+                .write_patiently(move |c| reminders::queue_due(c, &url, db::now()))
                 .await
             {
                 Ok(0) => {}
@@ -158,7 +158,7 @@ async fn run(
         let lease = to_db(db::now() + settings.lease);
         let batch = i64::from(settings.batch_size);
         let rows = match db
-            .write_each(move |c| Ok(db::outbox::claim(c, batch, lease)?))
+            .write_patiently(move |c| Ok(db::outbox::claim(c, batch, lease)?))
             .await
         {
             Ok(rows) => rows,
@@ -183,7 +183,7 @@ async fn run(
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 let n = ids.len();
                 if let Err(e) = db
-                    .write_each(move |c| Ok(db::outbox::release(c, &ids, lease)?))
+                    .write_patiently(move |c| Ok(db::outbox::release(c, &ids, lease)?))
                     .await
                 {
                     tracing::warn!(error = %e, messages = n, "could not give back claimed messages; they wait for their lease to end");
@@ -236,7 +236,7 @@ async fn settle(
         .map(|e| truncate(&e.to_string(), 1000));
     let result = {
         let (id, error) = (id.clone(), error.clone());
-        db.write(move |c| {
+        db.write_patiently(move |c| {
             Ok(match &error {
                 None => db::outbox::mark_delivered(c, &id, lease)?,
                 Some(error) => {

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod backpressure;
 mod basics;
 mod census;
 mod debrief;
