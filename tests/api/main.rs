@@ -21,6 +21,7 @@ mod matrix;
 mod notify;
 mod notify_loop;
 mod openapi;
+mod preconditions;
 mod recovery;
 mod settings;
 mod smtp;
