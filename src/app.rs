@@ -33,7 +33,7 @@ impl AppState {
     pub async fn init(config: Config) -> anyhow::Result<web::Data<AppState>> {
         let cfg = config.clone();
         let (db, secret) = web::block(move || -> anyhow::Result<(Db, Secret)> {
-            let db = Db::connect(&cfg.db.database_url, cfg.db.db_pool_size)?;
+            let db = Db::connect_with(&cfg.db.database_url, cfg.db.db_pool_size, cfg.write_queue)?;
             let applied = db.migrate()?;
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");
@@ -56,7 +56,8 @@ impl AppState {
         if secret.expose().len() < JWT_SECRET_MIN_BYTES {
             anyhow::bail!("BAR_RAISER_JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes");
         }
-        let passwords = web::block(Passwords::new).await??;
+        let password_queue = config.password_queue;
+        let passwords = web::block(move || Passwords::new(password_queue)).await??;
         Ok(web::Data::new(AppState {
             keys: Keys::new(&secret, config.access_token_ttl),
             db,

@@ -66,6 +66,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// A queue's length: 1 to 1,000,000.
+fn parse_queue(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err("a queue length is a whole number from 1 to 1000000".into()),
+    }
+}
+
 /// Settings shared by every subcommand that touches the database.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -197,6 +205,16 @@ pub struct Config {
     )]
     pub webhook_allow_private: bool,
 
+    /// Writes that may wait for SQLite's one writer; past it a write is
+    /// answered 503 `overloaded` with `Retry-After` at once.
+    #[arg(long, env = "BAR_RAISER_WRITE_QUEUE", default_value_t = crate::db::DEFAULT_WRITE_QUEUE, value_parser = parse_queue)]
+    pub write_queue: usize,
+
+    /// Password checks (sign-in, password changes) that may wait for the
+    /// hashing threads; past it 503 `overloaded` with `Retry-After`.
+    #[arg(long, env = "BAR_RAISER_PASSWORD_QUEUE", default_value_t = crate::auth::password::DEFAULT_PASSWORD_QUEUE, value_parser = parse_queue)]
+    pub password_queue: usize,
+
     /// Do not start the notification worker in this process.
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
@@ -236,6 +254,8 @@ impl Config {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             webhook_allow_private: false,
+            write_queue: crate::db::DEFAULT_WRITE_QUEUE,
+            password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             no_worker: true,
             worker: WorkerArgs::default(),
             demo: false,

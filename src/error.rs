@@ -108,6 +108,11 @@ pub enum AppError {
     /// 507: the disk under the database is full; sent with `Retry-After`.
     #[error("insufficient storage: {0}")]
     InsufficientStorage(String),
+    /// 503: more work is waiting for a bounded queue (SQLite's writer, the
+    /// password threads) than it takes; answered at once, with
+    /// `Retry-After`, instead of queueing without limit. `what` is logged.
+    #[error("overloaded: {what}")]
+    Overloaded { what: &'static str },
     /// 500: a bug or an unexpected failure. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -155,6 +160,7 @@ impl AppError {
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::InsufficientStorage(_) => "insufficient_storage",
+            AppError::Overloaded { .. } => "overloaded",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -179,6 +185,9 @@ impl AppError {
             AppError::InsufficientStorage(_) => {
                 "the service cannot store anything more for now".into()
             }
+            AppError::Overloaded { .. } => format!(
+                "the server has more work waiting than it takes; retry in {OVERLOADED_RETRY_AFTER_SECS} second(s)"
+            ),
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         }
     }
@@ -250,7 +259,9 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -261,6 +272,9 @@ impl ResponseError for AppError {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
             AppError::InsufficientStorage(e) => tracing::error!(error = %e, "database disk full"),
+            AppError::Overloaded { what } => {
+                tracing::warn!(queue = what, "queue full; answered 503")
+            }
             _ => {}
         }
         let mut resp = problem_response(self.status_code(), &self.to_problem());
@@ -275,6 +289,12 @@ impl ResponseError for AppError {
             && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let AppError::Overloaded { .. } = self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(OVERLOADED_RETRY_AFTER_SECS),
+            );
         }
         if let AppError::Unauthorized(_) = self {
             resp.headers_mut().insert(
@@ -353,3 +373,7 @@ fn one_line(s: &str) -> String {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `Retry-After` of a 503 `overloaded`: a full queue drains in well under
+/// a second, so one second spreads the retries without idling.
+pub const OVERLOADED_RETRY_AFTER_SECS: u64 = 1;

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::pagination::{Page, PageRequest};
+use super::preconditions::{self, IfMatch};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, audit::ORG_CHAIN, catalog::CandidateChanges, models::CandidateRow};
@@ -285,7 +286,7 @@ pub async fn get(
         .db
         .run(move |conn| db::catalog::candidate(conn, &id)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(HttpResponse::Ok().json(Candidate::from(row)))
+    Ok(preconditions::ok(row.updated_at).json(Candidate::from(row)))
 }
 
 /// Correct a candidate's details (not once erased).
@@ -309,6 +310,7 @@ pub async fn update(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
     body: web::Json<UpdateCandidate>,
 ) -> AppResult<HttpResponse> {
     me.require_recruiter_or_admin()?;
@@ -331,6 +333,7 @@ pub async fn update(
         .db
         .write(move |conn| {
             let existing = db::catalog::candidate(conn, &id)?.ok_or(AppError::NotFound)?;
+            if_match.check(existing.updated_at)?;
             if existing.erased_at.is_some() {
                 return Err(AppError::conflict(
                     "candidate_erased",
@@ -372,7 +375,7 @@ pub async fn update(
             Ok(row)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Candidate::from(row)))
+    Ok(preconditions::ok(row.updated_at).json(Candidate::from(row)))
 }
 
 /// Erase a candidate's personal data.
@@ -397,6 +400,7 @@ pub async fn erase(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
 ) -> AppResult<HttpResponse> {
     me.require_recruiter_or_admin()?;
     let id = id.into_inner().to_string();
@@ -404,6 +408,7 @@ pub async fn erase(
         .db
         .write(move |conn| {
             let existing = db::catalog::candidate(conn, &id)?.ok_or(AppError::NotFound)?;
+            if_match.check(existing.updated_at)?;
             if existing.erased_at.is_some() {
                 return Ok(existing);
             }
@@ -438,5 +443,5 @@ pub async fn erase(
             Ok(row)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Candidate::from(row)))
+    Ok(preconditions::ok(row.updated_at).json(Candidate::from(row)))
 }

@@ -186,6 +186,7 @@ pub async fn update(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: super::preconditions::IfMatch,
     body: web::Json<UpdateCompetency>,
 ) -> AppResult<HttpResponse> {
     me.require_admin()?;
@@ -209,7 +210,8 @@ pub async fn update(
     let row = state
         .db
         .write(move |conn| {
-            db::catalog::competency(conn, &id)?.ok_or(AppError::NotFound)?;
+            let current = db::catalog::competency(conn, &id)?.ok_or(AppError::NotFound)?;
+            if_match.check(current.updated_at)?;
             let changes = CompetencyChanges {
                 name: req.name.as_ref().map(|n| n.trim().to_string()),
                 description: req.description.as_ref().map(|d| d.trim().to_string()),
@@ -228,5 +230,5 @@ pub async fn update(
             Ok(row)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Competency::from(row)))
+    Ok(super::preconditions::ok(row.updated_at).json(Competency::from(row)))
 }

@@ -379,7 +379,7 @@ pub async fn middleware(
         let (who, key, authz) = (who.clone(), key.clone(), authz.clone());
         state
             .db
-            .run(move |conn| {
+            .write_each(move |conn| {
                 let now = db::now();
                 let claim = db::idempotency::claim(
                     conn,
@@ -443,7 +443,7 @@ pub async fn middleware(
     let release = |state: web::Data<AppState>, who: String, key: String| async move {
         let r = state
             .db
-            .run(move |conn| Ok(db::idempotency::release(conn, &who, &key)?))
+            .write_each(move |conn| Ok(db::idempotency::release(conn, &who, &key)?))
             .await;
         if let Err(e) = r {
             tracing::warn!(error = %e, "could not release an idempotency key");
@@ -503,7 +503,7 @@ pub async fn middleware(
             let (who2, key2) = (who.clone(), key.clone());
             let stored = state
                 .db
-                .run(move |conn| {
+                .write_each(move |conn| {
                     Ok(db::idempotency::complete(
                         conn,
                         &who2,

@@ -268,16 +268,19 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let view = state
+    let (view, at) = state
         .db
         .run(move |conn| {
             let interview = db::loops::interview(conn, &id)?.ok_or(AppError::NotFound)?;
             let b = db::loops::bundle(conn, &interview.loop_id)?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &me)?;
-            view_of(conn, &interview.loop_id, &id)
+            Ok((
+                view_of(conn, &interview.loop_id, &id)?,
+                interview.updated_at,
+            ))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(super::preconditions::ok(at).json(view))
 }
 
 /// Change an interview (the loop's recruiter, admins) while the loop is
@@ -302,6 +305,7 @@ pub async fn update(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: super::preconditions::IfMatch,
     body: web::Json<UpdateInterview>,
 ) -> AppResult<HttpResponse> {
     let req = body.into_inner();
@@ -311,6 +315,7 @@ pub async fn update(
         .db
         .write(move |conn| {
             let (b, interview) = lock_for_edit(conn, &id, &me)?;
+            if_match.check(interview.updated_at)?;
             let moved_to = req
                 .interviewer_id
                 .filter(|who| who.to_string() != interview.interviewer_id);
@@ -432,6 +437,7 @@ pub async fn remove(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: super::preconditions::IfMatch,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().to_string();
     let public_url = state.config.public_url.clone();
@@ -439,6 +445,7 @@ pub async fn remove(
         .db
         .write(move |conn| {
             let (b, interview) = lock_for_edit(conn, &id, &me)?;
+            if_match.check(interview.updated_at)?;
             db::loops::delete_interview(conn, &id)?;
             recheck_if_scheduled(conn, &b.row.id)?;
             db::audit::append(

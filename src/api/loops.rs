@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::pagination::{Page, PageRequest};
+use super::preconditions;
 use super::views::{self, CandidateRef, Loop, Names};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -393,15 +394,15 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let view = state
+    let (view, at) = state
         .db
         .read(move |conn| {
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &me)?;
-            views::loop_view(conn, &b)
+            Ok((views::loop_view(conn, &b)?, b.row.updated_at))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(preconditions::ok(at).json(view))
 }
 
 /// Edit a loop while `draft` or `scheduled` (the loop's recruiter, admins).
@@ -426,14 +427,16 @@ pub async fn update(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: preconditions::IfMatch,
     body: web::Json<UpdateLoop>,
 ) -> AppResult<HttpResponse> {
     let req = body.into_inner();
     let id = id.into_inner().to_string();
-    let view = state
+    let (view, at) = state
         .db
         .write(move |conn| {
             let b = lock_visible(conn, &id, &me)?;
+            if_match.check(b.row.updated_at)?;
             lifecycle::edit(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
             let mut errors: Vec<FieldError> = [
                 req.position
@@ -521,10 +524,10 @@ pub async fn update(
                 }),
             )?;
             let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
-            views::loop_view(conn, &b)
+            Ok((views::loop_view(conn, &b)?, b.row.updated_at))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(preconditions::ok(at).json(view))
 }
 
 /// Schedule a draft loop: checks every composition rule and answers 422

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod interviews;
 pub mod loops;
 pub mod pagination;
+pub mod preconditions;
 pub mod scorecards;
 pub mod spec;
 pub mod tokens;

@@ -9,7 +9,12 @@
 //!   400/409/422 answers it can cause;
 //! - every operation that takes a JSON body documents the 400/413/415 that
 //!   `api::json_config` answers before its handler runs (found by
-//!   schemathesis: clients were told of none of them).
+//!   schemathesis: clients were told of none of them);
+//! - every operation that writes (POST, PUT, PATCH, DELETE: SQLite's writer
+//!   queue, and sign-in's password threads) documents 503 `overloaded`
+//!   with `Retry-After`;
+//! - the resources of `preconditions::CONDITIONAL` document the `ETag` of
+//!   their GET and the `If-Match` header and 412 of their writes.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
@@ -42,6 +47,12 @@ pub fn finish(doc: &mut OpenApi) {
             }
             if op.request_body.is_some() {
                 document_body_errors(op);
+            }
+            if method != HttpMethod::Get {
+                document_overload(op);
+            }
+            if super::preconditions::CONDITIONAL.contains(&path.as_str()) {
+                document_preconditions(op, method == HttpMethod::Get);
             }
             describe_responses(op);
         }
@@ -154,6 +165,69 @@ fn document_body_errors(op: &mut Operation) {
             .entry(status.to_string())
             .or_insert_with(|| problem(text));
     }
+}
+
+/// `ETag` on a read; `If-Match` and 412 on a write.
+fn document_preconditions(op: &mut Operation, read: bool) {
+    if read {
+        if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+            ok.headers.insert(
+                "ETag".into(),
+                RefOr::T(
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .description(Some("Version of the resource, for `If-Match`"))
+                        .build(),
+                ),
+            );
+        }
+        return;
+    }
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    params.push(RefOr::T(
+        ParameterBuilder::new()
+            .name("If-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Apply only if the resource is still at this version: the `ETag` of a \
+                 GET (or `*`). Otherwise 412 `precondition_failed` and nothing changes \
+                 (RFC 9110 §13.1.1).",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    ));
+    op.responses
+        .responses
+        .entry("412".to_string())
+        .or_insert_with(|| {
+            problem("`precondition_failed`: the resource changed since that version was read")
+        });
+}
+
+/// A full writer or password queue: refused at once, to be retried.
+fn document_overload(op: &mut Operation) {
+    op.responses
+        .responses
+        .entry("503".to_string())
+        .or_insert_with(|| {
+            let mut r = problem(
+                "`overloaded`: more writes (or password checks) are waiting than the server \
+                 queues; retry after `Retry-After` seconds",
+            );
+            if let RefOr::T(r) = &mut r {
+                r.headers.insert(
+                    "Retry-After".into(),
+                    RefOr::T(
+                        utoipa::openapi::HeaderBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                            .description(Some("Seconds to wait before retrying"))
+                            .build(),
+                    ),
+                );
+            }
+            r
+        });
 }
 
 /// `Page_X.items.items`: `$ref X` where a schema `X` exists.

@@ -267,7 +267,7 @@ pub async fn get(
         .db
         .run(move |conn| db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound))
         .await?;
-    Ok(HttpResponse::Ok().json(User::try_from(row)?))
+    Ok(super::preconditions::ok(row.updated_at).json(User::try_from(row)?))
 }
 
 /// Change an account (admins). Deactivating ends its sessions at once.
@@ -291,6 +291,7 @@ pub async fn update(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: super::preconditions::IfMatch,
     body: web::Json<UpdateUser>,
 ) -> AppResult<HttpResponse> {
     me.require_admin()?;
@@ -365,6 +366,8 @@ pub async fn update(
         .db
         .write(move |conn| {
             let operator_change = !changed.is_empty();
+            let now_row = db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound)?;
+            if_match.check(now_row.updated_at)?;
             let changes = UserChanges {
                 name: req.name.as_ref().map(|n| n.trim().to_string()),
                 role: req.role.map(|r| r.as_str().to_string()),

@@ -247,7 +247,8 @@ pub async fn get(
         .db
         .run(move |conn| db::webhooks::live_by_id(conn, &id)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(HttpResponse::Ok().json(Webhook::from(row)))
+    // A webhook never changes (only its deletion): its tag is its creation.
+    Ok(super::preconditions::ok(row.created_at).json(Webhook::from(row)))
 }
 
 /// Delete a webhook: nothing more is queued for it, and deliveries still
@@ -269,12 +270,15 @@ pub async fn remove(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
+    if_match: super::preconditions::IfMatch,
 ) -> AppResult<HttpResponse> {
     me.require_admin()?;
     let id = id.into_inner().to_string();
     state
         .db
         .write(move |conn| {
+            let current = db::webhooks::live_by_id(conn, &id)?.ok_or(AppError::NotFound)?;
+            if_match.check(current.created_at)?;
             if !db::webhooks::delete(conn, &id, db::to_db(db::now()))? {
                 return Err(AppError::NotFound);
             }

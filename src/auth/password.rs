@@ -3,7 +3,7 @@
 //! can spare, so a login storm cannot starve ordinary requests.
 
 use std::cell::RefCell;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{
@@ -82,18 +82,26 @@ pub struct Passwords {
     /// Verified against when the email is unknown, so that answer takes as
     /// long as a wrong password.
     dummy_hash: Arc<String>,
-    /// The threads stop when the last sender is dropped.
-    jobs: Sender<Job>,
+    /// The threads stop when the last sender is dropped. Bounded: a
+    /// sign-in that finds it full is refused at once (503 `overloaded`).
+    jobs: SyncSender<Job>,
+    threads: usize,
 }
 
+/// Password jobs that may wait for the threads: at some 50 ms of argon2
+/// each on one thread, about three seconds of work.
+pub const DEFAULT_PASSWORD_QUEUE: usize = 64;
+
 impl Passwords {
-    pub fn new() -> anyhow::Result<Self> {
+    /// Starts the password threads with room for `queue` jobs waiting.
+    pub fn new(queue: usize) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let (jobs, queue) = channel::<Job>();
+        let (jobs, queue) = sync_channel::<Job>(queue.max(1));
         let queue = Arc::new(Mutex::new(queue));
-        for n in 0..(cores / 2).max(1) {
+        let threads = (cores / 2).max(1);
+        for n in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
@@ -102,16 +110,34 @@ impl Passwords {
         Ok(Passwords {
             dummy_hash: Arc::new(hash_blocking("not a real password, only for timing")?),
             jobs,
+            threads,
         })
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    /// How many threads hash and verify.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `f` on the password threads in its turn, or refuses at once
+    /// with 503 `overloaded` when the queue is full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move || {
+            .try_send(Box::new(move || {
                 let _ = tx.send(f());
             }))
-            .map_err(|_| anyhow::anyhow!("the password threads have stopped"))?;
+            .map_err(|e| match e {
+                TrySendError::Full(_) => AppError::Overloaded {
+                    what: "password threads",
+                },
+                TrySendError::Disconnected(_) => {
+                    AppError::Internal(anyhow::anyhow!("the password threads have stopped"))
+                }
+            })?;
         Ok(rx
             .await
             .map_err(|_| anyhow::anyhow!("a password thread dropped its job"))?)

@@ -6,6 +6,19 @@
 //! returns `QueryResult`/`AppResult`; handlers reach the pool only through
 //! [`Db::run`], which moves the work onto the blocking pool.
 //!
+//! Every write of the running server goes through [`Db::write`] (a
+//! transaction) or [`Db::write_each`] (statements that commit one by one),
+//! so that on SQLite it runs on the one writer thread, in arrival order:
+//! request handlers, the Idempotency-Key records, the service tokens' "last
+//! used" mark and the notification worker alike. [`Db::run`] and
+//! [`Db::read`] are for reads only. The exceptions write on a connection of
+//! their own, where SQLite's `busy_timeout` makes them wait for the lock:
+//! migrations, the generated signing secret and the first admin
+//! (`app`, `bootstrap`) and the demo data, all before the server accepts a
+//! request; and the command-line tools (`migrate`, `create-admin`, `outbox`,
+//! `bench` seeding), which run in a process of their own and so could not
+//! reach a server's writer anyway.
+//!
 //! Lookups by key use `get_result`, not `first`: `first` adds `LIMIT ?`, and
 //! SQLite re-prepares a cached statement whenever a parameter its planner
 //! read (LIMIT's is one) is bound again — on every call (see BENCHMARKS.md).
@@ -376,13 +389,19 @@ pub struct Db {
     /// What the pool knows of the server's state (see [`checkout`]).
     health: std::sync::Arc<Health>,
     /// SQLite's one writer (see [`Db::write`]); `None` on PostgreSQL.
-    writer: Option<std::sync::mpsc::Sender<WriteJob>>,
+    writer: Option<tokio::sync::mpsc::Sender<WriteJob>>,
     census: std::sync::Arc<census::Census>,
 }
 
 impl Db {
     /// Connects (failing fast with the driver's own message), runs nothing.
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        Self::connect_with(url, pool_size, DEFAULT_WRITE_QUEUE)
+    }
+
+    /// As [`Db::connect`], with room for `write_queue` writes waiting for
+    /// SQLite's writer (see [`Db::write`]).
+    pub fn connect_with(url: &str, pool_size: u32, write_queue: usize) -> anyhow::Result<Db> {
         let target = Target::parse(url)?;
         // One direct connection first: a wrong URL fails now, in one line,
         // instead of after the pool's timeout.
@@ -404,8 +423,8 @@ impl Db {
                 target,
                 health: health.clone(),
             });
-        let writer =
-            (backend == Backend::Sqlite).then(|| spawn_writer(pool.clone(), health.clone()));
+        let writer = (backend == Backend::Sqlite)
+            .then(|| spawn_writer(pool.clone(), health.clone(), write_queue.max(1)));
         Ok(Db {
             pool,
             health,
@@ -494,13 +513,54 @@ impl Db {
     /// no hand-over between two of them, and the callers wait without
     /// holding a thread or a connection. PostgreSQL's writers run side by
     /// side on the blocking pool and queue on row locks.
+    ///
+    /// The writer's queue is bounded (`BAR_RAISER_WRITE_QUEUE`): when it is
+    /// full the write is refused at once with 503 `overloaded` and
+    /// `Retry-After`, never queued without limit. PostgreSQL's writes are
+    /// bounded by the pool instead.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.writer_job(move |conn| write_tx(conn, f), Admission::RefuseWhenFull)
+            .await
+    }
+
+    /// Runs `f` as a writer without a transaction around it: each statement
+    /// commits on its own, or `f` opens transactions of its own (with
+    /// [`write_tx`]). For work where a failed statement must not abort the
+    /// rest (an INSERT that may hit a unique key, which on PostgreSQL would
+    /// poison an enclosing transaction) and for the notification worker's
+    /// steps, which open their own. On SQLite it still runs on the writer
+    /// thread, in its turn, like every write.
+    pub async fn write_each<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer_job(f, Admission::RefuseWhenFull).await
+    }
+
+    /// As [`Db::write_each`], but waits for room in a full queue instead of
+    /// being refused: for the notification worker, whose writes are few,
+    /// paced by itself and must not be dropped (a delivery's outcome that
+    /// went unrecorded would send the message again).
+    pub async fn write_patiently<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer_job(f, Admission::WaitForRoom).await
+    }
+
+    async fn writer_job<T, F>(&self, f: F, admission: Admission) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let Some(writer) = &self.writer else {
-            return self.run(move |conn| write_tx(conn, f)).await;
+            return self.run(f).await;
         };
         let (done, result) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
@@ -508,11 +568,18 @@ impl Db {
             let _entered = span.enter();
             // The caller may have gone (client disconnected): the work is
             // committed or rolled back all the same.
-            let _ = done.send(write_tx(conn, f));
+            let _ = done.send(f(conn));
         });
-        writer
-            .send(job)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("the SQLite writer has stopped")))?;
+        let stopped = || AppError::Internal(anyhow::anyhow!("the SQLite writer has stopped"));
+        match admission {
+            Admission::RefuseWhenFull => writer.try_send(job).map_err(|e| match e {
+                tokio::sync::mpsc::error::TrySendError::Full(_) => AppError::Overloaded {
+                    what: "sqlite writer",
+                },
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => stopped(),
+            })?,
+            Admission::WaitForRoom => writer.send(job).await.map_err(|_| stopped())?,
+        }
         result.await.map_err(|_| {
             AppError::Internal(anyhow::anyhow!(
                 "the write failed without an answer (see the log)"
@@ -550,6 +617,16 @@ fn checkout(
     }
 }
 
+/// Writes that may wait for SQLite's writer by default: at a few
+/// milliseconds each, about a second of work (see BENCHMARKS.md).
+pub const DEFAULT_WRITE_QUEUE: usize = 512;
+
+/// What a write does when the writer's queue is full.
+enum Admission {
+    RefuseWhenFull,
+    WaitForRoom,
+}
+
 /// A write transaction for SQLite's writer thread.
 type WriteJob = Box<dyn FnOnce(&mut DbConn) + Send>;
 
@@ -557,12 +634,13 @@ type WriteJob = Box<dyn FnOnce(&mut DbConn) + Send>;
 fn spawn_writer(
     pool: r2d2::Pool<Manager>,
     health: std::sync::Arc<Health>,
-) -> std::sync::mpsc::Sender<WriteJob> {
-    let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
+    bound: usize,
+) -> tokio::sync::mpsc::Sender<WriteJob> {
+    let (jobs, mut queue) = tokio::sync::mpsc::channel::<WriteJob>(bound);
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || {
-            while let Ok(job) = queue.recv() {
+            while let Some(job) = queue.blocking_recv() {
                 let mut conn = match checkout(&pool, &health) {
                     Ok(conn) => conn,
                     Err(e) => {

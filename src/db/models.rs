@@ -219,4 +219,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
+    /// The candidate the message is about, filled into the placeholders of
+    /// subject and bodies at send time (see `notify::templates::fill`);
+    /// erasure rewrites this field alone.
+    pub candidate_name: Option<String>,
 }

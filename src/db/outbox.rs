@@ -28,6 +28,8 @@ impl Kind {
 }
 
 /// Queues one email. With a `dedupe_key` already present, does nothing.
+/// `candidate_name` fills the placeholders of subject and bodies at send
+/// time (`notify::templates::fill`).
 #[allow(clippy::too_many_arguments)]
 pub fn insert(
     conn: &mut DbConn,
@@ -37,16 +39,16 @@ pub fn insert(
     html: &str,
     loop_id: Option<&str>,
     dedupe_key: Option<&str>,
+    candidate_name: Option<&str>,
 ) -> QueryResult<bool> {
-    insert_kind(
+    insert_row(
         conn,
         Kind::Email,
         recipient,
-        subject,
-        text,
-        html,
+        (subject, text, html),
         loop_id,
         dedupe_key,
+        candidate_name,
     )
 }
 
@@ -62,6 +64,26 @@ pub fn insert_kind(
     html: &str,
     loop_id: Option<&str>,
     dedupe_key: Option<&str>,
+) -> QueryResult<bool> {
+    insert_row(
+        conn,
+        kind,
+        recipient,
+        (subject, text, html),
+        loop_id,
+        dedupe_key,
+        None,
+    )
+}
+
+fn insert_row(
+    conn: &mut DbConn,
+    kind: Kind,
+    recipient: &str,
+    (subject, text, html): (&str, &str, &str),
+    loop_id: Option<&str>,
+    dedupe_key: Option<&str>,
+    candidate_name: Option<&str>,
 ) -> QueryResult<bool> {
     if let Some(key) = dedupe_key {
         let exists: i64 = outbox::table
@@ -90,13 +112,21 @@ pub fn insert_kind(
             last_error: None,
             created_at: at,
             delivered_at: None,
+            candidate_name: candidate_name.map(str::to_string),
         })
         .execute(conn)?;
     Ok(true)
 }
 
-/// Replaces an erased candidate's name in every message about their loops,
-/// queued or sent, so erasure leaves no copy behind.
+/// Erases a candidate's name from every message about their loops, queued
+/// or sent, so erasure leaves no copy behind.
+///
+/// Messages keep the name in one field, `candidate_name`, and a placeholder
+/// where subject and bodies show it: erasure rewrites that field and
+/// nothing else, so a short name ("Al") cannot touch "Alice", "Always" or
+/// an interviewer called Alan. Messages queued before that field existed
+/// (`candidate_name` NULL, the name written into the text) still get the
+/// name replaced as text: over-scrubbing an old message is the lesser harm.
 pub fn redact_candidate(
     conn: &mut DbConn,
     candidate_id: &str,
@@ -104,15 +134,24 @@ pub fn redact_candidate(
     replacement: &str,
 ) -> QueryResult<()> {
     use super::schema::loops;
-    if name.trim().is_empty() {
-        return Ok(());
-    }
     let loop_ids: Vec<String> = loops::table
         .filter(loops::candidate_id.eq(candidate_id))
         .select(loops::id)
         .load(conn)?;
+    diesel::update(
+        outbox::table
+            .filter(outbox::loop_id.eq_any(&loop_ids))
+            .filter(outbox::candidate_name.is_not_null()),
+    )
+    .set(outbox::candidate_name.eq(replacement))
+    .execute(conn)?;
+    if name.trim().is_empty() {
+        return Ok(());
+    }
     let rows: Vec<(String, String, String, String)> = outbox::table
         .filter(outbox::loop_id.eq_any(&loop_ids))
+        .filter(outbox::candidate_name.is_null())
+        .filter(outbox::kind.eq(Kind::Email.as_str()))
         .select((
             outbox::id,
             outbox::subject,

@@ -256,6 +256,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        candidate_name -> Nullable<Text>,
     }
 }
 

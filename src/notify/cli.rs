@@ -117,7 +117,12 @@ pub fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
                 };
                 println!(
                     "{:<36}  {:<9}  {:>8}  {:<19}  {:<30}  {}",
-                    r.id, r.status, r.attempts, next, r.recipient, r.subject
+                    r.id,
+                    r.status,
+                    r.attempts,
+                    next,
+                    r.recipient,
+                    super::templates::fill(&r).subject
                 );
                 if let Some(e) = r.last_error {
                     println!("    last error: {e}");

@@ -152,15 +152,13 @@ pub fn compose(from: &Mailbox, row: &OutboxRow) -> Result<Message, String> {
         .recipient
         .parse()
         .map_err(|e| format!("recipient {:?}: {e}", row.recipient))?;
+    let filled = super::templates::fill(row);
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(row.subject.clone())
+        .subject(filled.subject)
         .message_id(Some(message_id(&row.id)))
-        .multipart(MultiPart::alternative_plain_html(
-            row.body_text.clone(),
-            row.body_html.clone(),
-        ))
+        .multipart(MultiPart::alternative_plain_html(filled.text, filled.html))
         .map_err(|e| e.to_string())
 }
 
@@ -186,6 +184,7 @@ mod tests {
             last_error: None,
             created_at: at,
             delivered_at: None,
+            candidate_name: None,
         }
     }
 

@@ -123,6 +123,7 @@ pub fn enqueue_personal(
             &msg.html,
             None,
             None,
+            None,
         )?;
     }
     Ok(())
@@ -139,8 +140,14 @@ pub(crate) fn enqueue_new(
     dedupe_key: Option<&str>,
 ) -> AppResult<usize> {
     let mut queued = 0;
+    // The name is kept in a field of its own and shown through a
+    // placeholder, so erasure can rewrite exactly it (`templates::fill`).
+    let placeholder = LoopRef {
+        candidate: templates::CANDIDATE.into(),
+        ..about.clone()
+    };
     for r in to {
-        let msg = templates::render(public_url, r, about, notice);
+        let msg = templates::render(public_url, r, &placeholder, notice);
         let key = dedupe_key.map(|k| format!("{k}:{}", r.email.to_lowercase()));
         let inserted = db::outbox::insert(
             conn,
@@ -150,6 +157,7 @@ pub(crate) fn enqueue_new(
             &msg.html,
             Some(&about.id.to_string()),
             key.as_deref(),
+            Some(&about.candidate),
         )?;
         queued += usize::from(inserted);
     }

@@ -8,6 +8,25 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// Where a message shows the candidate's name: two Unicode noncharacters
+/// around a word, which no rendered text or escaping produces. The name
+/// itself is kept in the outbox row's `candidate_name` and filled in at
+/// send time ([`fill`]), so erasing it rewrites one field exactly.
+pub const CANDIDATE: &str = "\u{FDD0}candidate\u{FDD1}";
+
+/// Subject and bodies of an outbox row as sent: the placeholders filled
+/// with the row's candidate name (escaped in the HTML body). A row without
+/// a name (webhooks; mail queued before names were kept apart) is as
+/// stored.
+pub fn fill(row: &crate::db::models::OutboxRow) -> Rendered {
+    let name = row.candidate_name.as_deref().unwrap_or_default();
+    Rendered {
+        subject: row.subject.replace(CANDIDATE, name),
+        text: row.body_text.replace(CANDIDATE, name),
+        html: row.body_html.replace(CANDIDATE, &escape(name)),
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -209,7 +209,7 @@ async fn run(
             next_scan = Instant::now() + REMINDER_EVERY;
             let url = settings.public_url.clone();
             match db
-                .run(move |c| reminders::queue_due(c, &url, db::now()))
+                .write_patiently(move |c| reminders::queue_due(c, &url, db::now()))
                 .await
             {
                 Ok(0) => {}
@@ -225,7 +225,7 @@ async fn run(
         let lease = to_db(db::now() + settings.lease);
         let batch = i64::from(settings.batch_size);
         let rows = match db
-            .run(move |c| Ok(db::outbox::claim(c, batch, lease)?))
+            .write_patiently(move |c| Ok(db::outbox::claim(c, batch, lease)?))
             .await
         {
             Ok(rows) => {
@@ -256,7 +256,7 @@ async fn run(
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 let n = ids.len();
                 if let Err(e) = db
-                    .run(move |c| Ok(db::outbox::release(c, &ids, lease)?))
+                    .write_patiently(move |c| Ok(db::outbox::release(c, &ids, lease)?))
                     .await
                 {
                     tracing::warn!(error = %e, messages = n, "could not give back claimed messages; they wait for their lease to end");
@@ -358,7 +358,7 @@ async fn record_all(
     while let Some(o) = pending.first() {
         let held = {
             let (id, lease, error, retry_in) = (o.id.clone(), o.lease, o.error.clone(), o.retry_in);
-            db.run(move |c| {
+            db.write_patiently(move |c| {
                 Ok(match &error {
                     None => db::outbox::mark_delivered(c, &id, lease)?,
                     Some(error) => {

@@ -401,14 +401,20 @@ impl TestApp {
                 all.push_str(&a);
                 all.push_str(&b);
             }
-            for (a, b, c) in outbox::table
-                .select((outbox::subject, outbox::body_text, outbox::body_html))
-                .load::<(String, String, String)>(&mut *conn)
+            for (a, b, c, d) in outbox::table
+                .select((
+                    outbox::subject,
+                    outbox::body_text,
+                    outbox::body_html,
+                    outbox::candidate_name,
+                ))
+                .load::<(String, String, String, Option<String>)>(&mut *conn)
                 .unwrap()
             {
                 all.push_str(&a);
                 all.push_str(&b);
                 all.push_str(&c);
+                all.push_str(&d.unwrap_or_default());
             }
             for p in audit_events::table
                 .select(audit_events::payload)

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod backpressure;
 mod basics;
 mod census;
 mod debrief;
@@ -21,6 +22,7 @@ mod notify;
 mod notify_loop;
 mod openapi;
 mod outage;
+mod preconditions;
 mod recovery;
 mod settings;
 mod smtp;

@@ -838,7 +838,7 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
         .unwrap();
     assert_eq!(soon.recipient, world.email("ann"));
     assert_eq!(
-        soon.subject,
+        notify::templates::fill(soon).subject,
         "Feedback due soon: Jane O'Roe — Staff Engineer"
     );
     assert!(soon.body_text.contains(&format!(
@@ -855,7 +855,7 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
         })
         .unwrap();
     assert_eq!(
-        escalated.subject,
+        notify::templates::fill(escalated).subject,
         "Feedback overdue: Jane O'Roe — Staff Engineer"
     );
     assert!(
@@ -1017,3 +1017,131 @@ async fn mail_never_carries_feedback_content(backend: Backend) {
     }
 }
 both_backends!(mail_never_carries_feedback_content, backend => super::mail_never_carries_feedback_content);
+
+// --- erasure ----------------------------------------------------------------
+
+/// Erasing a candidate called "Al" rewrites their name and nothing else:
+/// not the interviewer Alan Always, not "Always-on Platform", in queued
+/// mail, in the stored copies, and in what goes over the wire.
+async fn erasure_rewrites_exactly_the_candidate_name(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let Some(app) = spawn(backend, smtp.as_ref()).await else {
+        return;
+    };
+    let setup = app.scheduled_loop().await;
+    let rec = &setup.cast.recruiter;
+    let id = setup.candidate_id;
+    let (status, body) = app
+        .patch(
+            &format!("/candidates/{id}"),
+            rec,
+            serde_json::json!({"name": "Al"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let about = LoopRef {
+        id: setup.loop_id,
+        candidate: "Al".into(),
+        position: "Always-on Platform".into(),
+    };
+    let alan = Recipient {
+        email: "alan@example.com".into(),
+        name: "Alan Always".into(),
+    };
+    let url = app.state.config.public_url.clone();
+    let notice = Notice::FeedbackOverdue {
+        interview_id: setup.interview_of(&setup.cast.interviewers[0]),
+        due_at: Utc::now(),
+        interviewer: "Alan Always".into(),
+    };
+    let a = about.clone();
+    app.state
+        .db
+        .write(move |c| notify::enqueue(c, &url, &[alan], &a, &notice, None))
+        .await
+        .unwrap();
+    let queued = outbox(&app).await;
+    let before = queued
+        .iter()
+        .find(|r| r.recipient == "alan@example.com")
+        .unwrap();
+    let shown = notify::templates::fill(before);
+    assert_eq!(shown.subject, "Feedback overdue: Al — Always-on Platform");
+    assert!(
+        shown
+            .text
+            .contains("Feedback from Alan Always on Al was due"),
+        "{}",
+        shown.text
+    );
+
+    let (status, body) = app.delete(&format!("/candidates/{id}"), rec).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+
+    let rows = outbox(&app).await;
+    let mine = rows
+        .iter()
+        .find(|r| r.recipient == "alan@example.com")
+        .unwrap();
+    let shown = notify::templates::fill(mine);
+    assert_eq!(
+        shown.subject,
+        "Feedback overdue: Erased candidate — Always-on Platform"
+    );
+    assert!(
+        shown.text.starts_with("Hello Alan Always,"),
+        "{}",
+        shown.text
+    );
+    assert!(
+        shown
+            .text
+            .contains("Feedback from Alan Always on Erased candidate was due"),
+        "{}",
+        shown.text
+    );
+    assert!(shown.html.contains("Hello Alan Always,"), "{}", shown.html);
+    // The loop's other mail (queued when it was scheduled, under the name
+    // it had then) names the tombstone too, and nobody else changed.
+    let loop_id = setup.loop_id.to_string();
+    for r in rows
+        .iter()
+        .filter(|r| r.loop_id.as_deref() == Some(loop_id.as_str()))
+    {
+        let shown = notify::templates::fill(r);
+        for part in [&shown.subject, &shown.text, &shown.html] {
+            assert!(!part.contains("Casey"), "old name survived: {part}");
+            assert!(part.contains("Erased candidate"), "{part}");
+        }
+    }
+    // No copy of the name is left in the stored rows.
+    let everything = app.dump_text_columns().await;
+    assert!(!everything.contains("Casey Candidate"));
+
+    // What goes over the wire.
+    if let Some(smtp) = &smtp {
+        let w = start_worker(&app);
+        let mails = smtp.wait_for(rows.len(), Duration::from_secs(60)).await;
+        w.shutdown().await;
+        let m = mail_to(&mails, "alan@example.com");
+        assert_eq!(
+            m.subject,
+            "Feedback overdue: Erased candidate — Always-on Platform"
+        );
+        let text = m.text.as_deref().unwrap();
+        assert!(text.starts_with("Hello Alan Always,"), "{text}");
+        assert!(
+            text.contains("Feedback from Alan Always on Erased candidate was due"),
+            "{text}"
+        );
+        for m in &mails {
+            assert!(
+                !m.raw.contains('\u{FDD0}'),
+                "a placeholder went out: {}",
+                m.raw
+            );
+            assert!(!m.raw.contains("Casey"), "{}", m.raw);
+        }
+    }
+}
+both_backends!(erasure_rewrites_exactly, backend => super::erasure_rewrites_exactly_the_candidate_name);
