@@ -1,5 +1,8 @@
 -- wrk script of bench/run. Configured by environment variables:
---   BENCH_MODE     healthz | loop | loop_feedback | draft | seal | login
+--   BENCH_MODE     healthz | loop | loop_feedback | draft | seal | login | flood
+--                  (flood: sign-ins spread over 400 accounts and, through
+--                  X-Forwarded-For from a trusted proxy, over as many client
+--                  addresses as requests; 503s and 429s are counted)
 --   BENCH_LIST     file of ids to walk (loop ids, or "interview writer comps" lines)
 --   BENCH_TOKENS   file of access tokens: line 1 the reader's, lines 2.. writer 1..6
 --   BENCH_THREADS  wrk's -t, so threads walk disjoint parts of the list
@@ -8,10 +11,12 @@
 local mode = os.getenv("BENCH_MODE") or "healthz"
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 local counter = 0
+local all_threads = {}
 
 function setup(thread)
   counter = counter + 1
   thread:set("tid", counter)
+  table.insert(all_threads, thread)
 end
 
 local function lines(path)
@@ -39,6 +44,12 @@ function init(args)
   pos = tid
   step = nthreads
   serial = 0
+  n503 = 0
+  n429 = 0
+end
+
+function response(status, headers, body)
+  if status == 503 then n503 = n503 + 1 elseif status == 429 then n429 = n429 + 1 end
 end
 
 local function next_item()
@@ -70,6 +81,13 @@ function request()
     local body = string.format('{"email":"member%d@bench.example","password":"%s"}',
       (tid * 1000 + serial) % 32 + 1, os.getenv("BENCH_PASSWORD"))
     return wrk.format("POST", "/api/v1/auth/login", { ["Content-Type"] = "application/json" }, body)
+  elseif mode == "flood" then
+    local n = tid * 1000003 + serial
+    local body = string.format('{"email":"member%d@bench.example","password":"%s"}',
+      n % 400 + 1, os.getenv("BENCH_PASSWORD"))
+    local forwarded = string.format("10.%d.%d.%d", tid % 256, math.floor(serial / 256) % 256, serial % 256)
+    return wrk.format("POST", "/api/v1/auth/login",
+      { ["Content-Type"] = "application/json", ["X-Forwarded-For"] = forwarded }, body)
   end
   local f = split(next_item(), " ")
   local interview, writer, comps = f[1], tonumber(f[2]), split(f[3], ",")
@@ -94,4 +112,10 @@ function done(summary, latency, requests)
     "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d status_errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect + e.read + e.write + e.timeout + e.status, e.status))
+  local s503, s429 = 0, 0
+  for _, t in ipairs(all_threads) do
+    s503 = s503 + (t:get("n503") or 0)
+    s429 = s429 + (t:get("n429") or 0)
+  end
+  io.write(string.format("BENCH_STATUS s503=%d s429=%d\n", s503, s429))
 end
