@@ -563,6 +563,9 @@ async fn serve_without_smtp_writes_eml_files() {
 
     let mut serve = bin()
         .arg("serve")
+        // The first admin's generated password file lands here, not in the
+        // checkout (where a second run would find it and refuse).
+        .current_dir(dir.path())
         .env("BAR_RAISER_DATABASE_URL", &database_url)
         .env("BAR_RAISER_BIND", format!("127.0.0.1:{}", free_port()))
         .env("BAR_RAISER_MAIL_DIR", &mail_dir)
