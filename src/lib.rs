@@ -15,4 +15,6 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod notify;
+pub mod workflows;

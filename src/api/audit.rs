@@ -6,12 +6,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{feedback, views};
+use super::feedback;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn};
 use crate::domain::{StoredFeedbackState, proof};
 use crate::error::{AppError, AppResult, Problem};
+use crate::workflows::views;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
@@ -108,7 +109,8 @@ pub async fn log(
             require_auditor(&b, &me)?;
             let items = db::audit::events(conn, &id)?
                 .into_iter()
-                .map(|e| AuditEvent {
+                .map(|e| (e.action.clone(), e))
+                .map(|(action, e)| AuditEvent {
                     id: e.id,
                     seq: e.seq,
                     actor_id: e.actor_id,
@@ -116,7 +118,8 @@ pub async fn log(
                     subject_id: e.subject_id,
                     // The trail is read through the visibility policy:
                     // ids, hashes and outcomes only, whatever was recorded.
-                    payload: proof::visible_payload(
+                    payload: crate::events::visible_payload(
+                        &action,
                         serde_json::from_str(&e.payload).unwrap_or_default(),
                     ),
                     created_at: e.created_at,

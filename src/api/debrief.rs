@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::feedback::{Feedback, feedback_views, log_read};
 use super::loops::lock_visible;
-use super::views::{self, CompetencyRef, Loop, Names, Person};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::loops::{LoopBundle, LoopChanges};
@@ -25,6 +24,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
+use crate::workflows::views::{self, CompetencyRef, Loop, Names, Person};
 
 const RATIONALE_MAX: usize = 5000;
 

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views::{self, CompetencyRef, Names, Person};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::loops::LoopBundle;
@@ -26,6 +25,7 @@ use crate::domain::{progress, proof};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
+use crate::workflows::views::{self, CompetencyRef, Names, Person};
 
 pub const BREAK_GLASS_REASON_MIN: usize = 20;
 const REASON_MAX: usize = 2000;

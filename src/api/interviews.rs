@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::loops::{check_competencies, lock_visible, recheck_if_scheduled};
-use super::views::{self, Interview, Names};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, DbConn, loops::InterviewChanges, models::InterviewRow};
 use crate::domain::{InterviewRole, LoopState, lifecycle, visibility};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::{self, Notice};
+use crate::workflows::views::{self, Interview, Names};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pagination::{Page, PageRequest};
 use super::preconditions;
-use super::views::{self, CandidateRef, Loop, Names};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
@@ -21,6 +19,8 @@ use crate::domain::{AccountRole, LoopState, Violation, composition, lifecycle};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::webhooks::{self, EventType};
 use crate::notify::{self, Notice};
+use crate::workflows::pagination::{Page, PageRequest};
+use crate::workflows::views::{self, CandidateRef, Loop, Names};
 
 const TEXT_MAX: usize = 200;
 const REASON_MAX: usize = 2000;

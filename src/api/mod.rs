@@ -11,13 +11,11 @@ pub mod health;
 pub mod idempotency;
 pub mod interviews;
 pub mod loops;
-pub mod pagination;
 pub mod preconditions;
 pub mod scorecards;
 pub mod spec;
 pub mod tokens;
 pub mod users;
-pub mod views;
 pub mod webhooks;
 
 use actix_web::{HttpRequest, error::JsonPayloadError, web};

@@ -1,10 +1,8 @@
-//! Conditional requests against lost updates (RFC 9110 §13.1.1): every
-//! GET of a changeable resource carries an `ETag`, and every PATCH, PUT or
-//! DELETE on it honours `If-Match`, compared inside the write transaction
-//! (so two clients cannot both pass the check and overwrite each other).
-//!
-//! The tag is derived here only: the resource's `updated_at`, to the
-//! microsecond it is stored with. Feedback keeps its own revision tag.
+//! Conditional requests over HTTP (RFC 9110 §13.1.1): every GET of a
+//! changeable resource carries an `ETag`, and every PATCH, PUT or DELETE on
+//! it honours `If-Match`; the comparison itself is
+//! [`crate::workflows::preconditions`], made inside the write transaction.
+//! Feedback keeps its own revision tag.
 
 use std::future::{Ready, ready};
 
@@ -12,12 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder, dev::Payload};
 use chrono::NaiveDateTime;
 
-use crate::error::{AppError, AppResult};
-
-/// The strong entity tag of a resource last changed at `updated_at`.
-pub fn etag(updated_at: NaiveDateTime) -> String {
-    format!("\"{}\"", updated_at.and_utc().timestamp_micros())
-}
+pub use crate::workflows::preconditions::{IfMatch, Tagged, etag};
 
 /// A 200 answer tagged with the resource's `ETag`.
 pub fn ok(updated_at: NaiveDateTime) -> HttpResponseBuilder {
@@ -26,48 +19,20 @@ pub fn ok(updated_at: NaiveDateTime) -> HttpResponseBuilder {
     b
 }
 
-/// The request's `If-Match`, if any: `*` or a list of entity tags.
-#[derive(Debug, Clone, Default)]
-pub struct IfMatch(Option<Vec<String>>);
+/// A 200 answer with the outcome's `ETag`.
+pub fn tagged<T: serde::Serialize>(t: Tagged<T>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((header::ETAG, t.etag))
+        .json(t.body)
+}
 
-impl IfMatch {
-    pub fn from_request(req: &HttpRequest) -> IfMatch {
-        let mut present = false;
-        let mut tags = Vec::new();
-        for value in req.headers().get_all(header::IF_MATCH) {
-            present = true;
-            // A value that is not text matches nothing (and so fails).
-            let Ok(text) = value.to_str() else { continue };
-            tags.extend(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string),
-            );
-        }
-        IfMatch(present.then_some(tags))
-    }
-
-    /// Whether the condition holds for a resource whose current tag is
-    /// `current`: no header; `*` (the resource exists, or we would not be
-    /// here); or one listed tag equal to it by strong comparison (a weak
-    /// `W/` tag never matches).
-    pub fn matches(&self, current: &str) -> bool {
-        match &self.0 {
-            None => true,
-            Some(tags) => tags.iter().any(|t| t == "*" || t == current),
-        }
-    }
-
-    /// 412 `precondition_failed` unless [`IfMatch::matches`] the resource
-    /// last changed at `updated_at`.
-    pub fn check(&self, updated_at: NaiveDateTime) -> AppResult<()> {
-        if self.matches(&etag(updated_at)) {
-            Ok(())
-        } else {
-            Err(AppError::PreconditionFailed)
-        }
-    }
+/// The request's `If-Match`, if any.
+pub fn if_match(req: &HttpRequest) -> IfMatch {
+    IfMatch::from_values(
+        req.headers()
+            .get_all(header::IF_MATCH)
+            .map(|v| v.to_str().ok()),
+    )
 }
 
 impl FromRequest for IfMatch {
@@ -75,7 +40,7 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(IfMatch::from_request(req)))
+        ready(Ok(if_match(req)))
     }
 }
 
@@ -99,7 +64,7 @@ mod tests {
         for v in values {
             r = r.append_header((header::IF_MATCH, *v));
         }
-        IfMatch::from_request(&r.to_http_request())
+        if_match(&r.to_http_request())
     }
 
     #[test]

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::export::ScorecardFilter;
@@ -20,6 +19,7 @@ use crate::db::{self, DbConn};
 use crate::domain::export::{self, ExportScope, ScorecardRating};
 use crate::domain::{InterviewRole, Rating, ReadVia, Vote};
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::workflows::pagination::{Page, PageRequest};
 
 /// What the read log says about a read through the export.
 pub const READ_REASON: &str = "scorecard export";

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, audit::ORG_CHAIN, models::UserRow, users::UserChanges};
@@ -15,6 +14,7 @@ use crate::domain::scopes::{self, AccountWrite};
 use crate::domain::{AccountRole, accounts};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::notify::{self, Notice, Recipient};
+use crate::workflows::pagination::{Page, PageRequest};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {

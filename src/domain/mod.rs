@@ -6,7 +6,9 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod analytics;
 pub mod audit;
+pub mod candidates;
 pub mod composition;
 pub mod debrief;
 pub mod export;

@@ -418,11 +418,12 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
     Ok(checked)
 }
 
-/// What of an audit payload a reader of the trail may see: ids, hashes,
-/// times, outcomes and the operators' own reasons. Anything else (a vote, a
-/// rationale, any text an interviewer wrote, also in events recorded before
-/// this rule existed) is dropped, for people and tokens alike.
-pub fn visible_payload(payload: Value) -> Value {
+/// Whether a payload field may ever be shown to a reader of the trail:
+/// ids, hashes, times, outcomes and the operators' own reasons. A vote, a
+/// rationale, any text an interviewer wrote may not, for people and tokens
+/// alike. Every event declares what it shows (`crate::events`), and a test
+/// holds each declaration to this policy.
+pub fn may_show(field: &str) -> bool {
     const KEYS: [&str; 14] = [
         "receipt",
         "digests",
@@ -440,16 +441,7 @@ pub fn visible_payload(payload: Value) -> Value {
         "revision",
     ];
     const SUFFIXES: [&str; 4] = ["_id", "_ids", "_sha256", "_at"];
-    match payload {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(k, _)| {
-                    KEYS.contains(&k.as_str()) || SUFFIXES.iter().any(|s| k.ends_with(s))
-                })
-                .collect(),
-        ),
-        _ => Value::Object(Default::default()),
-    }
+    KEYS.contains(&field) || SUFFIXES.iter().any(|s| field.ends_with(s))
 }
 
 #[cfg(test)]
@@ -720,19 +712,27 @@ mod tests {
     }
 
     #[test]
-    fn the_trail_shows_ids_hashes_and_outcomes_only() {
-        let legacy = json!({"vote": "strong_hire", "sealed_vote": "inclined_to_hire",
-                            "rationale": "they were great", "voter_id": "x", "receipt": "r"});
-        assert_eq!(
-            visible_payload(legacy),
-            json!({"voter_id": "x", "receipt": "r"})
-        );
-        let seal = json!({"feedback_id": "f", "content_sha256": "h", "sealed_at": "t",
-                          "digests": {"vote": "d"}, "summary": "leak"});
-        assert_eq!(
-            visible_payload(seal),
-            json!({"feedback_id": "f", "content_sha256": "h", "sealed_at": "t", "digests": {"vote": "d"}})
-        );
-        assert_eq!(visible_payload(json!("text")), json!({}));
+    fn the_policy_shows_ids_hashes_and_outcomes_only() {
+        for field in [
+            "voter_id",
+            "receipt",
+            "content_sha256",
+            "sealed_at",
+            "digests",
+            "reason",
+        ] {
+            assert!(may_show(field), "{field}");
+        }
+        for field in [
+            "vote",
+            "sealed_vote",
+            "rationale",
+            "summary",
+            "evidence",
+            "name",
+            "email",
+        ] {
+            assert!(!may_show(field), "{field}");
+        }
     }
 }

@@ -1,0 +1,490 @@
+//! Process analytics over decided loops: how much a debrief moved people
+//! (herding), how each interviewer compares with their panels
+//! (calibration), how fast feedback is sealed, and how often the panel as a
+//! whole agrees (Krippendorff's α).
+//!
+//! Votes are scored strong_no_hire 1, inclined_not_to_hire 2,
+//! inclined_to_hire 3, strong_hire 4. Only decided loops are ever given to
+//! these functions, so no figure reflects a loop in flight. Every figure
+//! that cannot be computed (no variation, too few loops) is `None`, never 0.
+
+use std::collections::BTreeMap;
+
+use super::Vote;
+
+/// A vote's score, 1 to 4.
+pub fn score(v: Vote) -> f64 {
+    match v {
+        Vote::StrongNoHire => 1.0,
+        Vote::InclinedNotToHire => 2.0,
+        Vote::InclinedToHire => 3.0,
+        Vote::StrongHire => 4.0,
+    }
+}
+
+/// Whether a vote is on the hiring side (3–4).
+pub fn for_hire(v: Vote) -> bool {
+    score(v) >= 3.0
+}
+
+/// One voter of a decided loop: a voting, non-excused interview.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Voter {
+    pub sealed: Vote,
+    /// The blind debrief vote, if one was cast; not casting keeps the
+    /// sealed vote.
+    pub debrief: Option<Vote>,
+}
+
+impl Voter {
+    pub fn final_vote(&self) -> Vote {
+        self.debrief.unwrap_or(self.sealed)
+    }
+
+    pub fn changed(&self) -> bool {
+        self.final_vote() != self.sealed
+    }
+}
+
+/// What a decided loop's metrics are computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopFacts {
+    pub voters: Vec<Voter>,
+    /// The hiring manager's and the Bar Raiser's own sealed votes, when they
+    /// held a voting interview.
+    pub hiring_manager_sealed: Option<Vote>,
+    pub bar_raiser_sealed: Option<Vote>,
+    /// The hiring manager's decision was hire.
+    pub decided_hire: bool,
+    pub vetoed: bool,
+}
+
+impl LoopFacts {
+    /// Hired: a hire decision the Bar Raiser did not veto.
+    pub fn hired(&self) -> bool {
+        self.decided_hire && !self.vetoed
+    }
+}
+
+/// Herding and outcome figures of one decided loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopMetrics {
+    pub voters: usize,
+    pub changed: usize,
+    /// Of those who changed, how many moved strictly closer to the hiring
+    /// manager's (Bar Raiser's) sealed vote; `None` when that person cast no
+    /// sealed vote.
+    pub toward_hiring_manager: Option<usize>,
+    pub toward_bar_raiser: Option<usize>,
+    pub spread_sealed: Option<f64>,
+    pub spread_debrief: Option<f64>,
+    /// 1 − spread_debrief / spread_sealed; `None` when the sealed votes did
+    /// not vary.
+    pub convergence: Option<f64>,
+    pub hired: bool,
+    pub vetoed: bool,
+    /// The Bar Raiser's sealed vote was on the other side of the hiring
+    /// manager's decision.
+    pub bar_raiser_overruled: Option<bool>,
+}
+
+/// Population standard deviation; `None` for no values.
+pub fn spread(values: &[f64]) -> Option<f64> {
+    let m = mean(values)?;
+    Some((values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt())
+}
+
+pub fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
+
+fn moved_toward(v: &Voter, target: Vote) -> bool {
+    let t = score(target);
+    v.changed() && (score(v.final_vote()) - t).abs() < (score(v.sealed) - t).abs()
+}
+
+pub fn loop_metrics(f: &LoopFacts) -> LoopMetrics {
+    let sealed: Vec<f64> = f.voters.iter().map(|v| score(v.sealed)).collect();
+    let debrief: Vec<f64> = f.voters.iter().map(|v| score(v.final_vote())).collect();
+    let toward = |target: Option<Vote>| {
+        target.map(|t| f.voters.iter().filter(|v| moved_toward(v, t)).count())
+    };
+    let spread_sealed = spread(&sealed);
+    let spread_debrief = spread(&debrief);
+    let convergence = match (spread_sealed, spread_debrief) {
+        (Some(s), Some(d)) if s > 0.0 => Some(1.0 - d / s),
+        _ => None,
+    };
+    LoopMetrics {
+        voters: f.voters.len(),
+        changed: f.voters.iter().filter(|v| v.changed()).count(),
+        toward_hiring_manager: toward(f.hiring_manager_sealed),
+        toward_bar_raiser: toward(f.bar_raiser_sealed),
+        spread_sealed,
+        spread_debrief,
+        convergence,
+        hired: f.hired(),
+        vetoed: f.vetoed,
+        bar_raiser_overruled: f.bar_raiser_sealed.map(|v| for_hire(v) != f.decided_hire),
+    }
+}
+
+/// One interviewer's part in one decided loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participation {
+    pub own: Voter,
+    /// The other voters' sealed votes in that loop.
+    pub others_sealed: Vec<Vote>,
+    pub hired: bool,
+    /// Hours from the interview's end to the seal.
+    pub seal_hours: f64,
+    /// Sealed after the feedback was due.
+    pub late: bool,
+}
+
+/// An interviewer's calibration over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterviewerMetrics {
+    pub loops: usize,
+    /// Fewer than `min_loops` loops: every figure below is `None`.
+    pub insufficient_data: bool,
+    /// Mean of (own sealed vote − mean of the others' sealed votes).
+    pub leniency: Option<f64>,
+    /// Share of loops where the side of the sealed vote matched the outcome.
+    pub agreement: Option<f64>,
+    /// Cohen's κ of the same two-by-two agreement.
+    pub kappa: Option<f64>,
+    pub change_rate: Option<f64>,
+    pub seal_hours_p50: Option<f64>,
+    pub seal_hours_p90: Option<f64>,
+    pub late_rate: Option<f64>,
+}
+
+pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> InterviewerMetrics {
+    let n = loops.len();
+    if n < min_loops.max(1) {
+        return InterviewerMetrics {
+            loops: n,
+            insufficient_data: true,
+            leniency: None,
+            agreement: None,
+            kappa: None,
+            change_rate: None,
+            seal_hours_p50: None,
+            seal_hours_p90: None,
+            late_rate: None,
+        };
+    }
+    let share = |pred: &dyn Fn(&Participation) -> bool| {
+        Some(loops.iter().filter(|p| pred(p)).count() as f64 / n as f64)
+    };
+    let differences: Vec<f64> = loops
+        .iter()
+        .filter_map(|p| {
+            let others: Vec<f64> = p.others_sealed.iter().map(|v| score(*v)).collect();
+            mean(&others).map(|m| score(p.own.sealed) - m)
+        })
+        .collect();
+    let pairs: Vec<(bool, bool)> = loops
+        .iter()
+        .map(|p| (for_hire(p.own.sealed), p.hired))
+        .collect();
+    let hours: Vec<f64> = loops.iter().map(|p| p.seal_hours).collect();
+    InterviewerMetrics {
+        loops: n,
+        insufficient_data: false,
+        leniency: mean(&differences),
+        agreement: share(&|p| for_hire(p.own.sealed) == p.hired),
+        kappa: cohens_kappa(&pairs),
+        change_rate: share(&|p| p.own.changed()),
+        seal_hours_p50: percentile(&hours, 0.5),
+        seal_hours_p90: percentile(&hours, 0.9),
+        late_rate: share(&|p| p.late),
+    }
+}
+
+/// Cohen's κ of two binary raters; `None` when chance agreement is total
+/// (both always said the same one thing) or there is nothing to compare.
+pub fn cohens_kappa(pairs: &[(bool, bool)]) -> Option<f64> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let observed = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+    let a_yes = pairs.iter().filter(|(a, _)| *a).count() as f64 / n;
+    let b_yes = pairs.iter().filter(|(_, b)| *b).count() as f64 / n;
+    let expected = a_yes * b_yes + (1.0 - a_yes) * (1.0 - b_yes);
+    if (1.0 - expected).abs() < f64::EPSILON {
+        None
+    } else {
+        Some((observed - expected) / (1.0 - expected))
+    }
+}
+
+/// The `q` quantile (0–1) by linear interpolation between order statistics
+/// (Hyndman and Fan's type 7, the default of R and numpy).
+pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
+}
+
+/// Krippendorff's α for ordinal data. `units` are the units of analysis
+/// (loops), each the values its coders (interviewers) gave, missing cells
+/// simply absent; a unit with fewer than two values is not pairable and
+/// does not count. `None` when there is no pairable unit or the values do
+/// not vary at all (expected disagreement 0).
+pub fn krippendorff_alpha_ordinal(units: &[Vec<u8>]) -> Option<f64> {
+    // The coincidence matrix o[c][k] over the values present.
+    let mut o: BTreeMap<(u8, u8), f64> = BTreeMap::new();
+    for u in units.iter().filter(|u| u.len() >= 2) {
+        let w = 1.0 / (u.len() - 1) as f64;
+        for (i, c) in u.iter().enumerate() {
+            for (j, k) in u.iter().enumerate() {
+                if i != j {
+                    *o.entry((*c, *k)).or_default() += w;
+                }
+            }
+        }
+    }
+    let mut marginals: BTreeMap<u8, f64> = BTreeMap::new();
+    for ((c, _), w) in &o {
+        *marginals.entry(*c).or_default() += w;
+    }
+    let n: f64 = marginals.values().sum();
+    if n <= 1.0 {
+        return None;
+    }
+    // Ordinal distance: (sum of the marginals from c to k − (n_c + n_k)/2)².
+    let delta = |c: u8, k: u8| {
+        let (lo, hi) = if c <= k { (c, k) } else { (k, c) };
+        let between: f64 = marginals.range(lo..=hi).map(|(_, w)| w).sum();
+        (between - (marginals[&lo] + marginals[&hi]) / 2.0).powi(2)
+    };
+    let observed: f64 = o.iter().map(|((c, k), w)| w * delta(*c, *k)).sum();
+    let mut expected = 0.0;
+    for (c, nc) in &marginals {
+        for (k, nk) in &marginals {
+            expected += nc * nk * delta(*c, *k);
+        }
+    }
+    if expected <= 0.0 {
+        return None;
+    }
+    Some(1.0 - (n - 1.0) * observed / expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Vote::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-3)
+    }
+
+    #[test]
+    fn a_debrief_that_moved_three_voters_toward_the_hiring_manager() {
+        let sealed = [StrongHire, InclinedToHire, InclinedNotToHire, StrongNoHire];
+        let debrief = [
+            InclinedToHire,
+            InclinedToHire,
+            InclinedToHire,
+            InclinedNotToHire,
+        ];
+        let f = LoopFacts {
+            voters: sealed
+                .iter()
+                .zip(debrief)
+                .map(|(s, d)| Voter {
+                    sealed: *s,
+                    debrief: Some(d),
+                })
+                .collect(),
+            hiring_manager_sealed: Some(InclinedToHire),
+            bar_raiser_sealed: Some(StrongNoHire),
+            decided_hire: true,
+            vetoed: false,
+        };
+        let m = loop_metrics(&f);
+        assert_eq!(m.changed, 3);
+        assert_eq!(m.toward_hiring_manager, Some(3));
+        // Toward the Bar Raiser's 1: only 4→3; 2→3 and 1→2 moved away.
+        assert_eq!(m.toward_bar_raiser, Some(1));
+        assert!(close(m.spread_sealed, 1.118), "{:?}", m.spread_sealed);
+        assert!(close(m.spread_debrief, 0.433), "{:?}", m.spread_debrief);
+        assert!(close(m.convergence, 1.0 - 0.4330127 / 1.1180340));
+        assert!(m.hired);
+        assert_eq!(m.bar_raiser_overruled, Some(true));
+    }
+
+    #[test]
+    fn loop_figures_in_edge_cases() {
+        let unanimous = LoopFacts {
+            voters: vec![
+                Voter {
+                    sealed: StrongHire,
+                    debrief: None
+                };
+                3
+            ],
+            hiring_manager_sealed: None,
+            bar_raiser_sealed: Some(StrongHire),
+            decided_hire: true,
+            vetoed: true,
+        };
+        let m = loop_metrics(&unanimous);
+        assert_eq!(
+            (m.changed, m.toward_hiring_manager, m.convergence),
+            (0, None, None)
+        );
+        assert_eq!(m.spread_sealed, Some(0.0));
+        assert!(!m.hired && m.vetoed);
+        assert_eq!(m.bar_raiser_overruled, Some(false));
+        // A vote changed but not closer (same distance on the other side).
+        let f = LoopFacts {
+            voters: vec![Voter {
+                sealed: InclinedNotToHire,
+                debrief: Some(StrongHire),
+            }],
+            hiring_manager_sealed: Some(InclinedToHire),
+            bar_raiser_sealed: None,
+            decided_hire: false,
+            vetoed: false,
+        };
+        let m = loop_metrics(&f);
+        assert_eq!(
+            (m.changed, m.toward_hiring_manager, m.toward_bar_raiser),
+            (1, Some(0), None)
+        );
+        assert_eq!(m.bar_raiser_overruled, None);
+    }
+
+    fn part(
+        own: Vote,
+        debrief: Option<Vote>,
+        others: &[Vote],
+        hired: bool,
+        hours: f64,
+        late: bool,
+    ) -> Participation {
+        Participation {
+            own: Voter {
+                sealed: own,
+                debrief,
+            },
+            others_sealed: others.to_vec(),
+            hired,
+            seal_hours: hours,
+            late,
+        }
+    }
+
+    #[test]
+    fn an_interviewer_below_min_loops_has_no_figures() {
+        let one = [part(StrongHire, None, &[StrongNoHire], true, 1.0, false)];
+        let m = interviewer_metrics(&one, 5);
+        assert!(m.insufficient_data);
+        assert_eq!(m.loops, 1);
+        assert_eq!(
+            (m.leniency, m.agreement, m.kappa, m.seal_hours_p50),
+            (None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn interviewer_calibration_on_a_hand_computed_fixture() {
+        let loops = [
+            // own 4 vs others mean 2 → +2; hire side, hired: agree.
+            part(
+                StrongHire,
+                None,
+                &[InclinedNotToHire, InclinedNotToHire],
+                true,
+                2.0,
+                false,
+            ),
+            // own 3 vs 3 → 0; hire side, not hired: disagree; changed.
+            part(
+                InclinedToHire,
+                Some(InclinedNotToHire),
+                &[InclinedToHire],
+                false,
+                10.0,
+                true,
+            ),
+            // own 1 vs mean 1.5 → −0.5; no-hire side, not hired: agree.
+            part(
+                StrongNoHire,
+                None,
+                &[StrongNoHire, InclinedNotToHire],
+                false,
+                4.0,
+                false,
+            ),
+            // own 2 vs 4 → −2; no-hire side, hired: disagree.
+            part(InclinedNotToHire, None, &[StrongHire], true, 30.0, true),
+            // own 3 vs 3.5 → −0.5; hire side, hired: agree; changed.
+            part(
+                InclinedToHire,
+                Some(StrongHire),
+                &[StrongHire, InclinedToHire],
+                true,
+                6.0,
+                false,
+            ),
+        ];
+        let m = interviewer_metrics(&loops, 5);
+        assert!(!m.insufficient_data);
+        assert!(close(m.leniency, (2.0 + 0.0 - 0.5 - 2.0 - 0.5) / 5.0));
+        assert!(close(m.agreement, 0.6));
+        // own hire side: T T F F T; hired: T F F T T → po 0.6,
+        // pe = 0.6·0.6 + 0.4·0.4 = 0.52, κ = 0.08 / 0.48.
+        assert!(close(m.kappa, 0.08 / 0.48), "{:?}", m.kappa);
+        assert!(close(m.change_rate, 0.4));
+        assert!(close(m.late_rate, 0.4));
+        // hours sorted 2 4 6 10 30: p50 6, p90 = 10 + 0.6·20 = 22.
+        assert!(close(m.seal_hours_p50, 6.0));
+        assert!(close(m.seal_hours_p90, 22.0));
+    }
+
+    #[test]
+    fn kappa_and_percentiles_edge_cases() {
+        assert_eq!(cohens_kappa(&[]), None);
+        assert_eq!(cohens_kappa(&[(true, true), (true, true)]), None);
+        assert!(close(cohens_kappa(&[(true, true), (false, false)]), 1.0));
+        assert!(close(cohens_kappa(&[(true, false), (false, true)]), -1.0));
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(percentile(&[7.0], 0.9), Some(7.0));
+        assert!(close(percentile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5));
+    }
+
+    #[test]
+    fn krippendorff_alpha_ordinal_on_known_data() {
+        // Perfect agreement → 1; no pairable unit or no variation → None.
+        assert_eq!(
+            krippendorff_alpha_ordinal(&[vec![1, 1], vec![3, 3, 3], vec![4]]),
+            Some(1.0)
+        );
+        assert_eq!(krippendorff_alpha_ordinal(&[vec![2], vec![3]]), None);
+        assert_eq!(krippendorff_alpha_ordinal(&[vec![2, 2], vec![2, 2]]), None);
+        // Two coders, units (1,2) (2,3) (3,4) (4,1): computed by hand from
+        // the coincidence matrix. Each value has n_v = 2, n = 8; every
+        // observed pair is counted both ways with weight 1.
+        // δ(1,2) = (4 − 2)² = 4 = δ(2,3) = δ(3,4); δ(1,4) = (8 − 2)² = 36;
+        // observed Σ o δ = 2·(4 + 4 + 4 + 36) = 96; expected
+        // Σ n_c n_k δ = 4·2·(δ12 + δ13 + δ14 + δ23 + δ24 + δ34)
+        //            = 8·(4 + 16 + 36 + 4 + 16 + 4) = 640; α = 1 − 7·96/640.
+        let alpha = krippendorff_alpha_ordinal(&[vec![1, 2], vec![2, 3], vec![3, 4], vec![4, 1]]);
+        assert!(close(alpha, 1.0 - 7.0 * 96.0 / 640.0), "{alpha:?}");
+    }
+}
