@@ -56,6 +56,12 @@ impl AppState {
         if secret.expose().len() < JWT_SECRET_MIN_BYTES {
             anyhow::bail!("BAR_RAISER_JWT_SECRET must be at least {JWT_SECRET_MIN_BYTES} bytes");
         }
+        let captured = crate::workflows::analytics::backfill(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("capturing decided loops for analytics: {e}"))?;
+        if captured > 0 {
+            tracing::info!(captured, "decided loops captured for analytics");
+        }
         let password_queue = config.password_queue;
         let passwords = web::block(move || Passwords::new(password_queue)).await??;
         Ok(web::Data::new(AppState {

@@ -215,6 +215,11 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_PASSWORD_QUEUE", default_value_t = crate::auth::password::DEFAULT_PASSWORD_QUEUE, value_parser = parse_queue)]
     pub password_queue: usize,
 
+    /// Interviewer figures need at least this many decided loops; with
+    /// fewer, every figure is null (`insufficient_data`).
+    #[arg(long, env = "BAR_RAISER_ANALYTICS_MIN_LOOPS", default_value_t = crate::domain::analytics::DEFAULT_MIN_LOOPS)]
+    pub analytics_min_loops: usize,
+
     /// Do not start the notification worker in this process.
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
@@ -256,6 +261,7 @@ impl Config {
             webhook_allow_private: false,
             write_queue: crate::db::DEFAULT_WRITE_QUEUE,
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
+            analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
             no_worker: true,
             worker: WorkerArgs::default(),
             demo: false,

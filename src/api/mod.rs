@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, thin handlers. The route table
 //! is [`routes`]; it reads like the API table in ARCHITECTURE.md.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod candidates;
@@ -12,6 +13,7 @@ pub mod idempotency;
 pub mod interviews;
 pub mod loops;
 pub mod preconditions;
+pub mod report;
 pub mod scorecards;
 pub mod spec;
 pub mod tokens;
@@ -50,6 +52,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "debrief", description = "The debrief, the decision and the Bar Raiser's veto"),
         (name = "export", description = "Scorecards of decided loops for applicant-tracking systems, in Greenhouse Harvest's shape"),
         (name = "audit", description = "Hash-chained audit trail"),
+        (name = "analytics", description = "Process analytics over decided loops: herding, calibration, timeliness, agreement"),
         (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "webhooks", description = "Signed event deliveries to HR tooling"),
         (name = "health", description = "Liveness and readiness"),
@@ -129,7 +132,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(webhooks::get)
             .service(webhooks::remove)
             .service(audit::log)
-            .service(audit::verify),
+            .service(audit::verify)
+            .service(analytics::for_loop)
+            .service(analytics::interviewers)
+            .service(analytics::interviewer)
+            .service(analytics::mine)
+            .service(analytics::summary)
+            .service(analytics::reliability)
+            .service(report::report),
     );
 }
 

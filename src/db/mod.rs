@@ -23,6 +23,7 @@
 //! SQLite re-prepares a cached statement whenever a parameter its planner
 //! read (LIMIT's is one) is bound again — on every call (see BENCHMARKS.md).
 
+pub mod analytics;
 pub mod audit;
 pub mod bench;
 pub mod catalog;

@@ -286,6 +286,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    analytics_loops (loop_id) {
+        loop_id -> Text,
+        decided_at -> Timestamp,
+        position -> Text,
+        hiring_manager_id -> Text,
+        bar_raiser_id -> Text,
+        decided_hire -> Bool,
+        vetoed -> Bool,
+        last_interview_end_at -> Nullable<Timestamp>,
+        debrief_opened_at -> Nullable<Timestamp>,
+        voters -> Integer,
+        changed -> Integer,
+        toward_hiring_manager -> Nullable<Integer>,
+        toward_bar_raiser -> Nullable<Integer>,
+        spread_sealed -> Nullable<Double>,
+        spread_debrief -> Nullable<Double>,
+        convergence -> Nullable<Double>,
+        bar_raiser_overruled -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    analytics_votes (interview_id) {
+        interview_id -> Text,
+        loop_id -> Text,
+        interviewer_id -> Text,
+        decided_at -> Timestamp,
+        sealed_vote -> Integer,
+        debrief_vote -> Nullable<Integer>,
+        others_mean -> Nullable<Double>,
+        hired -> Bool,
+        ended_at -> Timestamp,
+        sealed_at -> Timestamp,
+        late -> Bool,
+    }
+}
+
+diesel::table! {
+    analytics_ratings (interview_id, competency_id) {
+        interview_id -> Text,
+        competency_id -> Text,
+        loop_id -> Text,
+        decided_at -> Timestamp,
+        rating -> Integer,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -298,8 +346,12 @@ diesel::joinable!(feedback -> interviews (interview_id));
 diesel::joinable!(feedback_ratings -> feedback (feedback_id));
 diesel::joinable!(feedback_addenda -> feedback (feedback_id));
 diesel::joinable!(audit_events -> audit_chains (chain));
+diesel::joinable!(analytics_votes -> analytics_loops (loop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    analytics_loops,
+    analytics_votes,
+    analytics_ratings,
     api_tokens,
     settings,
     users,

@@ -10,7 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use super::Vote;
+use super::{AccountRole, Vote};
+
+/// Interviewer figures need at least this many decided loops by default.
+pub const DEFAULT_MIN_LOOPS: usize = 5;
 
 /// A vote's score, 1 to 4.
 pub fn score(v: Vote) -> f64 {
@@ -20,6 +23,23 @@ pub fn score(v: Vote) -> f64 {
         Vote::InclinedToHire => 3.0,
         Vote::StrongHire => 4.0,
     }
+}
+
+/// The vote a score stands for.
+pub fn vote_of(score: i32) -> Option<Vote> {
+    match score {
+        1 => Some(Vote::StrongNoHire),
+        2 => Some(Vote::InclinedNotToHire),
+        3 => Some(Vote::InclinedToHire),
+        4 => Some(Vote::StrongHire),
+        _ => None,
+    }
+}
+
+/// Who reads the organisation's and other interviewers' figures: admins,
+/// recruiters and certified Bar Raisers. Everyone reads their own.
+pub fn may_read_org(role: AccountRole, bar_raiser_certified: bool) -> bool {
+    matches!(role, AccountRole::Admin | AccountRole::Recruiter) || bar_raiser_certified
 }
 
 /// Whether a vote is on the hiring side (3–4).
@@ -205,6 +225,36 @@ pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> Intervi
         seal_hours_p90: percentile(&hours, 0.9),
         late_rate: share(&|p| p.late),
     }
+}
+
+/// A mean with its 95 % confidence half-width (normal approximation,
+/// 1.96 standard errors); the half-width is `None` below two values.
+pub fn mean_with_interval(values: &[f64]) -> Option<(f64, Option<f64>)> {
+    let m = mean(values)?;
+    if values.len() < 2 {
+        return Some((m, None));
+    }
+    let n = values.len() as f64;
+    let sample_var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((m, Some(1.96 * (sample_var / n).sqrt())))
+}
+
+/// Upper bounds (hours) of the time-to-seal histogram's bins; the last bin
+/// is open.
+pub const SEAL_HOUR_BINS: [f64; 6] = [4.0, 8.0, 24.0, 48.0, 72.0, 168.0];
+
+/// How many of `hours` fall in each bin of [`SEAL_HOUR_BINS`], plus one
+/// open bin past the last bound.
+pub fn histogram(hours: &[f64]) -> Vec<usize> {
+    let mut counts = vec![0; SEAL_HOUR_BINS.len() + 1];
+    for h in hours {
+        let bin = SEAL_HOUR_BINS
+            .iter()
+            .position(|b| h < b)
+            .unwrap_or(SEAL_HOUR_BINS.len());
+        counts[bin] += 1;
+    }
+    counts
 }
 
 /// Cohen's κ of two binary raters; `None` when chance agreement is total
@@ -455,6 +505,36 @@ mod tests {
         // hours sorted 2 4 6 10 30: p50 6, p90 = 10 + 0.6·20 = 22.
         assert!(close(m.seal_hours_p50, 6.0));
         assert!(close(m.seal_hours_p90, 22.0));
+    }
+
+    #[test]
+    fn scores_and_readers() {
+        for v in Vote::ALL {
+            assert_eq!(vote_of(score(*v) as i32), Some(*v));
+        }
+        assert_eq!((vote_of(0), vote_of(5)), (None, None));
+        let table = [
+            (AccountRole::Admin, false, true),
+            (AccountRole::Recruiter, false, true),
+            (AccountRole::Member, true, true),
+            (AccountRole::Member, false, false),
+        ];
+        for (role, certified, may) in table {
+            assert_eq!(may_read_org(role, certified), may, "{role:?} {certified}");
+        }
+    }
+
+    #[test]
+    fn intervals_and_histograms() {
+        assert_eq!(mean_with_interval(&[]), None);
+        assert_eq!(mean_with_interval(&[2.0]), Some((2.0, None)));
+        // mean 2, sample variance 2/1 over n 2 → se 1 → ±1.96.
+        let (m, h) = mean_with_interval(&[1.0, 3.0]).unwrap();
+        assert!((m - 2.0).abs() < 1e-12 && h.is_some_and(|h| (h - 1.96).abs() < 1e-12));
+        assert_eq!(
+            histogram(&[0.0, 3.9, 4.0, 30.0, 200.0, 168.0]),
+            vec![2, 1, 0, 1, 0, 0, 2]
+        );
     }
 
     #[test]

@@ -39,10 +39,13 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    /// Process analytics of decided loops (aggregates only).
+    #[serde(rename = "analytics:read")]
+    AnalyticsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::CandidatesRead,
@@ -52,6 +55,7 @@ impl Scope {
         Scope::FeedbackRead,
         Scope::AuditRead,
         Scope::WebhooksManage,
+        Scope::AnalyticsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Scope {
             Scope::FeedbackRead => "feedback:read",
             Scope::AuditRead => "audit:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::AnalyticsRead => "analytics:read",
         }
     }
 }
@@ -120,6 +125,15 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
         ) => need(Scope::FeedbackRead),
         ("GET", "/loops/{id}/audit" | "/loops/{id}/audit/verify") => need(Scope::AuditRead),
         (_, "/webhooks" | "/webhooks/{id}") => need(Scope::WebhooksManage),
+        (
+            "GET",
+            "/analytics/loops/{id}"
+            | "/analytics/interviewers"
+            | "/analytics/interviewers/{id}"
+            | "/analytics/summary"
+            | "/analytics/reliability"
+            | "/analytics/report",
+        ) => need(Scope::AnalyticsRead),
         _ => NotForTokens,
     }
 }

@@ -10,6 +10,7 @@
 //! The input and output shapes (with their OpenAPI schemas) are declared
 //! beside the workflow that takes or returns them.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod candidates;

@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod analytics;
 mod auth;
 mod backpressure;
 mod basics;

@@ -1,0 +1,3 @@
+DROP TABLE analytics_ratings;
+DROP TABLE analytics_votes;
+DROP TABLE analytics_loops;

@@ -1,0 +1,866 @@
+//! Process analytics over decided loops (the figures are
+//! `domain::analytics`'s): per loop, per interviewer, for the organisation.
+//!
+//! A loop's facts are captured once, in the transaction that makes its
+//! outcome final ([`capture`]); loops decided before analytics existed are
+//! captured by [`backfill`] at start-up. Nothing here reads a loop in
+//! flight, and nothing shows one person's vote: a loop's figures go to
+//! those who took part in it (who read every vote at its debrief) and to
+//! admins; an interviewer's figures are aggregates over `min_loops` or
+//! more loops.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::views::{self, CompetencyRef, Person};
+use super::{Actor, AppState};
+use crate::db::analytics::{
+    AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
+};
+use crate::db::{self, DbConn};
+use crate::domain::analytics::{self as rules, LoopFacts, Participation, Voter};
+use crate::domain::{InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict, Vote};
+use crate::error::{AppError, AppResult, FieldError};
+
+// --- capture -------------------------------------------------------------------
+
+fn score(v: Vote) -> i32 {
+    rules::score(v) as i32
+}
+
+fn vote_of(score: i32) -> AppResult<Vote> {
+    rules::vote_of(score).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("stored vote score {score} is not 1 to 4"))
+    })
+}
+
+/// Captures a decided loop's facts; call in the transaction that makes its
+/// outcome final. A loop not decided, or captured already, is left alone.
+pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
+    let Some(b) = db::loops::bundle(conn, loop_id)? else {
+        return Ok(false);
+    };
+    let r = &b.row;
+    if views::state_of(&b)? != LoopState::Decided {
+        return Ok(false);
+    }
+    let decided_at = r.decided_at.unwrap_or(r.updated_at);
+    let decided_hire = r
+        .decision_outcome
+        .as_deref()
+        .map(db::parse_enum::<Outcome>)
+        .transpose()?
+        == Some(Outcome::Hire);
+    let vetoed = r
+        .bar_raiser_verdict
+        .as_deref()
+        .map(db::parse_enum::<Verdict>)
+        .transpose()?
+        == Some(Verdict::Veto);
+    let debrief: HashMap<String, Vote> = db::feedback::votes(conn, loop_id)?
+        .into_iter()
+        .map(|v| Ok((v.voter_id, db::parse_enum(&v.vote)?)))
+        .collect::<AppResult<_>>()?;
+    // The voters: voting, not excused, sealed with a vote.
+    let mut voters = Vec::new();
+    for i in &b.interviews {
+        let role: InterviewRole = db::parse_enum(&i.loop_role)?;
+        let Some(f) = b.feedback.get(&i.id) else {
+            continue;
+        };
+        let sealed =
+            db::parse_enum::<StoredFeedbackState>(&f.state)? == StoredFeedbackState::Sealed;
+        if role != InterviewRole::Interviewer || i.excused_at.is_some() || !sealed {
+            continue;
+        }
+        let (Some(vote), Some(sealed_at)) = (f.vote.as_deref(), f.sealed_at) else {
+            continue;
+        };
+        let vote: Vote = db::parse_enum(vote)?;
+        voters.push((i, f, vote, sealed_at));
+    }
+    let sealed_of = |user: &str| {
+        voters
+            .iter()
+            .find(|(i, ..)| i.interviewer_id == user)
+            .map(|v| v.2)
+    };
+    let facts = LoopFacts {
+        voters: voters
+            .iter()
+            .map(|(i, _, vote, _)| Voter {
+                sealed: *vote,
+                debrief: debrief.get(&i.interviewer_id).copied(),
+            })
+            .collect(),
+        hiring_manager_sealed: sealed_of(&r.hiring_manager_id),
+        bar_raiser_sealed: sealed_of(&r.bar_raiser_id),
+        decided_hire,
+        vetoed,
+    };
+    let m = rules::loop_metrics(&facts);
+    let end_of = |i: &crate::db::models::InterviewRow| {
+        i.starts_at + Duration::minutes(i64::from(i.duration_minutes))
+    };
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let lp = AnalyticsLoopRow {
+        loop_id: r.id.clone(),
+        decided_at,
+        position: r.position.clone(),
+        hiring_manager_id: r.hiring_manager_id.clone(),
+        bar_raiser_id: r.bar_raiser_id.clone(),
+        decided_hire,
+        vetoed,
+        last_interview_end_at: b
+            .interviews
+            .iter()
+            .filter(|i| i.excused_at.is_none())
+            .map(end_of)
+            .max(),
+        debrief_opened_at: r.debrief_opened_at,
+        voters: count(m.voters),
+        changed: count(m.changed),
+        toward_hiring_manager: m.toward_hiring_manager.map(count),
+        toward_bar_raiser: m.toward_bar_raiser.map(count),
+        spread_sealed: m.spread_sealed,
+        spread_debrief: m.spread_debrief,
+        convergence: m.convergence,
+        bar_raiser_overruled: m.bar_raiser_overruled,
+    };
+    let hired = facts.hired();
+    let mut votes = Vec::new();
+    let mut ratings = Vec::new();
+    for (n, (i, f, vote, sealed_at)) in voters.iter().enumerate() {
+        let others: Vec<f64> = voters
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != n)
+            .map(|(_, v)| rules::score(v.2))
+            .collect();
+        let ended_at = end_of(i);
+        let due = ended_at + Duration::hours(i64::from(r.feedback_due_hours));
+        votes.push(AnalyticsVoteRow {
+            interview_id: i.id.clone(),
+            loop_id: r.id.clone(),
+            interviewer_id: i.interviewer_id.clone(),
+            decided_at,
+            sealed_vote: score(*vote),
+            debrief_vote: debrief.get(&i.interviewer_id).map(|v| score(*v)),
+            others_mean: rules::mean(&others),
+            hired,
+            ended_at,
+            sealed_at: *sealed_at,
+            late: *sealed_at > due,
+        });
+        for rating in db::feedback::ratings(conn, &[f.id.as_str()])?
+            .remove(&f.id)
+            .unwrap_or_default()
+        {
+            if let Some(value) = rating.rating {
+                ratings.push(AnalyticsRatingRow {
+                    interview_id: i.id.clone(),
+                    competency_id: rating.competency_id,
+                    loop_id: r.id.clone(),
+                    decided_at,
+                    rating: value,
+                });
+            }
+        }
+    }
+    Ok(db::analytics::insert(
+        conn,
+        &Snapshot { lp, votes, ratings },
+    )?)
+}
+
+/// Captures every decided loop that has no snapshot yet (loops decided
+/// before this version), a batch per transaction. Returns how many.
+pub async fn backfill(db: &crate::db::Db) -> AppResult<usize> {
+    let mut total = 0;
+    loop {
+        let done = db
+            .write_patiently(|conn| {
+                let ids = db::analytics::missing(conn, 100)?;
+                for id in &ids {
+                    capture(conn, id)?;
+                }
+                Ok(ids.len())
+            })
+            .await?;
+        total += done;
+        if done < 100 {
+            return Ok(total);
+        }
+    }
+}
+
+// --- queries -------------------------------------------------------------------
+
+/// The period and filters of a query. Dates are RFC 3339 times; the
+/// period defaults to the year up to now.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// Loops decided at or after this time (default: a year before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// Loops decided before this time (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// Only loops for this position (exact).
+    pub position: Option<String>,
+    /// Only loops where this competency was rated.
+    pub competency_id: Option<Uuid>,
+}
+
+/// The period a figure covers, as resolved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Covered {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub position: Option<String>,
+    pub competency_id: Option<Uuid>,
+}
+
+fn resolve(p: &Period) -> AppResult<(Covered, Scope)> {
+    let to = p.to.unwrap_or_else(db::now);
+    let from = p.from.unwrap_or(to - Duration::days(365));
+    if from >= to {
+        return Err(AppError::Validation {
+            code: "invalid_query",
+            detail: "the query string is invalid".into(),
+            errors: vec![FieldError::new("from", "must be before `to`")],
+        });
+    }
+    if p.position
+        .as_deref()
+        .is_some_and(|s| s.is_empty() || s.chars().count() > 200)
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            "position",
+            "1 to 200 characters",
+        )]));
+    }
+    let scope = Scope {
+        from: Some(db::to_db(from)),
+        to: Some(db::to_db(to)),
+        position: p.position.clone(),
+        competency: p.competency_id.map(|c| c.to_string()),
+    };
+    Ok((
+        Covered {
+            from,
+            to,
+            position: p.position.clone(),
+            competency_id: p.competency_id,
+        },
+        scope,
+    ))
+}
+
+/// One decided loop: how much its debrief moved people.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoopAnalytics {
+    pub loop_id: Uuid,
+    pub position: String,
+    pub decided_at: DateTime<Utc>,
+    /// Voting, non-excused interviews with a sealed vote.
+    pub voters: i32,
+    /// Voters whose debrief vote differs from their sealed vote.
+    pub changed: i32,
+    /// Of those, how many moved strictly closer to the hiring manager's
+    /// sealed vote; null when the hiring manager cast none.
+    pub toward_hiring_manager: Option<i32>,
+    /// The same toward the Bar Raiser's sealed vote.
+    pub toward_bar_raiser: Option<i32>,
+    /// Population standard deviation of the sealed votes (scored 1–4).
+    pub spread_sealed: Option<f64>,
+    pub spread_debrief: Option<f64>,
+    /// 1 − spread_debrief / spread_sealed; null when the sealed votes agree.
+    pub convergence: Option<f64>,
+    pub hired: bool,
+    pub vetoed: bool,
+    /// The Bar Raiser's sealed vote was on the other side of the hiring
+    /// manager's decision; null when the Bar Raiser cast none.
+    pub bar_raiser_overruled: Option<bool>,
+}
+
+impl LoopAnalytics {
+    fn from_row(r: AnalyticsLoopRow) -> AppResult<LoopAnalytics> {
+        Ok(LoopAnalytics {
+            loop_id: db::parse_uuid(&r.loop_id)?,
+            position: r.position,
+            decided_at: db::from_db(r.decided_at),
+            voters: r.voters,
+            changed: r.changed,
+            toward_hiring_manager: r.toward_hiring_manager,
+            toward_bar_raiser: r.toward_bar_raiser,
+            spread_sealed: r.spread_sealed,
+            spread_debrief: r.spread_debrief,
+            convergence: r.convergence,
+            hired: r.decided_hire && !r.vetoed,
+            vetoed: r.vetoed,
+            bar_raiser_overruled: r.bar_raiser_overruled,
+        })
+    }
+}
+
+/// A decided loop's figures: to admins and to those who took part in it.
+/// 404 to anyone else, 409 `loop_not_decided` before its outcome is final.
+pub async fn for_loop(state: &AppState, me: &Actor, id: Uuid) -> AppResult<LoopAnalytics> {
+    let me = me.clone();
+    state
+        .db
+        .read(move |conn| {
+            let key = id.to_string();
+            let b = db::loops::bundle(conn, &key)?.ok_or(AppError::NotFound)?;
+            let mine = me.is_admin()
+                || views::is_participant(&b, &me.id.to_string())
+                || b.row.recruiter_id == me.id.to_string();
+            if !mine {
+                return Err(AppError::NotFound);
+            }
+            if views::state_of(&b)? != LoopState::Decided {
+                return Err(AppError::conflict(
+                    "loop_not_decided",
+                    "analytics cover decided loops only",
+                ));
+            }
+            match db::analytics::loop_row(conn, &key)? {
+                Some(r) => LoopAnalytics::from_row(r),
+                // Decided but not captured yet (the backfill runs at start).
+                None => Err(AppError::conflict(
+                    "loop_not_decided",
+                    "this loop's figures are not captured yet",
+                )),
+            }
+        })
+        .await
+}
+
+/// One interviewer's calibration over a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InterviewerAnalytics {
+    pub interviewer: Person,
+    /// Decided loops in the period where they cast a sealed vote.
+    pub loops: usize,
+    /// Fewer loops than `min_loops`: every figure is null.
+    pub insufficient_data: bool,
+    /// Mean of (own sealed vote − mean of the other voters' sealed votes);
+    /// above 0 is lenient, below harsh.
+    pub leniency: Option<f64>,
+    /// Share of loops where the side of their sealed vote (hire 3–4, no
+    /// hire 1–2) matched the outcome.
+    pub agreement: Option<f64>,
+    /// Cohen's κ of the same; null when it is undefined.
+    pub kappa: Option<f64>,
+    /// Share of loops where they changed their vote in the debrief.
+    pub change_rate: Option<f64>,
+    /// Hours from interview end to seal: median and 90th percentile.
+    pub seal_hours_p50: Option<f64>,
+    pub seal_hours_p90: Option<f64>,
+    /// Share sealed after the feedback was due.
+    pub late_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InterviewerTable {
+    pub period: Covered,
+    pub min_loops: usize,
+    pub items: Vec<InterviewerAnalytics>,
+}
+
+fn participation(v: &AnalyticsVoteRow, others: &[i32]) -> AppResult<Participation> {
+    Ok(Participation {
+        own: Voter {
+            sealed: vote_of(v.sealed_vote)?,
+            debrief: v.debrief_vote.map(vote_of).transpose()?,
+        },
+        others_sealed: others
+            .iter()
+            .map(|s| vote_of(*s))
+            .collect::<AppResult<_>>()?,
+        hired: v.hired,
+        seal_hours: (v.sealed_at - v.ended_at).num_seconds() as f64 / 3600.0,
+        late: v.late,
+    })
+}
+
+/// Every interviewer's figures from the voter rows of a period.
+fn table(
+    conn: &mut DbConn,
+    scope: &Scope,
+    only: Option<&str>,
+    min_loops: usize,
+) -> AppResult<Vec<InterviewerAnalytics>> {
+    let rows = db::analytics::votes_in(conn, scope, None)?;
+    let mut by_loop: HashMap<&str, Vec<&AnalyticsVoteRow>> = HashMap::new();
+    for r in &rows {
+        by_loop.entry(r.loop_id.as_str()).or_default().push(r);
+    }
+    let mut by_person: BTreeMap<&str, Vec<Participation>> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| only.is_none_or(|o| o == r.interviewer_id))
+    {
+        let others: Vec<i32> = by_loop[r.loop_id.as_str()]
+            .iter()
+            .filter(|o| o.interview_id != r.interview_id)
+            .map(|o| o.sealed_vote)
+            .collect();
+        by_person
+            .entry(r.interviewer_id.as_str())
+            .or_default()
+            .push(participation(r, &others)?);
+    }
+    if let Some(o) = only {
+        by_person.entry(o).or_default();
+    }
+    let ids: Vec<&str> = by_person.keys().copied().collect();
+    let people = db::catalog::users_by_ids(conn, &ids)?;
+    by_person
+        .into_iter()
+        .map(|(id, loops)| {
+            let m = rules::interviewer_metrics(&loops, min_loops);
+            let u = people.get(id).ok_or(AppError::NotFound)?;
+            Ok(InterviewerAnalytics {
+                interviewer: Person {
+                    id: db::parse_uuid(&u.id)?,
+                    name: u.name.clone(),
+                    email: u.email.clone(),
+                },
+                loops: m.loops,
+                insufficient_data: m.insufficient_data,
+                leniency: m.leniency,
+                agreement: m.agreement,
+                kappa: m.kappa,
+                change_rate: m.change_rate,
+                seal_hours_p50: m.seal_hours_p50,
+                seal_hours_p90: m.seal_hours_p90,
+                late_rate: m.late_rate,
+            })
+        })
+        .collect()
+}
+
+/// Organisation figures are for admins, recruiters and certified Bar
+/// Raisers (and tokens with `analytics:read`, which act for an admin).
+fn require_org_reader(me: &Actor) -> AppResult<()> {
+    if rules::may_read_org(me.role, me.bar_raiser_certified) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("analytics_not_permitted"))
+    }
+}
+
+pub async fn interviewers(state: &AppState, me: &Actor, p: Period) -> AppResult<InterviewerTable> {
+    require_org_reader(me)?;
+    let (period, scope) = resolve(&p)?;
+    let min_loops = state.config.analytics_min_loops;
+    let items = state
+        .db
+        .read(move |conn| table(conn, &scope, None, min_loops))
+        .await?;
+    Ok(InterviewerTable {
+        period,
+        min_loops,
+        items,
+    })
+}
+
+/// One interviewer's figures: to organisation readers, and to the
+/// interviewer themselves (`me`).
+pub async fn interviewer(
+    state: &AppState,
+    me: &Actor,
+    id: Uuid,
+    p: Period,
+) -> AppResult<InterviewerAnalytics> {
+    if id != me.id {
+        require_org_reader(me)?;
+    }
+    let (_, scope) = resolve(&p)?;
+    let min_loops = state.config.analytics_min_loops;
+    let mut items = state
+        .db
+        .read(move |conn| {
+            db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound)?;
+            table(conn, &scope, Some(&id.to_string()), min_loops)
+        })
+        .await?;
+    items.pop().ok_or(AppError::NotFound)
+}
+
+/// Krippendorff's α of one set of ratings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Agreement {
+    /// Units (loops) with two or more values.
+    pub units: usize,
+    /// Ordinal α; null when no unit is pairable or nothing varies.
+    pub alpha: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompetencyAgreement {
+    pub competency: CompetencyRef,
+    #[serde(flatten)]
+    pub agreement: Agreement,
+}
+
+/// Median and 90th percentile, in hours.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Spread {
+    pub count: usize,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Timeliness {
+    /// Interview end → seal.
+    pub seal_hours: Spread,
+    /// Last interview end → debrief opened.
+    pub debrief_open_hours: Spread,
+    /// Debrief opened → final decision.
+    pub decision_hours: Spread,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BarRaiserOutcomes {
+    pub bar_raiser: Person,
+    pub loops: usize,
+    pub vetoes: usize,
+    pub concurs: usize,
+    /// vetoes / (vetoes + concurs); null without a hire decision to judge.
+    pub veto_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    pub period: Covered,
+    pub loops: usize,
+    /// Ordinal α of the sealed votes (units: loops, coders: interviewers).
+    pub votes: Agreement,
+    /// The same for each competency's sealed ratings, where two or more
+    /// interviewers rated it in a loop.
+    pub competencies: Vec<CompetencyAgreement>,
+    pub mean_convergence: Option<f64>,
+    /// Share of loops where any voter changed their vote in the debrief.
+    pub changed_share: Option<f64>,
+    /// Share of all changed votes that moved toward the hiring manager's
+    /// sealed vote (loops where the hiring manager cast one).
+    pub toward_hiring_manager_share: Option<f64>,
+    pub timeliness: Timeliness,
+    pub bar_raisers: Vec<BarRaiserOutcomes>,
+}
+
+fn spread_of(hours: &[f64]) -> Spread {
+    Spread {
+        count: hours.len(),
+        p50: rules::percentile(hours, 0.5),
+        p90: rules::percentile(hours, 0.9),
+    }
+}
+
+fn hours(a: chrono::NaiveDateTime, b: chrono::NaiveDateTime) -> f64 {
+    (b - a).num_seconds() as f64 / 3600.0
+}
+
+/// The reliability data α is computed from: units (loops) of values.
+fn units<'a>(rows: impl Iterator<Item = (&'a str, i32)>) -> Vec<Vec<u8>> {
+    let mut by: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for (unit, v) in rows {
+        by.entry(unit)
+            .or_default()
+            .push(u8::try_from(v).unwrap_or(0));
+    }
+    by.into_values().collect()
+}
+
+fn agreement(units: &[Vec<u8>]) -> Agreement {
+    Agreement {
+        units: units.iter().filter(|u| u.len() >= 2).count(),
+        alpha: rules::krippendorff_alpha_ordinal(units),
+    }
+}
+
+pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summary> {
+    require_org_reader(me)?;
+    let (period, scope) = resolve(&p)?;
+    state
+        .db
+        .read(move |conn| {
+            let loops = db::analytics::loops_in(conn, &scope)?;
+            let votes = db::analytics::votes_in(conn, &scope, None)?;
+            let ratings = db::analytics::ratings_in(conn, &scope)?;
+            let mut per_competency: BTreeMap<&str, Vec<(&str, i32)>> = BTreeMap::new();
+            for r in ratings.iter().filter(|r| {
+                scope
+                    .competency
+                    .as_deref()
+                    .is_none_or(|c| c == r.competency_id)
+            }) {
+                per_competency
+                    .entry(r.competency_id.as_str())
+                    .or_default()
+                    .push((r.loop_id.as_str(), r.rating));
+            }
+            let ids: Vec<&str> = per_competency.keys().copied().collect();
+            let names = db::catalog::competencies_by_ids(conn, &ids)?;
+            let competencies = per_competency
+                .into_iter()
+                .map(|(id, rows)| {
+                    Ok(CompetencyAgreement {
+                        competency: CompetencyRef {
+                            id: db::parse_uuid(id)?,
+                            name: names.get(id).map(|c| c.name.clone()).unwrap_or_default(),
+                        },
+                        agreement: agreement(&units(rows.into_iter())),
+                    })
+                })
+                .collect::<AppResult<_>>()?;
+            let n = loops.len();
+            let share = |k: usize| (n > 0).then(|| k as f64 / n as f64);
+            let convergences: Vec<f64> = loops.iter().filter_map(|l| l.convergence).collect();
+            let (toward, changed_with_hm) = loops
+                .iter()
+                .filter_map(|l| l.toward_hiring_manager.map(|t| (t, l.changed)))
+                .fold((0, 0), |(a, b), (t, c)| (a + t, b + c));
+            let mut brs: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+            for l in &loops {
+                let e = brs.entry(l.bar_raiser_id.as_str()).or_default();
+                e.0 += 1;
+                e.1 += usize::from(l.vetoed);
+                e.2 += usize::from(l.decided_hire && !l.vetoed);
+            }
+            let br_ids: Vec<&str> = brs.keys().copied().collect();
+            let people = db::catalog::users_by_ids(conn, &br_ids)?;
+            let bar_raisers = brs
+                .into_iter()
+                .map(|(id, (loops, vetoes, concurs))| {
+                    let u = people.get(id).ok_or(AppError::NotFound)?;
+                    Ok(BarRaiserOutcomes {
+                        bar_raiser: Person {
+                            id: db::parse_uuid(&u.id)?,
+                            name: u.name.clone(),
+                            email: u.email.clone(),
+                        },
+                        loops,
+                        vetoes,
+                        concurs,
+                        veto_rate: (vetoes + concurs > 0)
+                            .then(|| vetoes as f64 / (vetoes + concurs) as f64),
+                    })
+                })
+                .collect::<AppResult<_>>()?;
+            let seal: Vec<f64> = votes
+                .iter()
+                .map(|v| hours(v.ended_at, v.sealed_at))
+                .collect();
+            let open: Vec<f64> = loops
+                .iter()
+                .filter_map(|l| Some(hours(l.last_interview_end_at?, l.debrief_opened_at?)))
+                .collect();
+            let decide: Vec<f64> = loops
+                .iter()
+                .filter_map(|l| Some(hours(l.debrief_opened_at?, l.decided_at)))
+                .collect();
+            Ok(Summary {
+                period,
+                loops: n,
+                votes: agreement(&units(
+                    votes.iter().map(|v| (v.loop_id.as_str(), v.sealed_vote)),
+                )),
+                competencies,
+                mean_convergence: rules::mean(&convergences),
+                changed_share: share(loops.iter().filter(|l| l.changed > 0).count()),
+                toward_hiring_manager_share: (changed_with_hm > 0)
+                    .then(|| f64::from(toward) / f64::from(changed_with_hm)),
+                timeliness: Timeliness {
+                    seal_hours: spread_of(&seal),
+                    debrief_open_hours: spread_of(&open),
+                    decision_hours: spread_of(&decide),
+                },
+                bar_raisers,
+            })
+        })
+        .await
+}
+
+/// The reliability data behind the summary's α, for checking it with
+/// another implementation: one row per interviewer, one column per loop,
+/// null where the interviewer did not vote; no ids. Admins only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReliabilityData {
+    pub period: Covered,
+    /// Sealed votes scored 1–4: coders × units.
+    pub votes: Vec<Vec<Option<u8>>>,
+    /// The same per competency id, of the sealed ratings.
+    pub competencies: BTreeMap<Uuid, Vec<Vec<Option<u8>>>>,
+}
+
+fn matrix<'a>(rows: impl Iterator<Item = (&'a str, &'a str, i32)>) -> Vec<Vec<Option<u8>>> {
+    let mut units: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut coders: BTreeMap<&str, usize> = BTreeMap::new();
+    let cells: Vec<(&str, &str, i32)> = rows.collect();
+    for (u, c, _) in &cells {
+        let n = units.len();
+        units.entry(u).or_insert(n);
+        let n = coders.len();
+        coders.entry(c).or_insert(n);
+    }
+    let mut m = vec![vec![None; units.len()]; coders.len()];
+    for (u, c, v) in cells {
+        m[coders[c]][units[u]] = u8::try_from(v).ok();
+    }
+    m
+}
+
+pub async fn reliability(state: &AppState, me: &Actor, p: Period) -> AppResult<ReliabilityData> {
+    if !me.is_admin() {
+        return Err(AppError::forbidden("admin_only"));
+    }
+    let (period, scope) = resolve(&p)?;
+    state
+        .db
+        .read(move |conn| {
+            let votes = db::analytics::votes_in(conn, &scope, None)?;
+            let ratings = db::analytics::ratings_in(conn, &scope)?;
+            let coder: HashMap<&str, &str> = votes
+                .iter()
+                .map(|v| (v.interview_id.as_str(), v.interviewer_id.as_str()))
+                .collect();
+            let mut competencies: BTreeMap<Uuid, Vec<(&str, &str, i32)>> = BTreeMap::new();
+            for r in &ratings {
+                let who = coder
+                    .get(r.interview_id.as_str())
+                    .copied()
+                    .unwrap_or(r.interview_id.as_str());
+                competencies
+                    .entry(db::parse_uuid(&r.competency_id)?)
+                    .or_default()
+                    .push((&r.loop_id, who, r.rating));
+            }
+            Ok(ReliabilityData {
+                period,
+                votes: matrix(
+                    votes
+                        .iter()
+                        .map(|v| (v.loop_id.as_str(), v.interviewer_id.as_str(), v.sealed_vote)),
+                ),
+                competencies: competencies
+                    .into_iter()
+                    .map(|(k, rows)| (k, matrix(rows.into_iter())))
+                    .collect(),
+            })
+        })
+        .await
+}
+
+/// One interviewer on the leniency chart: the mean of their differences
+/// from their panels, with its 95 % interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeniencyPoint {
+    pub name: String,
+    pub loops: usize,
+    pub mean: f64,
+    pub half_width: Option<f64>,
+}
+
+/// Agreement of the sealed votes of loops decided in one month.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthAgreement {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub units: usize,
+    pub alpha: Option<f64>,
+}
+
+/// Everything the printable report shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    /// The period's decided loops, oldest first.
+    pub loops: Vec<LoopAnalytics>,
+    /// Interviewers with at least `min_loops` loops.
+    pub leniency: Vec<LeniencyPoint>,
+    pub min_loops: usize,
+    /// Counts per bin of `domain::analytics::SEAL_HOUR_BINS`, plus the open bin.
+    pub seal_histogram: Vec<usize>,
+    pub alpha_by_month: Vec<MonthAgreement>,
+}
+
+/// The report's data (organisation readers).
+pub async fn report(state: &AppState, me: &Actor, p: Period) -> AppResult<Report> {
+    let summary = summary(state, me, p.clone()).await?;
+    let (_, scope) = resolve(&p)?;
+    let min_loops = state.config.analytics_min_loops;
+    state
+        .db
+        .read(move |conn| {
+            let loops = db::analytics::loops_in(conn, &scope)?;
+            let votes = db::analytics::votes_in(conn, &scope, None)?;
+            let mut differences: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            for v in &votes {
+                if let Some(m) = v.others_mean {
+                    differences
+                        .entry(v.interviewer_id.as_str())
+                        .or_default()
+                        .push(f64::from(v.sealed_vote) - m);
+                }
+            }
+            let ids: Vec<&str> = differences.keys().copied().collect();
+            let people = db::catalog::users_by_ids(conn, &ids)?;
+            let mut leniency: Vec<LeniencyPoint> = differences
+                .into_iter()
+                .filter(|(_, d)| d.len() >= min_loops.max(1))
+                .filter_map(|(id, d)| {
+                    let (mean, half_width) = rules::mean_with_interval(&d)?;
+                    Some(LeniencyPoint {
+                        name: people.get(id).map(|u| u.name.clone()).unwrap_or_default(),
+                        loops: d.len(),
+                        mean,
+                        half_width,
+                    })
+                })
+                .collect();
+            leniency.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+            let mut months: BTreeMap<String, Vec<(&str, i32)>> = BTreeMap::new();
+            for v in &votes {
+                months
+                    .entry(v.decided_at.format("%Y-%m").to_string())
+                    .or_default()
+                    .push((v.loop_id.as_str(), v.sealed_vote));
+            }
+            let alpha_by_month = months
+                .into_iter()
+                .map(|(month, rows)| {
+                    let a = agreement(&units(rows.into_iter()));
+                    MonthAgreement {
+                        month,
+                        units: a.units,
+                        alpha: a.alpha,
+                    }
+                })
+                .collect();
+            let seal: Vec<f64> = votes
+                .iter()
+                .map(|v| hours(v.ended_at, v.sealed_at))
+                .collect();
+            Ok(Report {
+                summary,
+                loops: loops
+                    .into_iter()
+                    .map(LoopAnalytics::from_row)
+                    .collect::<AppResult<_>>()?,
+                leniency,
+                min_loops,
+                seal_histogram: rules::histogram(&seal),
+                alpha_by_month,
+            })
+        })
+        .await
+}

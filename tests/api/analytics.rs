@@ -1,0 +1,399 @@
+//! Process analytics over decided loops: figures computed from the sealed
+//! votes, the blind debrief votes and the outcome, on hand-computed data;
+//! who may read which figures; CSV; nothing before a loop is decided.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::both_backends;
+use crate::fixtures::*;
+use crate::helpers::*;
+
+/// How a test loop ends.
+enum Ending {
+    NoHire,
+    HireConcurred,
+    HireVetoed,
+}
+
+/// A decided loop with `cast`: the Bar Raiser and the four interviewers
+/// seal `sealed` (in `cast.voters()` order), those named in `changes` cast
+/// a different debrief vote, and the loop ends as `ending`.
+async fn decided_loop(
+    app: &TestApp,
+    cast: &Cast,
+    sealed: [&str; 5],
+    changes: &[(usize, &str)],
+    ending: Ending,
+) -> Uuid {
+    let comps = app.competency_ids(&cast.recruiter).await[..3].to_vec();
+    let candidate = app.candidate(&cast.recruiter, "Ana Lytics").await;
+    let (status, l) = app
+        .create_loop(
+            &cast.recruiter,
+            json!({
+                "candidate_id": candidate,
+                "position": "Data Engineer",
+                "level": "L5",
+                "hiring_manager_id": cast.hiring_manager.id,
+                "bar_raiser_id": cast.bar_raiser.id,
+                "required_competency_ids": comps,
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{l}");
+    let loop_id: Uuid = l["id"].as_str().unwrap().parse().unwrap();
+    let mut interviews = Vec::new();
+    for (n, who) in cast.voters().into_iter().enumerate() {
+        let (status, i) = app
+            .add_interview(
+                &cast.recruiter,
+                loop_id,
+                who,
+                &comps,
+                "interviewer",
+                -6 + n as i64,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{i}");
+        interviews.push(i["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+    }
+    let lp = |p: &str| format!("/loops/{loop_id}{p}");
+    let (status, body) = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for ((who, interview), vote) in cast.voters().into_iter().zip(&interviews).zip(sealed) {
+        app.draft_and_seal(who, *interview, vote).await;
+    }
+    // Nothing about a loop in flight.
+    assert_problem(
+        &app.get(&format!("/analytics/loops/{loop_id}"), &cast.bar_raiser)
+            .await,
+        409,
+        "loop_not_decided",
+    );
+    let (status, body) = app.post(&lp("/debrief"), &cast.bar_raiser, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (n, vote) in changes {
+        let (status, body) = app
+            .put(
+                &lp("/debrief/votes/me"),
+                cast.voters()[*n],
+                json!({"vote": vote, "rationale": "The discussion surfaced evidence I had weighed differently."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let outcome = if matches!(ending, Ending::NoHire) {
+        "no_hire"
+    } else {
+        "hire"
+    };
+    let (status, body) = app
+        .post(
+            &lp("/decision"),
+            &cast.hiring_manager,
+            json!({"outcome": outcome, "rationale": "Weighed every vote and the debrief."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = match ending {
+        Ending::NoHire => (status, body),
+        Ending::HireConcurred => {
+            app.post(&lp("/decision/concur"), &cast.bar_raiser, json!({}))
+                .await
+        }
+        Ending::HireVetoed => {
+            app.post(
+                &lp("/decision/veto"),
+                &cast.bar_raiser,
+                json!({"rationale": "x".repeat(60)}),
+            )
+            .await
+        }
+    };
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "decided", "{body}");
+    loop_id
+}
+
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|x| (x - expected).abs() < 1e-9)
+}
+
+fn row_of<'a>(table: &'a Value, who: &Session) -> &'a Value {
+    table["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["interviewer"]["id"] == json!(who.id))
+        .unwrap_or_else(|| panic!("no row for {}: {table}", who.email))
+}
+
+async fn figures_of_decided_loops(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.analytics_min_loops = 2).await else {
+        return;
+    };
+    let cast = app.cast().await;
+    // Loop A: sealed [1, 4, 3, 2, 1] (Bar Raiser first); in the debrief
+    // 4→3, 2→3, 1→2; a hire, vetoed.
+    let a = decided_loop(
+        &app,
+        &cast,
+        [
+            "strong_no_hire",
+            "strong_hire",
+            "inclined_to_hire",
+            "inclined_not_to_hire",
+            "strong_no_hire",
+        ],
+        &[
+            (1, "inclined_to_hire"),
+            (3, "inclined_to_hire"),
+            (4, "inclined_not_to_hire"),
+        ],
+        Ending::HireVetoed,
+    )
+    .await;
+    let (status, m) = app
+        .get(&format!("/analytics/loops/{a}"), &cast.recruiter)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(
+        (m["voters"].as_i64(), m["changed"].as_i64()),
+        (Some(5), Some(3)),
+        "{m}"
+    );
+    // The hiring manager holds no interview: no sealed vote to move toward.
+    assert_eq!(m["toward_hiring_manager"], Value::Null);
+    // Toward the Bar Raiser's 1: only 4→3.
+    assert_eq!(m["toward_bar_raiser"], 1);
+    // Sealed mean 2.2, variance 6.8 / 5; debrief [1,3,3,3,2] mean 2.4, 3.2 / 5.
+    let (s, d) = ((6.8f64 / 5.0).sqrt(), (3.2f64 / 5.0).sqrt());
+    assert!(
+        close(&m["spread_sealed"], s) && close(&m["spread_debrief"], d),
+        "{m}"
+    );
+    assert!(close(&m["convergence"], 1.0 - d / s), "{m}");
+    assert_eq!(
+        (m["hired"].as_bool(), m["vetoed"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(m["bar_raiser_overruled"], true);
+    // Those who took part read it; nobody else learns the loop exists.
+    assert_eq!(
+        app.get(&format!("/analytics/loops/{a}"), &cast.interviewers[0])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/analytics/loops/{a}"), &cast.outsider)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/analytics/loops/{a}"), &cast.other_recruiter)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/analytics/loops/{}", Uuid::new_v4()), &cast.admin)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Loop B: everyone strong_hire, nobody changes; the Bar Raiser concurs.
+    decided_loop(&app, &cast, ["strong_hire"; 5], &[], Ending::HireConcurred).await;
+
+    // Interviewer figures (min_loops is 2 here).
+    let (status, table) = app.get("/analytics/interviewers", &cast.recruiter).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    assert_eq!(table["min_loops"], 2);
+    assert_eq!(table["items"].as_array().unwrap().len(), 5, "{table}");
+    let ivy = row_of(&table, &cast.interviewers[0]);
+    assert_eq!(
+        (ivy["loops"].as_i64(), ivy["insufficient_data"].as_bool()),
+        (Some(2), Some(false))
+    );
+    // A: 4 against the others' mean 1.75 → +2.25; B: 4 against 4 → 0.
+    assert!(close(&ivy["leniency"], 1.125), "{ivy}");
+    // A: a hire vote, not hired; B: a hire vote, hired.
+    assert!(
+        close(&ivy["agreement"], 0.5) && close(&ivy["change_rate"], 0.5),
+        "{ivy}"
+    );
+    assert!(close(&ivy["late_rate"], 0.0), "{ivy}");
+    assert!(
+        ivy["seal_hours_p50"].as_f64().is_some_and(|h| h > 0.0),
+        "{ivy}"
+    );
+    let bo = row_of(&table, &cast.bar_raiser);
+    // A: 1 against the others' mean 2.5 → −1.5; B: 0.
+    assert!(close(&bo["leniency"], -0.75), "{bo}");
+    // A: a no-hire vote, not hired; B: a hire vote, hired → κ 1.
+    assert!(
+        close(&bo["agreement"], 1.0) && close(&bo["kappa"], 1.0),
+        "{bo}"
+    );
+
+    // Everyone reads their own; a member reads no one else's.
+    let (status, me) = app.get("/analytics/me", &cast.interviewers[0]).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(&me, ivy);
+    assert_problem(
+        &app.get("/analytics/interviewers", &cast.interviewers[0])
+            .await,
+        403,
+        "analytics_not_permitted",
+    );
+    assert_problem(
+        &app.get(
+            &format!("/analytics/interviewers/{}", cast.interviewers[1].id),
+            &cast.interviewers[0],
+        )
+        .await,
+        403,
+        "analytics_not_permitted",
+    );
+    assert_problem(
+        &app.get("/analytics/summary", &cast.hiring_manager).await,
+        403,
+        "analytics_not_permitted",
+    );
+    let (status, one) = app
+        .get(
+            &format!("/analytics/interviewers/{}", cast.interviewers[0].id),
+            &cast.bar_raiser,
+        )
+        .await;
+    assert_eq!((status, &one), (StatusCode::OK, ivy));
+
+    // The organisation.
+    let (status, sum) = app.get("/analytics/summary", &cast.admin).await;
+    assert_eq!(status, StatusCode::OK, "{sum}");
+    assert_eq!(sum["loops"], 2);
+    assert_eq!(sum["votes"]["units"], 2);
+    assert!(
+        sum["votes"]["alpha"]
+            .as_f64()
+            .is_some_and(|a| (-1.0..=1.0).contains(&a)),
+        "{sum}"
+    );
+    assert!(close(&sum["changed_share"], 0.5), "{sum}");
+    assert_eq!(sum["toward_hiring_manager_share"], Value::Null);
+    assert!(close(&sum["mean_convergence"], 1.0 - d / s), "{sum}");
+    let br = &sum["bar_raisers"][0];
+    assert_eq!(
+        (
+            br["loops"].as_i64(),
+            br["vetoes"].as_i64(),
+            br["concurs"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert!(close(&br["veto_rate"], 0.5));
+    assert_eq!(sum["timeliness"]["seal_hours"]["count"], 10);
+    assert_eq!(sum["competencies"].as_array().unwrap().len(), 3, "{sum}");
+    // A period with nothing decided in it.
+    let (status, empty) = app
+        .get(
+            "/analytics/summary?from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z",
+            &cast.admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (empty["loops"].as_i64(), &empty["votes"]["alpha"]),
+        (Some(0), &Value::Null)
+    );
+    // Filters.
+    let (_, other) = app
+        .get("/analytics/summary?position=Nobody", &cast.admin)
+        .await;
+    assert_eq!(other["loops"], 0);
+    assert_problem(
+        &app.get(
+            "/analytics/summary?from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z",
+            &cast.admin,
+        )
+        .await,
+        422,
+        "invalid_query",
+    );
+    let (status, body) = app.get("/analytics/summary?colour=red", &cast.admin).await;
+    assert!(
+        status.is_client_error() && body["code"].is_string(),
+        "{status} {body}"
+    );
+
+    // The reliability data: coders × units, no ids.
+    let (status, data) = app.get("/analytics/reliability", &cast.admin).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let votes = data["votes"].as_array().unwrap();
+    assert_eq!(votes.len(), 5);
+    assert!(votes.iter().all(|row| row.as_array().unwrap().len() == 2));
+    assert_problem(
+        &app.get("/analytics/reliability", &cast.recruiter).await,
+        403,
+        "admin_only",
+    );
+}
+both_backends!(decided_loops, backend => super::figures_of_decided_loops);
+
+async fn too_few_loops_give_no_figures_and_csv_is_safe(app: TestApp) {
+    let cast = app.cast().await;
+    decided_loop(&app, &cast, ["inclined_to_hire"; 5], &[], Ending::NoHire).await;
+    let (status, me) = app.get("/analytics/me", &cast.interviewers[1]).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        (me["loops"].as_i64(), me["insufficient_data"].as_bool()),
+        (Some(1), Some(true))
+    );
+    for figure in [
+        "leniency",
+        "agreement",
+        "kappa",
+        "change_rate",
+        "seal_hours_p50",
+        "seal_hours_p90",
+        "late_rate",
+    ] {
+        assert_eq!(me[figure], Value::Null, "{figure}: {me}");
+    }
+    // Someone with no decided loop at all.
+    let (status, none) = app.get("/analytics/me", &cast.shadow).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (none["loops"].as_i64(), none["insufficient_data"].as_bool()),
+        (Some(0), Some(true))
+    );
+    // CSV of the table: a header and one row per interviewer.
+    let res = app
+        .client
+        .request(Method::GET, app.url("/analytics/interviewers"))
+        .bearer_auth(&cast.recruiter.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[0].starts_with("interviewer_id,name,email,loops,insufficient_data,leniency"));
+    assert!(
+        lines[1..].iter().all(|l| l.split(',').nth(3) == Some("1")),
+        "{text}"
+    );
+}
+both_backends!(too_few_loops, too_few_loops_give_no_figures_and_csv_is_safe);
