@@ -223,7 +223,8 @@ pub struct Config {
     pub worker: WorkerArgs,
 
     /// On an empty database (no loops yet), create the demo sample first;
-    /// see `bar-raiser demo`.
+    /// see `bar-raiser demo` (built with the `tools` feature).
+    #[cfg(feature = "tools")]
     #[arg(long, default_value_t = false)]
     pub demo: bool,
 
@@ -258,6 +259,7 @@ impl Config {
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             no_worker: true,
             worker: WorkerArgs::default(),
+            #[cfg(feature = "tools")]
             demo: false,
             workers: Some(2),
         }

@@ -24,6 +24,7 @@
 //! read (LIMIT's is one) is bound again — on every call (see BENCHMARKS.md).
 
 pub mod audit;
+#[cfg(feature = "tools")]
 pub mod bench;
 pub mod catalog;
 pub mod census;
