@@ -32,6 +32,7 @@ pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod loops;
+mod migrations;
 pub mod models;
 pub mod outbox;
 pub mod schema;
