@@ -228,7 +228,8 @@ pub struct Config {
     pub worker: WorkerArgs,
 
     /// On an empty database (no loops yet), create the demo sample first;
-    /// see `bar-raiser demo`.
+    /// see `bar-raiser demo` (built with the `tools` feature).
+    #[cfg(feature = "tools")]
     #[arg(long, default_value_t = false)]
     pub demo: bool,
 
@@ -264,6 +265,7 @@ impl Config {
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
             no_worker: true,
             worker: WorkerArgs::default(),
+            #[cfg(feature = "tools")]
             demo: false,
             workers: Some(2),
         }

@@ -8,10 +8,12 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+#[cfg(feature = "tools")]
 pub mod bench;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+#[cfg(feature = "tools")]
 pub mod demo;
 pub mod domain;
 pub mod error;

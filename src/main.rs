@@ -52,6 +52,7 @@ enum Command {
     Openapi,
     /// Create sample people (every role, one password printed once), a
     /// candidate and a scheduled loop of six interviews.
+    #[cfg(feature = "tools")]
     Demo(DatabaseArgs),
     /// Deliver notifications without serving HTTP (same settings as serve;
     /// the HTTP ones are ignored). Stops cleanly on SIGTERM.
@@ -59,9 +60,11 @@ enum Command {
     /// List pending and dead notifications; requeue dead ones.
     Outbox(notify::cli::OutboxArgs),
     /// Benchmarks only (bench/run): fill an empty database with realistic loops.
+    #[cfg(feature = "tools")]
     #[command(hide = true)]
     Seed(Box<bar_raiser::bench::SeedArgs>),
     /// Benchmarks only (bench/run): durable single-row commits per second.
+    #[cfg(feature = "tools")]
     #[command(hide = true)]
     BenchCommits(bar_raiser::bench::CommitArgs),
 }
@@ -120,6 +123,7 @@ fn run() -> anyhow::Result<()> {
             println!("admin {email} created");
             Ok(())
         }
+        #[cfg(feature = "tools")]
         Command::Demo(args) => {
             init_logging(&cli.log, cli.log_format);
             demo(Config::for_database(&args.database_url))
@@ -136,10 +140,12 @@ fn run() -> anyhow::Result<()> {
             init_logging(&cli.log, cli.log_format);
             notify::cli::outbox(args)
         }
+        #[cfg(feature = "tools")]
         Command::Seed(args) => {
             init_logging(&cli.log, cli.log_format);
             bar_raiser::bench::seed(*args)
         }
+        #[cfg(feature = "tools")]
         Command::BenchCommits(args) => {
             init_logging(&cli.log, cli.log_format);
             bar_raiser::bench::commits(args)
@@ -147,10 +153,28 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
+#[cfg(feature = "tools")]
 #[actix_web::main]
 async fn demo(config: Config) -> anyhow::Result<()> {
     let state = app::AppState::init(config).await?;
     bar_raiser::demo::run(state).await
+}
+
+/// `serve --demo`: the demo sample, on a database without loops.
+#[cfg(feature = "tools")]
+async fn demo_if_empty(state: &actix_web::web::Data<app::AppState>) -> anyhow::Result<()> {
+    let st = state.clone();
+    let empty = actix_web::web::block(move || -> anyhow::Result<bool> {
+        let mut conn = st.db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(bar_raiser::db::loops::count(&mut conn)? == 0)
+    })
+    .await??;
+    if empty {
+        bar_raiser::demo::run(state.clone()).await
+    } else {
+        tracing::info!("--demo ignored: the database already has loops");
+        Ok(())
+    }
 }
 
 #[actix_web::main]
@@ -177,18 +201,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         Some(notify::worker::start(state.db.clone(), &state.config)?)
     };
+    #[cfg(feature = "tools")]
     if state.config.demo {
-        let st = state.clone();
-        let empty = actix_web::web::block(move || -> anyhow::Result<bool> {
-            let mut conn = st.db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok(bar_raiser::db::loops::count(&mut conn)? == 0)
-        })
-        .await??;
-        if empty {
-            bar_raiser::demo::run(state.clone()).await?;
-        } else {
-            tracing::info!("--demo ignored: the database already has loops");
-        }
+        demo_if_empty(&state).await?;
     }
     tracing::info!(address = %listener.local_addr()?, "serving; docs at /docs/");
     app::serve(listener, state, workers)?.await?;

@@ -25,6 +25,7 @@
 
 pub mod analytics;
 pub mod audit;
+#[cfg(feature = "tools")]
 pub mod bench;
 pub mod catalog;
 pub mod census;
@@ -32,6 +33,7 @@ pub mod export;
 pub mod feedback;
 pub mod idempotency;
 pub mod loops;
+mod migrations;
 pub mod models;
 pub mod outbox;
 pub mod schema;

@@ -118,10 +118,39 @@ pub fn verify(events: &[Event], head: (i32, &str)) -> Verification {
     }
 }
 
+/// Who may read and verify a loop's trail, among those who see the loop:
+/// admins, the loop's recruiter and its Bar Raiser.
+pub fn may_audit(admin: bool, recruiter: bool, bar_raiser: bool) -> Result<(), &'static str> {
+    if admin || recruiter || bar_raiser {
+        Ok(())
+    } else {
+        Err("not_loop_auditor")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn auditors_are_admins_the_recruiter_and_the_bar_raiser() {
+        let cases = [
+            ((true, false, false), true),
+            ((false, true, false), true),
+            ((false, false, true), true),
+            ((true, true, true), true),
+            ((false, false, false), false),
+        ];
+        for ((admin, recruiter, bar_raiser), allowed) in cases {
+            assert_eq!(
+                may_audit(admin, recruiter, bar_raiser).is_ok(),
+                allowed,
+                "{admin} {recruiter} {bar_raiser}"
+            );
+        }
+        assert_eq!(may_audit(false, false, false), Err("not_loop_auditor"));
+    }
 
     fn chain(n: i32) -> Vec<Event> {
         let mut prev = GENESIS.to_string();

@@ -9,6 +9,7 @@ pub mod addresses;
 pub mod analytics;
 pub mod audit;
 pub mod candidates;
+pub mod competencies;
 pub mod composition;
 pub mod debrief;
 pub mod export;

@@ -1,1 +1,171 @@
-//! (being moved here from src/api/competencies.rs)
+//! The competency catalogue: everyone reads it, admins curate it. Retired
+//! competencies stay on old loops and cannot be put on new ones.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::preconditions::{IfMatch, Tagged};
+use super::{Actor, AppState};
+use crate::db::{self, catalog::CompetencyChanges, models::CompetencyRow};
+use crate::domain::competencies as rules;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::{self, catalog::CatalogEvent};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Competency {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub retired: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CompetencyRow> for Competency {
+    type Error = AppError;
+
+    fn try_from(r: CompetencyRow) -> AppResult<Self> {
+        Ok(Competency {
+            id: db::parse_uuid(&r.id)?,
+            name: r.name,
+            description: r.description,
+            retired: r.retired,
+            created_at: db::from_db(r.created_at),
+            updated_at: db::from_db(r.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCompetency {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCompetency {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `true` retires it: it stays on existing loops, cannot be added to new ones.
+    pub retired: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompetencyQuery {
+    /// Include retired competencies (default false).
+    pub include_retired: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompetencyList {
+    pub items: Vec<Competency>,
+}
+
+fn check(name: Option<&str>, description: Option<&str>) -> AppResult<()> {
+    let errors: Vec<FieldError> = rules::problems(name, description)
+        .into_iter()
+        .map(FieldError::from)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::validation(errors))
+    }
+}
+
+fn taken(e: diesel::result::Error) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict { .. } => {
+            AppError::conflict("name_taken", "a competency with this name exists")
+        }
+        other => other,
+    }
+}
+
+/// The catalogue, by name; retired ones only when asked.
+pub async fn list(state: &AppState, _me: &Actor, q: CompetencyQuery) -> AppResult<CompetencyList> {
+    let include = q.include_retired.unwrap_or(false);
+    let rows = state
+        .db
+        .run(move |conn| Ok(db::catalog::competencies(conn, include)?))
+        .await?;
+    Ok(CompetencyList {
+        items: rows
+            .into_iter()
+            .map(Competency::try_from)
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+/// Adds a competency (admins).
+pub async fn create(state: &AppState, me: &Actor, req: CreateCompetency) -> AppResult<Competency> {
+    me.require_admin()?;
+    check(Some(&req.name), Some(&req.description))?;
+    let by = me.by(state);
+    let row = state
+        .db
+        .write(move |conn| {
+            let at = db::to_db(db::now());
+            let row = CompetencyRow {
+                id: Uuid::new_v4().to_string(),
+                name: req.name.trim().to_string(),
+                description: req.description.trim().to_string(),
+                retired: false,
+                created_at: at,
+                updated_at: at,
+            };
+            db::catalog::insert_competency(conn, &row).map_err(taken)?;
+            let event = CatalogEvent::CompetencyCreated {
+                competency: db::parse_uuid(&row.id)?,
+                name: row.name.clone(),
+            };
+            events::record(conn, &by, event)?;
+            Ok(row)
+        })
+        .await?;
+    Competency::try_from(row)
+}
+
+/// Renames, describes, retires or restores a competency (admins).
+pub async fn update(
+    state: &AppState,
+    me: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    req: UpdateCompetency,
+) -> AppResult<Tagged<Competency>> {
+    me.require_admin()?;
+    check(req.name.as_deref(), req.description.as_deref())?;
+    let by = me.by(state);
+    let key = id.to_string();
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = db::catalog::competency(conn, &key)?.ok_or(AppError::NotFound)?;
+            if_match.check(current.updated_at)?;
+            let changes = CompetencyChanges {
+                name: req.name.as_ref().map(|n| n.trim().to_string()),
+                description: req.description.as_ref().map(|d| d.trim().to_string()),
+                retired: req.retired,
+                updated_at: Some(db::to_db(db::now())),
+            };
+            let row = db::catalog::update_competency(conn, &key, &changes).map_err(taken)?;
+            // The recorded name is the one asked for, untrimmed, as before.
+            let event = CatalogEvent::CompetencyUpdated {
+                competency: id,
+                name: req.name,
+                description_changed: req.description.is_some(),
+                retired: req.retired,
+            };
+            events::record(conn, &by, event)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(Tagged::at(row.updated_at, Competency::try_from(row)?))
+}

@@ -21,7 +21,8 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, ve
 fi
 
 if [ -z "${BAR_RAISER_BIN:-}" ]; then
-  cargo build --locked --quiet
+  # --demo (the sample the run starts from) is a `tools` feature.
+  cargo build --locked --quiet --features tools
   BAR_RAISER_BIN="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
 fi
 

@@ -1,0 +1,73 @@
+//! The two migration trees, `migrations/sqlite` and `migrations/postgres`,
+//! are kept apart (diesel embeds one directory per backend, and the
+//! backends' SQL may have to differ) but must not drift: these tests hold
+//! them to the same migrations, file for file, with identical SQL except in
+//! the files listed in [`DIFFER`], which may differ only as said there.
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// The files that differ on purpose, and how: each pair turns the
+    /// PostgreSQL text into the SQLite text.
+    const DIFFER: &[(&str, &[(&str, &str)])] = &[(
+        // Unix milliseconds: BIGINT on PostgreSQL, INTEGER (which is 64-bit)
+        // on SQLite.
+        "2026-11-30-000200_signin_counters/up.sql",
+        &[("BIGINT", "INTEGER")],
+    )];
+
+    /// Every file of a tree, by `migration/file`.
+    fn tree(backend: &str) -> BTreeMap<String, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut files = BTreeMap::new();
+        for dir in std::fs::read_dir(&root).expect("migration tree") {
+            let dir = dir.expect("entry").path();
+            assert!(dir.is_dir(), "{} is not a migration", dir.display());
+            for file in std::fs::read_dir(&dir).expect("migration") {
+                let file = file.expect("entry").path();
+                let name = format!(
+                    "{}/{}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    file.file_name().unwrap().to_string_lossy()
+                );
+                files.insert(name, std::fs::read_to_string(&file).expect("SQL text"));
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn both_trees_hold_the_same_migrations() {
+        let sqlite = tree("sqlite");
+        let postgres = tree("postgres");
+        let names = |t: &BTreeMap<String, String>| t.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&sqlite), names(&postgres), "migration files differ");
+        assert!(sqlite.keys().any(|k| k.ends_with("/up.sql")));
+        for (name, lite) in &sqlite {
+            let pg = &postgres[name];
+            match DIFFER.iter().find(|(n, _)| n == name) {
+                None => assert_eq!(
+                    lite, pg,
+                    "{name} differs between the trees; make it identical or list it in DIFFER"
+                ),
+                Some((_, swaps)) => {
+                    assert_ne!(lite, pg, "{name} is identical now: take it off DIFFER");
+                    let translated = swaps
+                        .iter()
+                        .fold(pg.clone(), |text, (from, to)| text.replace(from, to));
+                    assert_eq!(
+                        lite, &translated,
+                        "{name} differs beyond what DIFFER allows"
+                    );
+                }
+            }
+        }
+        for (name, _) in DIFFER {
+            assert!(sqlite.contains_key(*name), "DIFFER names a missing {name}");
+        }
+    }
+}
