@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
 use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
-use crate::domain::{ReadVia, proof};
+use crate::domain::proof;
 use crate::error::AppResult;
 
 pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option<FeedbackRow>> {
@@ -192,38 +192,21 @@ pub fn insert_addendum(conn: &mut DbConn, row: &AddendumRow) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Logs a read of someone else's feedback: the row and, in the same
-/// transaction, its event in the loop's audit chain with a receipt of the
-/// row, so that an edited, deleted or invented read-log row fails `verify`
-/// (rule 8). This is the only way a read is logged.
-pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> AppResult<()> {
+/// Inserts a read-log row. Only `workflows::feedback::record_read` calls
+/// this: it records the row's chain event in the same transaction, which
+/// is what makes an edited, deleted or invented row fail `verify` (rule 8).
+pub fn insert_read(conn: &mut DbConn, row: &ReadRow) -> QueryResult<()> {
     diesel::insert_into(feedback_reads::table)
         .values(row)
-        .execute(conn)?;
-    let facts = read_facts(row)?;
-    let action = if facts.via == ReadVia::BreakGlass.as_str() {
-        proof::action::BREAK_GLASS_READ
-    } else {
-        proof::action::READ
-    };
-    let mut payload = serde_json::json!({
-        "read_id": row.id,
-        "feedback_id": row.feedback_id,
-        "reader_id": row.reader_id,
-        "via": row.via,
-        "receipt": proof::read_receipt(&facts),
-    });
-    if let Some(reason) = &row.reason {
-        payload["reason"] = reason.as_str().into();
-    }
-    super::audit::append(
-        conn,
-        &row.loop_id,
-        Some(facts.reader),
-        action,
-        Some(&row.feedback_id),
-        &payload,
-    )
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Transitional: the path the scorecard export still calls; it logs the
+/// read the one way there is, [`crate::workflows::feedback::record_read`].
+/// Goes when the export calls that directly.
+pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> AppResult<()> {
+    crate::workflows::feedback::record_read(conn, row)
 }
 
 /// A read-log row as the proof sees it.

@@ -8,10 +8,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Rating, Refusal, StoredFeedbackState, Violation, Vote};
+use super::{FeedbackState, Rating, Refusal, StoredFeedbackState, Violation, Vote};
 
 pub const EVIDENCE_MIN_CHARS: usize = 100;
 pub const TEXT_MAX_CHARS: usize = 20_000;
+/// A break-glass reason has at least this many characters: enough to say
+/// why, not a token "x".
+pub const BREAK_GLASS_REASON_MIN_CHARS: usize = 20;
+/// The longest reason (break-glass, excuse).
+pub const REASON_MAX_CHARS: usize = 2000;
 
 /// One competency's rating as written; any part may be missing in a draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +159,66 @@ pub fn may_edit(stored: Option<StoredFeedbackState>) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// Addenda correct sealed feedback only.
+pub fn may_add_addendum(stored: Option<StoredFeedbackState>) -> Result<(), Refusal> {
+    if stored == Some(StoredFeedbackState::Sealed) {
+        Ok(())
+    } else {
+        Err(Refusal::conflict(
+            "not_sealed",
+            "seal the feedback before adding addenda",
+        ))
+    }
+}
+
+/// Only an interview whose feedback will never be sealed needs excusing,
+/// and only once.
+pub fn may_excuse(state: FeedbackState) -> Result<(), Refusal> {
+    match state {
+        FeedbackState::Sealed => Err(Refusal::conflict(
+            "interview_sealed",
+            "sealed feedback needs no excuse",
+        )),
+        FeedbackState::Excused => Err(Refusal::conflict(
+            "already_excused",
+            "this interview is excused already",
+        )),
+        FeedbackState::NotStarted | FeedbackState::Draft => Ok(()),
+    }
+}
+
+/// What is wrong with a break-glass reason (already trimmed), if anything:
+/// it says why in 20 to 2000 characters.
+pub fn break_glass_reason_problem(reason: &str) -> Option<String> {
+    let n = reason.chars().count();
+    (!(BREAK_GLASS_REASON_MIN_CHARS..=REASON_MAX_CHARS).contains(&n)).then(|| {
+        format!(
+            "a break-glass reason has {BREAK_GLASS_REASON_MIN_CHARS} to {REASON_MAX_CHARS} characters"
+        )
+    })
+}
+
+/// What is wrong with the reason for excusing an interview, if anything.
+pub fn excuse_reason_problem(reason: &str) -> Option<Violation> {
+    super::accounts::text_problem("reason", reason, REASON_MAX_CHARS)
+}
+
+/// A feedback's entity tag: its revision (every saved change bumps it).
+pub fn revision_tag(revision: i32) -> String {
+    format!("\"r{revision}\"")
+}
+
+/// Whether a draft save's `If-Match` (`expected`, the request's first
+/// value) holds for the feedback whose tag is `current` (`None`: none
+/// written yet). No header always holds; `*` holds even before the first
+/// save; otherwise the tags must be equal.
+pub fn revision_matches(expected: Option<&str>, current: Option<&str>) -> bool {
+    match expected.map(str::trim) {
+        None | Some("*") => true,
+        Some(tag) => current == Some(tag),
+    }
 }
 
 #[derive(Serialize)]
@@ -351,5 +416,81 @@ mod tests {
             sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn addenda_excuses_and_reasons() {
+        use StoredFeedbackState as S;
+        for (stored, ok) in [
+            (None, false),
+            (Some(S::Draft), false),
+            (Some(S::Sealed), true),
+        ] {
+            assert_eq!(may_add_addendum(stored).is_ok(), ok, "{stored:?}");
+        }
+        use FeedbackState as F;
+        let cases = [
+            (F::NotStarted, None),
+            (F::Draft, None),
+            (F::Sealed, Some("interview_sealed")),
+            (F::Excused, Some("already_excused")),
+        ];
+        for (state, refused) in cases {
+            let code = may_excuse(state).err().map(|r| match r {
+                Refusal::Conflict { code, .. } => code,
+                other => panic!("{other:?}"),
+            });
+            assert_eq!(code, refused, "{state:?}");
+        }
+        let reasons = [
+            ("", false),
+            (&*"x".repeat(BREAK_GLASS_REASON_MIN_CHARS - 1), false),
+            (&*"x".repeat(BREAK_GLASS_REASON_MIN_CHARS), true),
+            (&*"é".repeat(BREAK_GLASS_REASON_MIN_CHARS), true),
+            (&*"x".repeat(REASON_MAX_CHARS), true),
+            (&*"x".repeat(REASON_MAX_CHARS + 1), false),
+        ];
+        for (reason, ok) in reasons {
+            assert_eq!(
+                break_glass_reason_problem(reason).is_none(),
+                ok,
+                "{}",
+                reason.len()
+            );
+        }
+        assert_eq!(
+            excuse_reason_problem("  ").map(|v| v.code),
+            Some("required")
+        );
+        assert!(excuse_reason_problem("ill").is_none());
+        assert_eq!(
+            excuse_reason_problem(&"x".repeat(REASON_MAX_CHARS + 1)).map(|v| v.code),
+            Some("too_long")
+        );
+    }
+
+    #[test]
+    fn draft_if_match_compares_revisions() {
+        let r2 = revision_tag(2);
+        assert_eq!(r2, "\"r2\"");
+        let cases: &[(Option<&str>, Option<&str>, bool)] = &[
+            (None, None, true),
+            (None, Some(&r2), true),
+            (Some("*"), None, true),
+            (Some(" * "), Some(&r2), true),
+            (Some("\"r2\""), Some(&r2), true),
+            (Some(" \"r2\" "), Some(&r2), true),
+            (Some("\"r1\""), Some(&r2), false),
+            (Some("\"r1\""), None, false),
+            (Some(""), Some(&r2), false),
+            (Some("W/\"r2\""), Some(&r2), false),
+        ];
+        for (expected, current, holds) in cases {
+            assert_eq!(
+                revision_matches(*expected, *current),
+                *holds,
+                "{expected:?} {current:?}"
+            );
+        }
     }
 }

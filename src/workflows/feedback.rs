@@ -1,1 +1,0 @@
-//! (being moved here from src/api/feedback.rs)

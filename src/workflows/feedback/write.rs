@@ -1,0 +1,390 @@
+//! Writing feedback: drafts, seals, addenda, and excusing an interview that
+//! will never be sealed.
+
+use uuid::Uuid;
+
+use crate::db::loops::{InterviewChanges, LoopBundle};
+use crate::db::models::{AddendumRow, FeedbackRow, RatingRow};
+use crate::db::{self, DbConn};
+use crate::domain::feedback::{self as rules, Content, RatingEntry};
+use crate::domain::{Rating, Refusal, StoredFeedbackState, Vote, lifecycle, progress, proof};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::feedback::{AddendumProof, FeedbackEvent};
+use crate::events::{self, By};
+use crate::workflows::preconditions::Tagged;
+use crate::workflows::views::{self, Names};
+use crate::workflows::{Actor, AppState};
+
+use super::render::{content_of, one_view};
+use super::{
+    Addendum, AddendumInput, DraftFeedback, Feedback, ReasonInput, assigned, interview_and_loop,
+    require_author, stored_state, tagged,
+};
+
+/// Saves a draft (the interviewer only), replacing the whole draft; saving
+/// the same content again changes nothing. `if_match` (the request's first
+/// `If-Match` value) refuses overwriting a newer revision (412).
+pub async fn save_draft(
+    state: &AppState,
+    me: &Actor,
+    interview: Uuid,
+    if_match: Option<String>,
+    req: DraftFeedback,
+) -> AppResult<Tagged<Feedback>> {
+    let content = parse_draft(&req)?;
+    let id = interview.to_string();
+    let (me, by) = (me.clone(), me.by(state));
+    let answer = state
+        .db
+        .write(move |conn| {
+            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            require_author(&b, &interview_row, &me)?;
+            lifecycle::write_feedback(views::state_of(&b)?)?;
+            let existing = b.feedback.get(&id).cloned();
+            rules::may_edit(stored_state(existing.as_ref())?)?;
+            let current = existing.as_ref().map(|r| rules::revision_tag(r.revision));
+            if !rules::revision_matches(if_match.as_deref(), current.as_deref()) {
+                return Err(AppError::PreconditionFailed);
+            }
+            let problems = rules::draft_problems(&content, &assigned(&b, &id)?);
+            if !problems.is_empty() {
+                return Err(Refusal::Invalid(problems).into());
+            }
+            let loop_id = db::parse_uuid(&b.row.id)?;
+            let at = db::to_db(db::now());
+            let revision = match existing {
+                Some(row) if content_of(conn, &row)? == content => None,
+                Some(row) => {
+                    let vote = content.vote.map(Vote::as_str);
+                    let summary = content.summary.as_deref();
+                    let revision = row.revision + 1;
+                    db::feedback::update_draft(conn, &row.id, vote, summary, revision, at)?;
+                    db::feedback::replace_ratings(conn, &row.id, &rating_rows(&row.id, &content))?;
+                    Some(revision)
+                }
+                None => {
+                    let row = FeedbackRow {
+                        id: Uuid::new_v4().to_string(),
+                        interview_id: id.clone(),
+                        loop_id: b.row.id.clone(),
+                        author_id: me.id.to_string(),
+                        state: StoredFeedbackState::Draft.as_str().into(),
+                        vote: content.vote.map(|v| v.as_str().to_string()),
+                        summary: content.summary.clone(),
+                        revision: 1,
+                        created_at: at,
+                        updated_at: at,
+                        sealed_at: None,
+                        content_sha256: None,
+                        receipt_salt: None,
+                    };
+                    db::feedback::insert(conn, &row)?;
+                    db::feedback::replace_ratings(conn, &row.id, &rating_rows(&row.id, &content))?;
+                    Some(1)
+                }
+            };
+            if let Some(revision) = revision {
+                let event = FeedbackEvent::DraftSaved {
+                    loop_id,
+                    interview,
+                    revision,
+                };
+                events::record(conn, &by, event)?;
+            }
+            if db::one_writer_at_a_time(conn) {
+                return Ok(None);
+            }
+            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            answer_in_transaction(conn, &b, &id)
+        })
+        .await?;
+    match answer {
+        Some(answer) => Ok(answer),
+        None => own_feedback(state, interview).await,
+    }
+}
+
+/// Seals the feedback (the interviewer only): it never changes again. The
+/// answer carries `sealed_at` and `content_sha256`, a receipt to keep.
+pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Tagged<Feedback>> {
+    let id = interview.to_string();
+    let (me, by) = (me.clone(), me.by(state));
+    let answer = state
+        .db
+        .write(move |conn| {
+            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            require_author(&b, &interview_row, &me)?;
+            lifecycle::write_feedback(views::state_of(&b)?)?;
+            let existing = b.feedback.get(&id).cloned();
+            let now = db::now();
+            let starts_at = db::from_db(interview_row.starts_at);
+            rules::may_seal(stored_state(existing.as_ref())?, starts_at, now)?;
+            let content = match &existing {
+                Some(row) => content_of(conn, row)?,
+                None => Content::default(),
+            };
+            let problems = rules::seal_problems(&content, &assigned(&b, &id)?);
+            if !problems.is_empty() {
+                return Err(Refusal::Invalid(problems).into());
+            }
+            let row = existing.ok_or(AppError::NotFound)?;
+            let canonical = rules::canonical_json(interview, me.id, &content, now);
+            let sha = rules::sha256_hex(&canonical);
+            let salt = proof::new_salt();
+            let at = db::to_db(now);
+            if !db::feedback::seal(conn, &row.id, at, &sha, &salt)? {
+                return Err(AppError::conflict(
+                    "already_sealed",
+                    "this feedback is sealed already",
+                ));
+            }
+            let event = FeedbackEvent::Sealed {
+                loop_id: db::parse_uuid(&b.row.id)?,
+                interview,
+                feedback: db::parse_uuid(&row.id)?,
+                content_sha256: sha.clone(),
+                sealed_at: now,
+                digests: proof::feedback_digests(&salt, &content),
+            };
+            events::record(conn, &by, event)?;
+            // The loop is locked: this seal is its only change since loading,
+            // so the bundle is brought up to date here rather than reloaded.
+            let row = FeedbackRow {
+                state: StoredFeedbackState::Sealed.as_str().into(),
+                sealed_at: Some(at),
+                content_sha256: Some(sha),
+                receipt_salt: Some(salt),
+                updated_at: at,
+                ..row
+            };
+            let mut b = b;
+            b.feedback.insert(id.clone(), row);
+            announce_if_ready(conn, &by, &b)?;
+            answer_in_transaction(conn, &b, &id)
+        })
+        .await?;
+    match answer {
+        Some(answer) => Ok(answer),
+        None => own_feedback(state, interview).await,
+    }
+}
+
+/// Adds an addendum to sealed feedback (its author only). Append-only and
+/// time-stamped; the sealed content is untouched.
+pub async fn add_addendum(
+    state: &AppState,
+    me: &Actor,
+    interview: Uuid,
+    req: AddendumInput,
+) -> AppResult<Addendum> {
+    let text = req.text;
+    if let Some(v) = crate::domain::accounts::text_problem("text", &text, rules::TEXT_MAX_CHARS) {
+        return Err(AppError::validation(vec![v.into()]));
+    }
+    let id = interview.to_string();
+    let (me, by) = (me.clone(), me.by(state));
+    state
+        .db
+        .write(move |conn| {
+            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            require_author(&b, &interview_row, &me)?;
+            let row = b.feedback.get(&id);
+            rules::may_add_addendum(stored_state(row)?)?;
+            let row = row.ok_or(AppError::NotFound)?;
+            let addendum = Uuid::now_v7();
+            let now = db::now();
+            let a = AddendumRow {
+                id: addendum.to_string(),
+                feedback_id: row.id.clone(),
+                author_id: me.id.to_string(),
+                text,
+                created_at: db::to_db(now),
+            };
+            db::feedback::insert_addendum(conn, &a)?;
+            let proof = match &row.receipt_salt {
+                Some(salt) => {
+                    AddendumProof::Receipt(proof::addendum_receipt(salt, addendum, &a.text, now))
+                }
+                None => AddendumProof::Plain {
+                    text: a.text.clone(),
+                },
+            };
+            let event = FeedbackEvent::AddendumAdded {
+                loop_id: db::parse_uuid(&b.row.id)?,
+                interview,
+                addendum,
+                feedback: db::parse_uuid(&row.id)?,
+                proof,
+            };
+            events::record(conn, &by, event)?;
+            Ok(Addendum {
+                id: addendum,
+                text: a.text,
+                created_at: db::from_db(a.created_at),
+            })
+        })
+        .await
+}
+
+/// Excuses an interview that will never be sealed (the loop's Bar Raiser,
+/// before the debrief), with a reason. It then no longer blocks the debrief.
+pub async fn excuse(
+    state: &AppState,
+    me: &Actor,
+    interview: Uuid,
+    req: ReasonInput,
+) -> AppResult<views::Interview> {
+    let reason = req.reason;
+    if let Some(v) = rules::excuse_reason_problem(&reason) {
+        return Err(AppError::validation(vec![v.into()]));
+    }
+    let reason = reason.trim().to_string();
+    let id = interview.to_string();
+    let (me, by) = (me.clone(), me.by(state));
+    state
+        .db
+        .write(move |conn| {
+            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            views::require_visible(&b, &me)?;
+            lifecycle::excuse(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            rules::may_excuse(views::facts(&b, &interview_row)?.feedback_state())?;
+            let at = db::to_db(db::now());
+            let changes = InterviewChanges {
+                excused_at: Some(Some(at)),
+                excused_by: Some(Some(me.id.to_string())),
+                excuse_reason: Some(Some(reason.clone())),
+                updated_at: Some(at),
+                ..Default::default()
+            };
+            db::loops::update_interview(conn, &id, &changes)?;
+            let loop_id = db::parse_uuid(&b.row.id)?;
+            let event = FeedbackEvent::InterviewExcused {
+                loop_id,
+                interview,
+                reason,
+            };
+            events::record(conn, &by, event)?;
+            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            announce_if_ready(conn, &by, &b)?;
+            let names = Names::load(conn, &b)?;
+            let i = b.interview(&id).ok_or(AppError::NotFound)?;
+            views::interview_view(&b, i, &names, db::now())
+        })
+        .await
+}
+
+/// After a seal or an excuse: when nothing is outstanding any more, the Bar
+/// Raiser and hiring manager hear that the debrief can open (once).
+/// `b` is the loop as it stands after the change.
+fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> AppResult<()> {
+    let p = progress::loop_progress(views::state_of(b)?, &views::all_facts(b)?);
+    if !p.ready_for_debrief {
+        return Ok(());
+    }
+    let names = Names::load(conn, b)?;
+    let to = [&b.row.bar_raiser_id, &b.row.hiring_manager_id]
+        .into_iter()
+        .filter_map(|id| names.recipient(id))
+        .collect();
+    let event = FeedbackEvent::ReadyForDebrief {
+        loop_id: db::parse_uuid(&b.row.id)?,
+        to,
+        about: names.loop_ref(b),
+    };
+    events::record(conn, by, event)
+}
+
+/// The author's feedback, rendered inside the write transaction from the
+/// loop at hand — where writers to different loops run side by side
+/// (PostgreSQL), so it delays no one and saves reading the loop again. On
+/// SQLite every writer waits for this one, so there the answer is read after
+/// the commit instead ([`own_feedback`]).
+fn answer_in_transaction(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    interview_id: &str,
+) -> AppResult<Option<Tagged<Feedback>>> {
+    if db::one_writer_at_a_time(conn) {
+        return Ok(None);
+    }
+    let row = b.feedback.get(interview_id).ok_or(AppError::NotFound)?;
+    let view = one_view(conn, b, row)?;
+    Ok(Some(tagged(row, view)))
+}
+
+/// The author's own feedback as it stands, with its tag: the answer to a
+/// save or a seal, read after the write committed so the render is not
+/// done inside the store's one write lock.
+async fn own_feedback(state: &AppState, interview: Uuid) -> AppResult<Tagged<Feedback>> {
+    let id = interview.to_string();
+    state
+        .db
+        .read(move |conn| {
+            let (_, b) = interview_and_loop(conn, &id, false)?;
+            let row = b.feedback.get(&id).ok_or(AppError::NotFound)?;
+            let view = one_view(conn, &b, row)?;
+            Ok(tagged(row, view))
+        })
+        .await
+}
+
+fn rating_rows(feedback_id: &str, content: &Content) -> Vec<RatingRow> {
+    content
+        .ratings
+        .iter()
+        .map(|r| RatingRow {
+            feedback_id: feedback_id.to_string(),
+            competency_id: r.competency_id.to_string(),
+            rating: r.rating.map(Rating::get),
+            evidence: r.evidence.clone(),
+        })
+        .collect()
+}
+
+/// Parses a draft into domain content; bad ratings are field errors.
+fn parse_draft(req: &DraftFeedback) -> AppResult<Content> {
+    let mut errors = Vec::new();
+    let ratings = req
+        .ratings
+        .iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let rating = match r.rating {
+                None => None,
+                Some(v) => match Rating::new(v) {
+                    Some(rt) => Some(rt),
+                    None => {
+                        errors.push(FieldError::new(
+                            format!("ratings[{n}].rating"),
+                            "a rating is 1, 2, 3 or 4",
+                        ));
+                        None
+                    }
+                },
+            };
+            if r.evidence.as_deref().is_some_and(|e| e.contains('\0')) {
+                errors.push(FieldError::new(
+                    format!("ratings[{n}].evidence"),
+                    "must not contain NUL",
+                ));
+            }
+            RatingEntry {
+                competency_id: r.competency_id,
+                rating,
+                evidence: r.evidence.clone(),
+            }
+        })
+        .collect();
+    if req.summary.as_deref().is_some_and(|s| s.contains('\0')) {
+        errors.push(FieldError::new("summary", "must not contain NUL"));
+    }
+    if errors.is_empty() {
+        Ok(Content {
+            ratings,
+            vote: req.vote,
+            summary: req.summary.clone(),
+        })
+    } else {
+        Err(AppError::validation(errors))
+    }
+}
