@@ -15,6 +15,7 @@ pub mod debrief;
 pub mod export;
 pub mod feedback;
 pub mod lifecycle;
+pub mod loops;
 pub mod progress;
 pub mod proof;
 pub mod scopes;

@@ -1,1 +1,531 @@
-//! (being moved here from src/api/loops.rs)
+//! Interview loops: created and edited by recruiters, read by everyone in
+//! them, moved through their states only by the domain's transitions.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::pagination::{Page, PageRequest};
+use super::preconditions::{IfMatch, Tagged};
+use super::views::{self, CandidateRef, Loop, Names};
+use super::{Actor, AppState};
+use crate::db::{
+    self, DbConn,
+    loops::{LoopBundle, LoopChanges, LoopFilter},
+    models::{LoopRow, UserRow},
+};
+use crate::domain::loops::{self as rules, Account, FieldProblem};
+use crate::domain::{LoopState, Refusal, Violation, composition, lifecycle};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::{
+    self,
+    loops::{LoopChange, LoopEvent, Seat},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLoop {
+    pub candidate_id: Uuid,
+    pub position: String,
+    pub level: String,
+    pub hiring_manager_id: Uuid,
+    /// Must be a certified Bar Raiser when the loop is scheduled.
+    pub bar_raiser_id: Uuid,
+    /// Defaults to the caller.
+    pub recruiter_id: Option<Uuid>,
+    #[serde(default)]
+    pub required_competency_ids: Vec<Uuid>,
+    /// Hours after an interview ends that its feedback is due (default 24).
+    #[schema(minimum = 1, maximum = 720)]
+    pub feedback_due_hours: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLoop {
+    pub position: Option<String>,
+    pub level: Option<String>,
+    pub hiring_manager_id: Option<Uuid>,
+    pub bar_raiser_id: Option<Uuid>,
+    pub recruiter_id: Option<Uuid>,
+    pub required_competency_ids: Option<Vec<Uuid>>,
+    #[schema(minimum = 1, maximum = 720)]
+    pub feedback_due_hours: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelLoop {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantFilter {
+    /// Loops the caller takes part in.
+    Me,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LoopQuery {
+    pub state: Option<LoopState>,
+    pub candidate_id: Option<Uuid>,
+    pub participant: Option<ParticipantFilter>,
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A loop in a list: enough to find it, no interviews.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoopSummary {
+    pub id: Uuid,
+    pub candidate: CandidateRef,
+    pub position: String,
+    pub level: String,
+    pub state: LoopState,
+    pub hiring_manager_id: Uuid,
+    pub bar_raiser_id: Uuid,
+    pub recruiter_id: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+// --- shared with interviews (and, for now, the debrief) ----------------------
+
+/// 422 listing every problem, unless there are none.
+pub(crate) fn fail_if(problems: Vec<FieldProblem>) -> AppResult<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::validation(
+        problems
+            .into_iter()
+            .map(|p| match p {
+                FieldProblem::Coded(v) => FieldError::from(v),
+                FieldProblem::Plain { field, message } => FieldError::new(field, message),
+            })
+            .collect(),
+    ))
+}
+
+/// An account as the loop rules see it.
+pub(crate) fn account(u: &UserRow) -> AppResult<Account> {
+    Ok(Account {
+        active: u.active,
+        role: db::parse_enum(&u.role)?,
+    })
+}
+
+/// Checks that each `(field, user id)` names an active account, and that
+/// the recruiter field names a recruiter or admin.
+fn check_people(
+    conn: &mut DbConn,
+    people: &[(&str, Uuid)],
+    problems: &mut Vec<FieldProblem>,
+) -> AppResult<()> {
+    let ids: Vec<String> = people.iter().map(|(_, id)| id.to_string()).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let found = db::catalog::users_by_ids(conn, &refs)?;
+    for ((field, _), id) in people.iter().zip(&ids) {
+        let acct = found.get(id).map(account).transpose()?;
+        problems.extend(rules::person_problem(field, acct, *field == "recruiter_id"));
+    }
+    Ok(())
+}
+
+/// Checks that competencies exist, are not retired (unless already in use:
+/// `allowed`), and are not repeated; returns them as stored.
+pub(crate) fn check_competencies(
+    conn: &mut DbConn,
+    field: &str,
+    ids: &[Uuid],
+    allowed: &[String],
+    problems: &mut Vec<FieldProblem>,
+) -> AppResult<Vec<String>> {
+    let strings: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let found = db::catalog::competencies_by_ids(conn, &refs)?;
+    let retired: Vec<Option<bool>> = strings
+        .iter()
+        .map(|id| found.get(id).map(|c| c.retired))
+        .collect();
+    let allowed: Vec<Uuid> = allowed
+        .iter()
+        .map(|a| db::parse_uuid(a))
+        .collect::<AppResult<_>>()?;
+    problems.extend(rules::competency_problems(field, ids, &retired, &allowed));
+    Ok(strings)
+}
+
+/// A loop's bundle, or 404.
+pub(crate) fn bundle(conn: &mut DbConn, id: &str) -> AppResult<LoopBundle> {
+    db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// Loads a loop the caller may see, locked for writing.
+pub fn lock_visible(conn: &mut DbConn, id: &str, me: &Actor) -> AppResult<LoopBundle> {
+    let b = db::loops::lock_bundle(conn, id)?.ok_or(AppError::NotFound)?;
+    views::require_visible(&b, me)?;
+    Ok(b)
+}
+
+/// Re-checks composition after an edit to a loop whose composition binds
+/// (a scheduled one): an edit may not leave it in a shape it could not
+/// have been scheduled in.
+pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: &str) -> AppResult<()> {
+    let b = bundle(conn, loop_id)?;
+    if !rules::composition_binds(views::state_of(&b)?) {
+        return Ok(());
+    }
+    let names = Names::load(conn, &b)?;
+    let broken: Vec<Violation> = composition::check(&views::composition(&b, &names)?);
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Invalid(broken).into())
+    }
+}
+
+/// The interview `i` of `b`, as its interviewer's mail describes it, if
+/// they can be mailed.
+pub(crate) fn seat(
+    b: &LoopBundle,
+    names: &Names,
+    i: &db::models::InterviewRow,
+) -> AppResult<Option<Seat>> {
+    let Some(to) = names.recipient(&i.interviewer_id) else {
+        return Ok(None);
+    };
+    Ok(Some(Seat {
+        to,
+        interview: db::parse_uuid(&i.id)?,
+        starts_at: db::from_db(i.starts_at),
+        competencies: b
+            .competencies_of(&i.id)
+            .iter()
+            .map(|c| names.competency(c).name)
+            .collect(),
+    }))
+}
+
+// --- the workflows -------------------------------------------------------------
+
+/// Creates a loop for a candidate (recruiters, admins); it starts in `draft`.
+pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<Loop> {
+    me.require_recruiter_or_admin()?;
+    let mut problems = rules::loop_problems(
+        Some(&req.position),
+        Some(&req.level),
+        req.feedback_due_hours,
+    );
+    let (by, me) = (me.by(state), me.id);
+    state
+        .db
+        .write(move |conn| {
+            let recruiter = req.recruiter_id.unwrap_or(me);
+            let candidate = db::catalog::candidate(conn, &req.candidate_id.to_string())?;
+            problems.extend(rules::candidate_problem(
+                candidate.map(|c| c.erased_at.is_some()),
+            ));
+            check_people(
+                conn,
+                &[
+                    ("hiring_manager_id", req.hiring_manager_id),
+                    ("bar_raiser_id", req.bar_raiser_id),
+                    ("recruiter_id", recruiter),
+                ],
+                &mut problems,
+            )?;
+            let required = check_competencies(
+                conn,
+                "required_competency_ids",
+                &req.required_competency_ids,
+                &[],
+                &mut problems,
+            )?;
+            fail_if(problems)?;
+            let at = db::to_db(db::now());
+            let loop_id = Uuid::new_v4();
+            let row = LoopRow {
+                id: loop_id.to_string(),
+                candidate_id: req.candidate_id.to_string(),
+                position: req.position.trim().to_string(),
+                level: req.level.trim().to_string(),
+                hiring_manager_id: req.hiring_manager_id.to_string(),
+                bar_raiser_id: req.bar_raiser_id.to_string(),
+                recruiter_id: recruiter.to_string(),
+                feedback_due_hours: req.feedback_due_hours.unwrap_or(rules::DEFAULT_DUE_HOURS),
+                state: LoopState::Draft.as_str().into(),
+                cancel_reason: None,
+                cancelled_at: None,
+                debrief_opened_at: None,
+                votes_revealed_at: None,
+                decision_outcome: None,
+                decision_rationale: None,
+                decision_recycle: None,
+                decided_by: None,
+                decision_recorded_at: None,
+                bar_raiser_verdict: None,
+                veto_rationale: None,
+                verdict_at: None,
+                final_outcome: None,
+                decided_at: None,
+                created_by: me.to_string(),
+                created_at: at,
+                updated_at: at,
+                version: 0,
+            };
+            db::loops::insert(conn, &row, &required)?;
+            let event = LoopEvent::Created {
+                loop_id,
+                candidate_id: req.candidate_id,
+                position: row.position.clone(),
+                level: row.level.clone(),
+                hiring_manager_id: req.hiring_manager_id,
+                bar_raiser_id: req.bar_raiser_id,
+                recruiter_id: recruiter,
+                feedback_due_hours: row.feedback_due_hours,
+                required_competency_ids: required,
+            };
+            events::record(conn, &by, event)?;
+            let b = bundle(conn, &row.id)?;
+            views::loop_view(conn, &b)
+        })
+        .await
+}
+
+fn summary(r: LoopRow, candidate: Option<&db::models::CandidateRow>) -> AppResult<LoopSummary> {
+    Ok(LoopSummary {
+        id: db::parse_uuid(&r.id)?,
+        candidate: CandidateRef {
+            id: db::parse_uuid(&r.candidate_id)?,
+            name: candidate.map(|c| c.name.clone()).unwrap_or_default(),
+            erased: candidate.is_some_and(|c| c.erased_at.is_some()),
+        },
+        position: r.position,
+        level: r.level,
+        state: db::parse_enum(&r.state)?,
+        hiring_manager_id: db::parse_uuid(&r.hiring_manager_id)?,
+        bar_raiser_id: db::parse_uuid(&r.bar_raiser_id)?,
+        recruiter_id: db::parse_uuid(&r.recruiter_id)?,
+        created_at: db::from_db(r.created_at),
+        updated_at: db::from_db(r.updated_at),
+    })
+}
+
+/// Loops, newest first. Members see only loops they take part in;
+/// recruiters and admins see all (or theirs with `participant=me`).
+pub async fn list(state: &AppState, me: &Actor, q: LoopQuery) -> AppResult<Page<LoopSummary>> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let filter = LoopFilter {
+        state: q.state.map(|s| s.as_str().to_string()),
+        candidate_id: q.candidate_id.map(|c| c.to_string()),
+        participant: rules::lists_only_own(q.participant.is_some(), me.role)
+            .then(|| me.id.to_string()),
+    };
+    let p = page.clone();
+    let (rows, candidates) = state
+        .db
+        .run(move |conn| {
+            let rows = db::loops::page(conn, &filter, p.after.clone(), p.fetch())?;
+            let ids: Vec<&str> = rows.iter().map(|r| r.candidate_id.as_str()).collect();
+            let candidates = db::catalog::candidate_names(conn, &ids)?;
+            Ok((rows, candidates))
+        })
+        .await?;
+    let page = Page::from_rows(
+        rows,
+        &page,
+        |r| (r.created_at, r.id.clone()),
+        |r| {
+            let c = candidates.get(&r.candidate_id);
+            summary(r, c)
+        },
+    );
+    Ok(Page {
+        items: page.items.into_iter().collect::<AppResult<_>>()?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// A loop: its interviews with feedback status (never content), progress
+/// and decision. Not found for people outside it.
+pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Loop>> {
+    let (id, me) = (id.to_string(), me.clone());
+    state
+        .db
+        .read(move |conn| {
+            let b = bundle(conn, &id)?;
+            views::require_visible(&b, &me)?;
+            Ok(Tagged::at(b.row.updated_at, views::loop_view(conn, &b)?))
+        })
+        .await
+}
+
+/// Edits a loop while `draft` or `scheduled` (the loop's recruiter, admins).
+/// A scheduled loop must still satisfy the composition rules afterwards.
+pub async fn update(
+    state: &AppState,
+    me: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+    req: UpdateLoop,
+) -> AppResult<Tagged<Loop>> {
+    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    state
+        .db
+        .write(move |conn| {
+            let b = lock_visible(conn, &key, &me)?;
+            if_match.check(b.row.updated_at)?;
+            lifecycle::edit(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            rules::self_appointment(
+                me.id,
+                &[
+                    (
+                        req.hiring_manager_id,
+                        db::parse_uuid(&b.row.hiring_manager_id)?,
+                    ),
+                    (req.bar_raiser_id, db::parse_uuid(&b.row.bar_raiser_id)?),
+                ],
+            )?;
+            let mut problems = rules::loop_problems(
+                req.position.as_deref(),
+                req.level.as_deref(),
+                req.feedback_due_hours,
+            );
+            let people: Vec<(&str, Uuid)> = [
+                ("hiring_manager_id", req.hiring_manager_id),
+                ("bar_raiser_id", req.bar_raiser_id),
+                ("recruiter_id", req.recruiter_id),
+            ]
+            .into_iter()
+            .filter_map(|(f, v)| v.map(|v| (f, v)))
+            .collect();
+            check_people(conn, &people, &mut problems)?;
+            problems.extend(rules::recruiter_seat_problem(
+                req.recruiter_id
+                    .is_some_and(|r| b.interview_of(&r.to_string()).is_some()),
+            ));
+            let required = match &req.required_competency_ids {
+                Some(ids) => Some(check_competencies(
+                    conn,
+                    "required_competency_ids",
+                    ids,
+                    &b.required_competency_ids,
+                    &mut problems,
+                )?),
+                None => None,
+            };
+            fail_if(problems)?;
+            db::loops::update(
+                conn,
+                &key,
+                LoopChanges {
+                    position: req.position.as_ref().map(|p| p.trim().to_string()),
+                    level: req.level.as_ref().map(|l| l.trim().to_string()),
+                    hiring_manager_id: req.hiring_manager_id.map(|u| u.to_string()),
+                    bar_raiser_id: req.bar_raiser_id.map(|u| u.to_string()),
+                    recruiter_id: req.recruiter_id.map(|u| u.to_string()),
+                    feedback_due_hours: req.feedback_due_hours,
+                    ..Default::default()
+                },
+            )?;
+            if let Some(required) = &required {
+                db::loops::set_required(conn, &key, required)?;
+            }
+            recheck_composition(conn, &key)?;
+            let change = LoopChange {
+                position: req.position,
+                level: req.level,
+                hiring_manager_id: req.hiring_manager_id,
+                bar_raiser_id: req.bar_raiser_id,
+                recruiter_id: req.recruiter_id,
+                feedback_due_hours: req.feedback_due_hours,
+                required_competency_ids: required,
+            };
+            let event = LoopEvent::Updated {
+                loop_id: id,
+                change,
+            };
+            events::record(conn, &by, event)?;
+            let b = bundle(conn, &key)?;
+            Ok(Tagged::at(b.row.updated_at, views::loop_view(conn, &b)?))
+        })
+        .await
+}
+
+/// Schedules a draft loop: every composition rule is checked and each one
+/// broken listed; on success interviewers are told.
+pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop> {
+    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    state
+        .db
+        .write(move |conn| {
+            let b = lock_visible(conn, &key, &me)?;
+            let names = Names::load(conn, &b)?;
+            let broken = composition::check(&views::composition(&b, &names)?);
+            let next =
+                lifecycle::schedule(views::state_of(&b)?, &views::loop_actor(&b, &me), broken)?;
+            db::loops::update(
+                conn,
+                &key,
+                LoopChanges {
+                    state: Some(next.as_str().into()),
+                    ..Default::default()
+                },
+            )?;
+            let mut seats = Vec::new();
+            for i in &b.interviews {
+                seats.extend(seat(&b, &names, i)?);
+            }
+            let event = LoopEvent::Scheduled {
+                loop_id: id,
+                candidate_id: db::parse_uuid(&b.row.candidate_id)?,
+                about: names.loop_ref(&b),
+                seats,
+            };
+            events::record(conn, &by, event)?;
+            views::loop_view_with(&bundle(conn, &key)?, &names)
+        })
+        .await
+}
+
+/// Cancels a loop before it is decided, with a reason; participants are
+/// told.
+pub async fn cancel(state: &AppState, me: &Actor, id: Uuid, req: CancelLoop) -> AppResult<Loop> {
+    if let Some(v) = rules::reason_problem(&req.reason) {
+        return Err(AppError::validation(vec![v.into()]));
+    }
+    let reason = req.reason.trim().to_string();
+    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    state
+        .db
+        .write(move |conn| {
+            let b = lock_visible(conn, &key, &me)?;
+            let next = lifecycle::cancel(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            db::loops::update(
+                conn,
+                &key,
+                LoopChanges {
+                    state: Some(next.as_str().into()),
+                    cancel_reason: Some(Some(reason.clone())),
+                    cancelled_at: Some(Some(db::to_db(db::now()))),
+                    ..Default::default()
+                },
+            )?;
+            let names = Names::load(conn, &b)?;
+            let event = LoopEvent::Cancelled {
+                loop_id: id,
+                reason,
+                about: names.loop_ref(&b),
+                participants: views::participants(&b, &names),
+            };
+            events::record(conn, &by, event)?;
+            views::loop_view_with(&bundle(conn, &key)?, &names)
+        })
+        .await
+}
