@@ -5,11 +5,12 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::api::users::{NewUser, insert_user};
 use crate::auth::password::hash_blocking;
 use crate::auth::tokens::random_token;
 use crate::db::{self, Db};
 use crate::domain::{AccountRole, accounts};
+use crate::events::By;
+use crate::workflows::users::{self, NewUser};
 
 /// Where `serve` writes a generated first-admin password: the working
 /// directory, mode 0600.
@@ -32,9 +33,13 @@ pub fn create_admin(db: &Db, email: &str, name: &str, password: &str) -> anyhow:
     let hash = hash_blocking(password)?;
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     db::write_tx(&mut conn, |conn| {
-        insert_user(
+        users::insert(
             conn,
-            None,
+            // The system creates it; an account's creation sends no mail.
+            &By {
+                actor: None,
+                public_url: String::new(),
+            },
             NewUser {
                 email,
                 name,

@@ -5,12 +5,13 @@
 use actix_web::{test, web};
 use serde_json::{Value, json};
 
-use crate::api::users::{NewUser, insert_user};
 use crate::app::{self, AppState};
 use crate::auth::password::hash_blocking;
 use crate::auth::tokens::random_token;
 use crate::db;
 use crate::domain::AccountRole;
+use crate::events::By;
+use crate::workflows::users::{self, NewUser};
 
 /// Who the demo creates: (email, name, role, certified).
 const PEOPLE: [(&str, &str, AccountRole, bool); 9] = [
@@ -80,9 +81,12 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
             PEOPLE
                 .iter()
                 .map(|(email, name, role, certified)| {
-                    insert_user(
+                    users::insert(
                         conn,
-                        None,
+                        &By {
+                            actor: None,
+                            public_url: String::new(),
+                        },
                         NewUser {
                             email,
                             name,

@@ -15,7 +15,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::DbConn;
 use super::schema::signin_counters;
-use crate::domain::signin::{Limits, Scope};
+use crate::domain::signin::{Credit, Limits, Scope};
 
 /// What the counters said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ const BUMP: &str = "INSERT INTO signin_counters (key, attempts, last_at, next_at
 
 /// Bumps one counter if it admits an attempt at `now_ms`; `None` if not.
 fn bump(conn: &mut DbConn, key: &str, limits: Limits, now_ms: i64) -> QueryResult<Option<i64>> {
-    let forgotten_before = now_ms - limits.forget_after_secs * 1000;
+    let forgotten_before = limits.forgotten_before(now_ms);
     let bumped = match conn {
         DbConn::Postgres(c) => diesel::sql_query(BUMP)
             .bind::<Text, _>(key)
@@ -65,12 +65,7 @@ fn bump(conn: &mut DbConn, key: &str, limits: Limits, now_ms: i64) -> QueryResul
     };
     // Still inside the transaction that holds the row: nobody else reads
     // it before the next attempt's time is set.
-    // No wait is 0, not `now`: attempts stamped a moment apart may reach
-    // the row out of order, and a free one must not refuse the next.
-    let next_at = match limits.delay_after(attempts) {
-        0 => 0,
-        secs => now_ms + secs * 1000,
-    };
+    let next_at = limits.next_at_ms(attempts, now_ms);
     diesel::update(signin_counters::table.find(key))
         .set(signin_counters::next_at.eq(next_at))
         .execute(conn)?;
@@ -121,11 +116,11 @@ pub fn claim(conn: &mut DbConn, counters: &[(Scope, String)], now_ms: i64) -> Qu
     }
 }
 
-/// A successful sign-in: its account × address counter starts again, and
-/// the others get back the attempt it took.
+/// A successful sign-in: each counter as [`Scope::on_success`] says; one
+/// given back below its free attempts stops waiting.
 pub fn credit(conn: &mut DbConn, counters: &[(Scope, String)]) -> QueryResult<()> {
     for (scope, key) in counters {
-        if *scope == Scope::AccountAddress {
+        if scope.on_success() == Credit::Reset {
             diesel::delete(signin_counters::table.find(key)).execute(conn)?;
             continue;
         }
@@ -139,7 +134,7 @@ pub fn credit(conn: &mut DbConn, counters: &[(Scope, String)]) -> QueryResult<()
         .get_result(conn)
         .optional()?;
         if let Some(left) = left
-            && scope.limits().delay_after(left) == 0
+            && !scope.limits().waits_after(left)
         {
             diesel::update(signin_counters::table.find(key))
                 .set(signin_counters::next_at.eq(0))

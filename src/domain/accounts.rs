@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::Violation;
+use chrono::{DateTime, Utc};
+
+use super::{AccountRole, Violation};
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 1024;
@@ -210,6 +212,120 @@ fn built_from(lower: &str, words: &[String]) -> bool {
     letters < 6 || is_common(&rest)
 }
 
+/// Whether an admin's change to `target` would deactivate or demote their
+/// own account (`cannot_demote_self`): an organisation must keep an admin
+/// who can undo it.
+pub fn demotes_self(is_self: bool, active: Option<bool>, role: Option<AccountRole>) -> bool {
+    is_self && (active == Some(false) || role.is_some_and(|r| r != AccountRole::Admin))
+}
+
+/// The address a change asks for, trimmed, if it differs from the current
+/// one (compared case-insensitively); `None` if it does not change it.
+pub fn changed_email(requested: Option<&str>, current_lower: &str) -> Option<String> {
+    requested
+        .map(str::trim)
+        .filter(|e| e.to_lowercase() != current_lower)
+        .map(str::to_string)
+}
+
+/// What an operator's change to *another* person's account marks (see
+/// SECURITY.md): `password` when it sets one, `email` when the address
+/// changes. A change to one's own account marks nothing.
+pub fn operator_marks(
+    is_self: bool,
+    sets_password: bool,
+    changes_email: bool,
+) -> Vec<&'static str> {
+    if is_self {
+        return Vec::new();
+    }
+    [("password", sets_password), ("email", changes_email)]
+        .into_iter()
+        .filter_map(|(what, yes)| yes.then_some(what))
+        .collect()
+}
+
+/// Whether a change ends all the account's sessions: deactivation, a new
+/// password, or any operator's mark.
+pub fn ends_sessions(deactivates: bool, sets_password: bool, operator_marked: bool) -> bool {
+    deactivates || sets_password || operator_marked
+}
+
+/// Longest service-token name, in characters.
+pub const TOKEN_NAME_MAX_CHARS: usize = 200;
+
+/// A service token about to be minted: a name, at least one scope, an
+/// expiry (if any) in the future. The scope and expiry answers have never
+/// carried a code: callers show only their field and message.
+pub fn token_problems(
+    name: &str,
+    scope_count: usize,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<Violation> {
+    let mut problems: Vec<Violation> = text_problem("name", name, TOKEN_NAME_MAX_CHARS)
+        .into_iter()
+        .collect();
+    if scope_count == 0 {
+        problems.push(Violation::new(
+            "no_scopes",
+            "scopes",
+            "grant at least one scope",
+        ));
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        problems.push(Violation::new(
+            "expired",
+            "expires_at",
+            "must be in the future",
+        ));
+    }
+    problems
+}
+
+/// Longest accepted webhook target URL, in characters.
+pub const WEBHOOK_URL_MAX_CHARS: usize = 2000;
+/// Bounds of a caller-supplied webhook secret, in characters.
+pub const WEBHOOK_SECRET_MIN_CHARS: usize = 16;
+pub const WEBHOOK_SECRET_MAX_CHARS: usize = 200;
+
+/// A webhook URL too long to consider (checked before anything else).
+pub fn webhook_url_too_long(url: &str) -> Option<Violation> {
+    (url.chars().count() > WEBHOOK_URL_MAX_CHARS).then(|| {
+        Violation::new(
+            "too_long",
+            "url",
+            format!("at most {WEBHOOK_URL_MAX_CHARS} characters"),
+        )
+    })
+}
+
+/// A subscription to nothing.
+pub fn webhook_events_problem(event_count: usize) -> Option<Violation> {
+    (event_count == 0).then(|| {
+        Violation::new(
+            "no_event_types",
+            "event_types",
+            "subscribe to at least one event type",
+        )
+    })
+}
+
+/// A caller-supplied signing secret: bounded, without surrounding spaces.
+pub fn webhook_secret_problem(secret: &str) -> Option<Violation> {
+    let n = secret.chars().count();
+    (!(WEBHOOK_SECRET_MIN_CHARS..=WEBHOOK_SECRET_MAX_CHARS).contains(&n) || secret.trim() != secret)
+        .then(|| {
+            Violation::new(
+                "invalid_secret",
+                "secret",
+                format!(
+                    "{WEBHOOK_SECRET_MIN_CHARS} to {WEBHOOK_SECRET_MAX_CHARS} characters, no surrounding spaces"
+                ),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +420,79 @@ mod tests {
             "invalid_characters"
         );
         assert!(text_problem("name", "Robert'); DROP TABLE users;--", 100).is_none());
+    }
+
+    #[test]
+    fn account_changes() {
+        use AccountRole::*;
+        // (is self, active, role) → demotes self
+        let table = [
+            (true, Some(false), None, true),
+            (true, Some(true), None, false),
+            (true, None, Some(Recruiter), true),
+            (true, None, Some(Admin), false),
+            (true, None, None, false),
+            (false, Some(false), Some(Member), false),
+        ];
+        for (me, active, role, want) in table {
+            assert_eq!(
+                demotes_self(me, active, role),
+                want,
+                "{me} {active:?} {role:?}"
+            );
+        }
+        // (requested, current lowercased) → changed address
+        let table = [
+            (None, "a@b.co", None),
+            (Some(" A@B.co "), "a@b.co", None),
+            (Some(" c@b.co "), "a@b.co", Some("c@b.co")),
+        ];
+        for (asked, current, want) in table {
+            assert_eq!(changed_email(asked, current).as_deref(), want, "{asked:?}");
+        }
+        // (is self, sets password, changes email) → marks
+        let table: [(bool, bool, bool, &[&str]); 5] = [
+            (true, true, true, &[]),
+            (false, false, false, &[]),
+            (false, true, false, &["password"]),
+            (false, false, true, &["email"]),
+            (false, true, true, &["password", "email"]),
+        ];
+        for (me, pw, email, want) in table {
+            assert_eq!(operator_marks(me, pw, email), want, "{me} {pw} {email}");
+        }
+        assert!(!ends_sessions(false, false, false));
+        assert!(ends_sessions(true, false, false));
+        assert!(ends_sessions(false, true, false));
+        assert!(ends_sessions(false, false, true));
+    }
+
+    #[test]
+    fn tokens_and_webhooks() {
+        let now = Utc::now();
+        let fields = |v: Vec<Violation>| v.into_iter().map(|v| v.field).collect::<Vec<_>>();
+        assert!(token_problems("ATS sync", 1, None, now).is_empty());
+        assert!(token_problems("x", 2, Some(now + chrono::Duration::hours(1)), now).is_empty());
+        assert_eq!(
+            fields(token_problems(" ", 0, Some(now), now)),
+            ["name", "scopes", "expires_at"]
+        );
+        assert_eq!(
+            fields(token_problems(&"n".repeat(201), 1, None, now)),
+            ["name"]
+        );
+        assert!(webhook_url_too_long(&"u".repeat(2000)).is_none());
+        assert!(webhook_url_too_long(&"u".repeat(2001)).is_some());
+        assert!(webhook_events_problem(0).is_some());
+        assert!(webhook_events_problem(1).is_none());
+        for (secret, ok) in [
+            ("s".repeat(15), false),
+            ("s".repeat(16), true),
+            ("s".repeat(200), true),
+            ("s".repeat(201), false),
+            (format!(" {}", "s".repeat(20)), false),
+        ] {
+            assert_eq!(webhook_secret_problem(&secret).is_none(), ok, "{secret:?}");
+        }
     }
 }

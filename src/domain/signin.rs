@@ -89,7 +89,45 @@ impl Scope {
     }
 }
 
+/// What a successful sign-in does to a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    /// Starts again from zero (the row goes).
+    Reset,
+    /// Gives back the attempt the sign-in took.
+    GiveBack,
+}
+
+impl Scope {
+    /// What a successful sign-in does to this counter: the owner's own
+    /// account × address counter starts again; the others only give back
+    /// the attempt, so guesses spread over accounts or addresses still count.
+    pub fn on_success(self) -> Credit {
+        match self {
+            Scope::AccountAddress => Credit::Reset,
+            Scope::Account | Scope::Address => Credit::GiveBack,
+        }
+    }
+}
+
 impl Limits {
+    /// Attempts last made before this time (ms) are forgotten: the counter
+    /// starts again from one.
+    pub fn forgotten_before(&self, now_ms: i64) -> i64 {
+        now_ms - self.forget_after_secs * 1000
+    }
+
+    /// When (ms) the counter admits the attempt after the one that brought
+    /// it to `attempts`, made at `now_ms`. No wait is 0, not `now`: attempts
+    /// stamped a moment apart may reach the row out of order, and a free one
+    /// must not refuse the next.
+    pub fn next_at_ms(&self, attempts: i64, now_ms: i64) -> i64 {
+        match self.delay_after(attempts) {
+            0 => 0,
+            secs => now_ms + secs * 1000,
+        }
+    }
+
     /// Seconds the next attempt waits after the one that brought the count
     /// to `attempts`.
     pub fn delay_after(&self, attempts: i64) -> i64 {
@@ -100,6 +138,12 @@ impl Limits {
         self.base_delay_secs
             .saturating_mul(1_i64 << doublings)
             .min(self.max_delay_secs)
+    }
+
+    /// Whether the attempt after the one that brought the count to
+    /// `attempts` must wait (a counter given back below this stops waiting).
+    pub fn waits_after(&self, attempts: i64) -> bool {
+        self.delay_after(attempts) > 0
     }
 
     /// Attempts left before the next one waits.
@@ -182,9 +226,9 @@ pub fn admitted_header(attempts: &[(Scope, i64)]) -> String {
 pub fn after_success(taken: &[(Scope, i64)]) -> Vec<(Scope, i64)> {
     taken
         .iter()
-        .map(|&(scope, n)| match scope {
-            Scope::AccountAddress => (scope, 0),
-            _ => (scope, (n - 1).max(0)),
+        .map(|&(scope, n)| match scope.on_success() {
+            Credit::Reset => (scope, 0),
+            Credit::GiveBack => (scope, (n - 1).max(0)),
         })
         .collect()
 }
@@ -316,6 +360,26 @@ mod tests {
         // ceiling, so an attacker spending an address's guesses leaves the
         // account open to its owner.
         assert!(Scope::AccountAddress.limits().free < Scope::Account.limits().free);
+    }
+
+    #[test]
+    fn counter_arithmetic() {
+        let l = Scope::AccountAddress.limits();
+        // (attempts, now) → next admitted at
+        for (attempts, now, want) in [
+            (1, 5_000, 0),
+            (4, 5_000, 0),
+            (5, 5_000, 35_000),
+            (6, 0, 60_000),
+        ] {
+            assert_eq!(l.next_at_ms(attempts, now), want, "{attempts} at {now}");
+        }
+        assert_eq!(l.forgotten_before(3_600_000 + 7), 7);
+        assert!(!l.waits_after(4) && l.waits_after(5));
+        assert_eq!(
+            Scope::ALL.map(Scope::on_success),
+            [Credit::Reset, Credit::GiveBack, Credit::GiveBack]
+        );
     }
 
     #[test]

@@ -1,14 +1,281 @@
-//! Events of this area (to be filled as its handlers move into workflows).
+//! Events of accounts and integrations: people's accounts, an operator's
+//! change to another person's credentials, service tokens and webhook
+//! subscriptions. All go to the organisation's chain; an operator's change
+//! also to the chain of every open loop the person takes part in.
 
-use super::{Action, Effects};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
-pub const ACTIONS: &[&Action] = &[];
+use super::{Action, Chain, Effects, Entry, Mail};
+use crate::domain::AccountRole;
+use crate::notify::{Notice, Recipient};
+
+pub const USER_CREATED: Action = Action {
+    name: "user.created",
+    shows: &[],
+};
+pub const USER_UPDATED: Action = Action {
+    name: "user.updated",
+    shows: &[],
+};
+pub const ACCOUNT_CHANGED_BY_OPERATOR: Action = Action {
+    name: "account.changed_by_operator",
+    shows: &["user_id", "changed"],
+};
+pub const TOKEN_CREATED: Action = Action {
+    name: "token.created",
+    shows: &[],
+};
+pub const TOKEN_REVOKED: Action = Action {
+    name: "token.revoked",
+    shows: &[],
+};
+pub const WEBHOOK_CREATED: Action = Action {
+    name: "webhook.created",
+    shows: &[],
+};
+pub const WEBHOOK_DELETED: Action = Action {
+    name: "webhook.deleted",
+    shows: &[],
+};
+
+pub const ACTIONS: &[&Action] = &[
+    &USER_CREATED,
+    &USER_UPDATED,
+    &ACCOUNT_CHANGED_BY_OPERATOR,
+    &TOKEN_CREATED,
+    &TOKEN_REVOKED,
+    &WEBHOOK_CREATED,
+    &WEBHOOK_DELETED,
+];
 
 #[derive(Debug)]
-pub enum AccountEvent {}
+pub enum AccountEvent {
+    /// `role`: as stored.
+    UserCreated {
+        user: Uuid,
+        role: String,
+        bar_raiser_certified: bool,
+        active: bool,
+    },
+    /// The fields a change set (`None`: untouched) and whether it changed
+    /// the name, the password, the address.
+    UserUpdated {
+        user: Uuid,
+        role: Option<AccountRole>,
+        bar_raiser_certified: Option<bool>,
+        active: Option<bool>,
+        name_changed: bool,
+        password_changed: bool,
+        email_changed: bool,
+    },
+    /// An operator changed another person's `changed` (`password`,
+    /// `email`): recorded in the org chain and in every chain of
+    /// `open_loops`, and told to the person at every address of `to`.
+    ChangedByOperator {
+        user: Uuid,
+        changed: Vec<&'static str>,
+        open_loops: Vec<Uuid>,
+        to: Vec<Recipient>,
+        operator: String,
+        at: DateTime<Utc>,
+    },
+    TokenCreated {
+        token: Uuid,
+        name: String,
+        /// As stored: space-separated.
+        scopes: String,
+    },
+    TokenRevoked {
+        token: Uuid,
+    },
+    WebhookCreated {
+        webhook: Uuid,
+        url: String,
+        /// As stored: space-separated.
+        event_types: String,
+    },
+    WebhookDeleted {
+        webhook: Uuid,
+    },
+}
 
 impl AccountEvent {
     pub fn effects(self) -> Effects {
-        match self {}
+        let org = |action, subject: Uuid, payload: Value| {
+            Effects::audit(Chain::Org, action, Some(subject.to_string()), payload)
+        };
+        match self {
+            AccountEvent::UserCreated {
+                user,
+                role,
+                bar_raiser_certified,
+                active,
+            } => org(
+                &USER_CREATED,
+                user,
+                json!({"role": role, "bar_raiser_certified": bar_raiser_certified, "active": active}),
+            ),
+            AccountEvent::UserUpdated {
+                user,
+                role,
+                bar_raiser_certified,
+                active,
+                name_changed,
+                password_changed,
+                email_changed,
+            } => org(
+                &USER_UPDATED,
+                user,
+                json!({
+                    "role": role,
+                    "bar_raiser_certified": bar_raiser_certified,
+                    "active": active,
+                    "name_changed": name_changed,
+                    "password_changed": password_changed,
+                    "email_changed": email_changed,
+                }),
+            ),
+            AccountEvent::ChangedByOperator {
+                user,
+                changed,
+                open_loops,
+                to,
+                operator,
+                at,
+            } => {
+                let payload = json!({"user_id": user.to_string(), "changed": changed});
+                let chains =
+                    std::iter::once(Chain::Org).chain(open_loops.into_iter().map(Chain::Loop));
+                Effects {
+                    audit: chains
+                        .map(|chain| Entry {
+                            chain,
+                            action: &ACCOUNT_CHANGED_BY_OPERATOR,
+                            subject: Some(user.to_string()),
+                            payload: payload.clone(),
+                        })
+                        .collect(),
+                    ..Effects::default()
+                }
+                .mail(Mail::Personal {
+                    to,
+                    notice: Notice::AccountChangedByOperator {
+                        operator,
+                        changed: changed.iter().map(|c| c.to_string()).collect(),
+                        at,
+                    },
+                })
+            }
+            AccountEvent::TokenCreated {
+                token,
+                name,
+                scopes,
+            } => org(
+                &TOKEN_CREATED,
+                token,
+                json!({"name": name, "scopes": scopes}),
+            ),
+            AccountEvent::TokenRevoked { token } => org(&TOKEN_REVOKED, token, json!({})),
+            AccountEvent::WebhookCreated {
+                webhook,
+                url,
+                event_types,
+            } => org(
+                &WEBHOOK_CREATED,
+                webhook,
+                json!({"url": url, "event_types": event_types}),
+            ),
+            AccountEvent::WebhookDeleted { webhook } => org(&WEBHOOK_DELETED, webhook, json!({})),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::proof;
+
+    /// Each action shows what today's rule shows of the payload it records.
+    #[test]
+    fn shows_what_the_policy_shows_of_the_recorded_payload() {
+        let id = Uuid::from_u128(7);
+        let events = [
+            AccountEvent::UserCreated {
+                user: id,
+                role: "admin".into(),
+                bar_raiser_certified: false,
+                active: true,
+            },
+            AccountEvent::UserUpdated {
+                user: id,
+                role: None,
+                bar_raiser_certified: None,
+                active: None,
+                name_changed: false,
+                password_changed: true,
+                email_changed: false,
+            },
+            AccountEvent::ChangedByOperator {
+                user: id,
+                changed: vec!["password"],
+                open_loops: vec![Uuid::from_u128(8)],
+                to: vec![],
+                operator: "Ann".into(),
+                at: Utc::now(),
+            },
+            AccountEvent::TokenCreated {
+                token: id,
+                name: "n".into(),
+                scopes: "loops:read".into(),
+            },
+            AccountEvent::TokenRevoked { token: id },
+            AccountEvent::WebhookCreated {
+                webhook: id,
+                url: "https://x.example".into(),
+                event_types: "loop.decided".into(),
+            },
+            AccountEvent::WebhookDeleted { webhook: id },
+        ];
+        for e in events {
+            for entry in e.effects().audit {
+                let mut want: Vec<&str> = entry
+                    .payload
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| proof::may_show(k))
+                    .collect();
+                let mut got = entry.action.shows.to_vec();
+                want.sort_unstable();
+                got.sort_unstable();
+                assert_eq!(got, want, "{}", entry.action.name);
+            }
+        }
+    }
+
+    #[test]
+    fn an_operator_change_marks_every_open_loop_and_mails_the_person() {
+        let loops = vec![Uuid::from_u128(2), Uuid::from_u128(3)];
+        let fx = AccountEvent::ChangedByOperator {
+            user: Uuid::from_u128(1),
+            changed: vec!["password", "email"],
+            open_loops: loops.clone(),
+            to: vec![Recipient {
+                email: "a@b.co".into(),
+                name: "A".into(),
+            }],
+            operator: "Op".into(),
+            at: Utc::now(),
+        }
+        .effects();
+        let chains: Vec<String> = fx.audit.iter().map(|e| e.chain.key()).collect();
+        let mut want = vec![crate::db::audit::ORG_CHAIN.to_string()];
+        want.extend(loops.iter().map(Uuid::to_string));
+        assert_eq!(chains, want);
+        assert_eq!(fx.mail.len(), 1);
+        assert!(fx.webhooks.is_empty());
     }
 }

@@ -1,1 +1,215 @@
-//! (being moved here from src/api/webhooks.rs)
+//! Webhook subscriptions for HR tooling: admins, or service tokens with
+//! `webhooks:manage`, register a URL for some event types. The signing
+//! secret is shown once; it is stored as given, since it must sign.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::preconditions::{IfMatch, Tagged};
+use super::{Actor, AppState};
+use crate::auth::tokens;
+use crate::db::{self, webhooks::WebhookRow};
+use crate::domain::{Violation, accounts};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::events::{self, accounts::AccountEvent};
+use crate::notify::webhooks::{EventType, ResolveError, TargetRefusal, check_url, resolve_public};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where deliveries are POSTed: http or https, not a loopback or
+    /// private address (unless the server allows those).
+    pub url: String,
+    /// At least one.
+    pub event_types: Vec<EventType>,
+    /// Signs deliveries (16 to 200 characters); generated if absent.
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    pub event_types: Vec<EventType>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new webhook with its signing secret, which is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    pub webhook: Webhook,
+    /// Verify `X-BarRaiser-Signature` with it (see the README).
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<Webhook>,
+}
+
+impl TryFrom<WebhookRow> for Webhook {
+    type Error = AppError;
+    fn try_from(r: WebhookRow) -> AppResult<Self> {
+        Ok(Webhook {
+            id: db::parse_uuid(&r.id)?,
+            url: r.url,
+            // Leniently: an event type this version no longer sends is not
+            // shown.
+            event_types: r
+                .event_types
+                .split_whitespace()
+                .filter_map(EventType::parse)
+                .collect(),
+            created_by: db::parse_uuid(&r.created_by)?,
+            created_at: db::from_db(r.created_at),
+        })
+    }
+}
+
+fn url_error(why: TargetRefusal) -> FieldError {
+    FieldError {
+        field: "url".into(),
+        message: why.message,
+        code: Some(why.code.to_string()),
+    }
+}
+
+/// These rules' answers have never carried a code; the API keeps them so.
+fn uncoded(v: Violation) -> FieldError {
+    FieldError::new(v.field, v.message)
+}
+
+/// How long registration waits for a host name to resolve.
+const RESOLVE_WITHIN: Duration = Duration::from_secs(3);
+
+/// A host name whose every address is refused is refused at registration
+/// too. One that does not resolve (yet) is accepted: each delivery resolves
+/// it again and connects only to addresses that pass.
+async fn resolves_only_inside(url: &reqwest::Url) -> Option<TargetRefusal> {
+    let host = url.host_str()?;
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return None;
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    match tokio::time::timeout(RESOLVE_WITHIN, resolve_public(host, port)).await {
+        Ok(Err(e @ ResolveError::NothingPublic { .. })) => Some(TargetRefusal {
+            code: "target_not_global",
+            message: format!("must point at a public address: {e}"),
+        }),
+        _ => None,
+    }
+}
+
+/// What is wrong with the target URL, if anything.
+async fn url_problem(url: &str, allow_private: bool) -> Option<FieldError> {
+    if let Some(v) = accounts::webhook_url_too_long(url) {
+        return Some(uncoded(v));
+    }
+    match check_url(url, allow_private) {
+        Err(why) => Some(url_error(why)),
+        Ok(url) if !allow_private => resolves_only_inside(&url).await.map(url_error),
+        Ok(_) => None,
+    }
+}
+
+/// Registers a webhook.
+pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResult<CreatedWebhook> {
+    me.require_admin()?;
+    let mut errors: Vec<FieldError> = url_problem(&req.url, state.config.webhook_allow_private)
+        .await
+        .into_iter()
+        .collect();
+    errors.extend(accounts::webhook_events_problem(req.event_types.len()).map(uncoded));
+    if let Some(s) = &req.secret {
+        errors.extend(accounts::webhook_secret_problem(s).map(uncoded));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let secret = req
+        .secret
+        .unwrap_or_else(|| format!("whsec_{}", tokens::random_token()));
+    let mut types = req.event_types;
+    types.sort();
+    types.dedup();
+    let id = Uuid::new_v4();
+    let row = WebhookRow {
+        id: id.to_string(),
+        url: req.url.trim().to_string(),
+        event_types: types
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        secret: secret.clone(),
+        created_by: me.id.to_string(),
+        created_at: db::to_db(db::now()),
+        deleted_at: None,
+    };
+    let stored = row.clone();
+    let by = me.by(state);
+    state
+        .db
+        .write(move |conn| {
+            db::webhooks::insert(conn, &stored)?;
+            let event = AccountEvent::WebhookCreated {
+                webhook: id,
+                url: stored.url,
+                event_types: stored.event_types,
+            };
+            events::record(conn, &by, event)
+        })
+        .await?;
+    Ok(CreatedWebhook {
+        webhook: row.try_into()?,
+        secret,
+    })
+}
+
+/// Live webhooks, newest first (secrets are never shown).
+pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
+    me.require_admin()?;
+    let rows = state.db.run(|conn| Ok(db::webhooks::live(conn)?)).await?;
+    Ok(WebhookList {
+        items: rows
+            .into_iter()
+            .map(Webhook::try_from)
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+/// One live webhook. It never changes (only its deletion): its tag is its
+/// creation.
+pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Webhook>> {
+    me.require_admin()?;
+    let key = id.to_string();
+    let row = state
+        .db
+        .run(move |conn| db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound))
+        .await?;
+    Ok(Tagged::at(row.created_at, row.try_into()?))
+}
+
+/// Deletes a webhook: nothing more is queued for it, and deliveries still
+/// queued are not sent.
+pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -> AppResult<()> {
+    me.require_admin()?;
+    let by = me.by(state);
+    let key = id.to_string();
+    state
+        .db
+        .write(move |conn| {
+            let current = db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound)?;
+            if_match.check(current.created_at)?;
+            if !db::webhooks::delete(conn, &key, db::to_db(db::now()))? {
+                return Err(AppError::NotFound);
+            }
+            events::record(conn, &by, AccountEvent::WebhookDeleted { webhook: id })
+        })
+        .await
+}
