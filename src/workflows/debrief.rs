@@ -1,1 +1,814 @@
-//! (being moved here from src/api/debrief.rs)
+//! The debrief the Bar Raiser runs, the hiring manager's decision and the
+//! Bar Raiser's concurrence or veto: opening the debrief, its one-page view
+//! (the vote table, the competency matrix, the independence report), debrief
+//! votes and their reveal, the decision, the verdict.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::views::{self, CompetencyRef, Loop, Names, Person};
+use super::{Actor, AppState};
+use crate::api::feedback::{Feedback, feedback_views, log_read};
+use crate::api::loops::lock_visible;
+use crate::db::loops::{LoopBundle, LoopChanges};
+use crate::db::models::{DebriefVoteRow, FeedbackRow};
+use crate::db::{self, DbConn};
+use crate::domain::debrief::{self as rules, MatrixInterview, Read, Tally, Voter};
+use crate::domain::{
+    InterviewRole, LoopState, Outcome, ReadVia, Refusal, StoredFeedbackState, Verdict, Violation,
+    Vote, lifecycle, progress, proof, visibility,
+};
+use crate::error::{AppError, AppResult};
+use crate::events::{
+    self,
+    debrief::{Audience, DebriefEvent},
+};
+use crate::notify::Recipient;
+
+/// The loop-chain event recorded when an operator changes a participant's
+/// password or email.
+pub const OPERATOR_CHANGE: &str = "account.changed_by_operator";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DebriefVoteInput {
+    pub vote: Vote,
+    /// Required when the vote differs from your sealed one.
+    #[serde(default)]
+    pub rationale: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub outcome: Outcome,
+    pub rationale: String,
+    /// May the candidate be considered for other roles.
+    #[serde(default)]
+    pub recycle: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VetoInput {
+    /// At least 50 characters.
+    pub rationale: String,
+}
+
+/// The caller's own debrief vote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyDebriefVote {
+    pub loop_id: Uuid,
+    pub sealed_vote: Option<Vote>,
+    pub vote: Vote,
+    pub rationale: String,
+    pub changed: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One voter: the sealed vote, and the debrief vote once votes are shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoteRow {
+    pub voter: Person,
+    pub interview_id: Uuid,
+    /// As sealed; never altered.
+    pub sealed_vote: Option<Vote>,
+    /// Whether this voter has cast a debrief vote (always shown).
+    pub has_voted: bool,
+    /// Hidden (null) until every voter has voted or the Bar Raiser reveals.
+    pub debrief_vote: Option<Vote>,
+    pub rationale: Option<String>,
+    /// The debrief vote differs from the sealed one (null while hidden).
+    pub changed: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct VoteCounts {
+    pub strong_no_hire: usize,
+    pub inclined_not_to_hire: usize,
+    pub inclined_to_hire: usize,
+    pub strong_hire: usize,
+}
+
+impl From<Tally> for VoteCounts {
+    fn from(t: Tally) -> Self {
+        VoteCounts {
+            strong_no_hire: t.strong_no_hire,
+            inclined_not_to_hire: t.inclined_not_to_hire,
+            inclined_to_hire: t.inclined_to_hire,
+            strong_hire: t.strong_hire,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatrixCell {
+    pub interview_id: Uuid,
+    pub interviewer: Person,
+    pub loop_role: InterviewRole,
+    pub rating: Option<i32>,
+}
+
+/// One competency across the interviews that rated it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatrixRow {
+    pub competency: CompetencyRef,
+    pub ratings: Vec<MatrixCell>,
+}
+
+/// An operator's change to a participant's credentials or email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorChange {
+    pub by: Person,
+    pub at: DateTime<Utc>,
+    /// What changed: `password`, `email`, …
+    pub changed: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndependenceLine {
+    pub participant: Person,
+    pub interview_id: Option<Uuid>,
+    /// When they were put on their interview, and by whom.
+    pub joined_at: Option<DateTime<Utc>>,
+    pub added_by: Option<Person>,
+    /// Put on the loop after its first seal: read content only from the
+    /// debrief on (rule 7).
+    pub late_joiner: bool,
+    pub sealed_at: Option<DateTime<Utc>>,
+    /// First read of anyone else's feedback (break-glass excluded).
+    pub first_read_at: Option<DateTime<Utc>>,
+    /// The seal came before any read of others' feedback.
+    pub independent: bool,
+    /// Changes an admin or a token made to this person's password or email
+    /// while the loop ran: whoever held the account afterwards may not be
+    /// the participant.
+    pub operator_changes: Vec<OperatorChange>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakGlassRead {
+    pub reader: Person,
+    pub interview_id: Uuid,
+    pub read_at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// Everything the debrief needs on one page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DebriefView {
+    pub loop_id: Uuid,
+    pub state: LoopState,
+    pub debrief_opened_at: Option<DateTime<Utc>>,
+    /// Every sealed feedback with its addenda.
+    pub feedback: Vec<Feedback>,
+    pub votes: Vec<VoteRow>,
+    /// Debrief votes are shown (all voted, or revealed).
+    pub votes_revealed: bool,
+    pub sealed_vote_counts: VoteCounts,
+    /// Null until the debrief votes are shown.
+    pub debrief_vote_counts: Option<VoteCounts>,
+    pub competency_matrix: Vec<MatrixRow>,
+    pub independence_report: Vec<IndependenceLine>,
+    pub independent: bool,
+    pub break_glass_reads: Vec<BreakGlassRead>,
+}
+
+/// The participants and the loop's recruiter (once, by email).
+fn everyone(b: &LoopBundle, names: &Names) -> Audience {
+    let mut to = views::participants(b, names);
+    if let Some(r) = names.recipient(&b.row.recruiter_id) {
+        to.retain(|p| p.email != r.email);
+        to.push(r);
+    }
+    Audience {
+        to,
+        about: names.loop_ref(b),
+    }
+}
+
+/// Who hears of a decision or a verdict.
+fn decision_audience(b: &LoopBundle, names: &Names) -> Audience {
+    let r = &b.row;
+    let to: Vec<Recipient> = rules::decision_audience(
+        r.hiring_manager_id.as_str(),
+        r.recruiter_id.as_str(),
+        r.bar_raiser_id.as_str(),
+    )
+    .into_iter()
+    .filter_map(|id| names.recipient(id))
+    .collect();
+    Audience {
+        to,
+        about: names.loop_ref(b),
+    }
+}
+
+fn reload_view(conn: &mut DbConn, id: &str) -> AppResult<Loop> {
+    let b = db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)?;
+    views::loop_view(conn, &b)
+}
+
+/// Open the debrief (the loop's Bar Raiser), once nothing is outstanding.
+pub async fn open(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Loop> {
+    let (by, me) = (me.by(state), me.clone());
+    state
+        .db
+        .write(move |conn| {
+            let id = loop_id.to_string();
+            let b = lock_visible(conn, &id, &me)?;
+            let outstanding = progress::outstanding(&views::all_facts(&b)?);
+            let next = lifecycle::open_debrief(
+                views::state_of(&b)?,
+                &views::loop_actor(&b, &me),
+                outstanding,
+            )?;
+            db::loops::update(
+                conn,
+                &id,
+                LoopChanges {
+                    state: Some(next.as_str().into()),
+                    debrief_opened_at: Some(Some(db::to_db(db::now()))),
+                    ..Default::default()
+                },
+            )?;
+            let names = Names::load(conn, &b)?;
+            let audience = everyone(&b, &names);
+            events::record(conn, &by, DebriefEvent::Opened { loop_id, audience })?;
+            reload_view(conn, &id)
+        })
+        .await
+}
+
+/// The debrief view, and the reads of others' feedback it made (to log).
+struct Assembled {
+    view: DebriefView,
+    reads: Vec<(FeedbackRow, ReadVia)>,
+}
+
+/// The sealed feedback of `b`, in interview order.
+fn sealed_of(b: &LoopBundle) -> Vec<&FeedbackRow> {
+    b.interviews
+        .iter()
+        .filter_map(|i| b.feedback.get(&i.id))
+        .filter(|f| f.state == StoredFeedbackState::Sealed.as_str())
+        .collect()
+}
+
+/// The sealed vote of the interview `interview_id`, if its feedback is sealed.
+fn sealed_vote(b: &LoopBundle, interview_id: &str) -> AppResult<Option<Vote>> {
+    b.feedback
+        .get(interview_id)
+        .filter(|f| f.state == StoredFeedbackState::Sealed.as_str())
+        .and_then(|f| f.vote.as_deref())
+        .map(db::parse_enum)
+        .transpose()
+}
+
+fn vote_table(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    names: &Names,
+) -> AppResult<(Vec<VoteRow>, rules::VoteTable<String>)> {
+    let votes_cast: HashMap<String, DebriefVoteRow> = db::feedback::votes(conn, &b.row.id)?
+        .into_iter()
+        .map(|v| (v.voter_id.clone(), v))
+        .collect();
+    let voters = b
+        .interviews
+        .iter()
+        .filter(|i| i.loop_role == InterviewRole::Interviewer.as_str() && i.excused_at.is_none())
+        .map(|i| {
+            let debrief = match votes_cast.get(&i.interviewer_id) {
+                Some(v) => Some((db::parse_enum(&v.vote)?, v.rationale.clone())),
+                None => None,
+            };
+            Ok(Voter {
+                voter: i.interviewer_id.clone(),
+                interview: i.id.clone(),
+                sealed: sealed_vote(b, &i.id)?,
+                debrief,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let mut table = rules::vote_table(voters, b.row.votes_revealed_at.is_some());
+    let rows = std::mem::take(&mut table.lines)
+        .into_iter()
+        .map(|l| {
+            Ok(VoteRow {
+                voter: names.person(&l.voter),
+                interview_id: db::parse_uuid(&l.interview)?,
+                sealed_vote: l.sealed_vote,
+                has_voted: l.has_voted,
+                debrief_vote: l.debrief_vote,
+                rationale: l.rationale,
+                changed: l.changed,
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((rows, table))
+}
+
+fn competency_matrix(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    names: &Names,
+    sealed: &[&FeedbackRow],
+) -> AppResult<Vec<MatrixRow>> {
+    let ratings = db::feedback::loop_ratings(
+        conn,
+        &b.row.id,
+        &sealed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+    )?;
+    let interviews: Vec<MatrixInterview<&str>> = b
+        .interviews
+        .iter()
+        .map(|i| MatrixInterview {
+            interview: i.id.as_str(),
+            competencies: b
+                .competencies_of(&i.id)
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            sealed_ratings: sealed.iter().find(|f| f.interview_id == i.id).map(|f| {
+                ratings
+                    .get(&f.id)
+                    .map(|rs| {
+                        rs.iter()
+                            .map(|r| (r.competency_id.as_str(), r.rating))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }),
+        })
+        .collect();
+    let required: Vec<&str> = b
+        .required_competency_ids
+        .iter()
+        .map(String::as_str)
+        .collect();
+    rules::matrix(&required, &interviews, |c| names.competency(c).name)
+        .into_iter()
+        .map(|line| {
+            let ratings = line
+                .cells
+                .into_iter()
+                .map(|(interview_id, rating)| {
+                    let i = b
+                        .interviews
+                        .iter()
+                        .find(|i| i.id == interview_id)
+                        .ok_or(AppError::NotFound)?;
+                    Ok(MatrixCell {
+                        interview_id: db::parse_uuid(&i.id)?,
+                        interviewer: names.person(&i.interviewer_id),
+                        loop_role: db::parse_enum(&i.loop_role)?,
+                        rating,
+                    })
+                })
+                .collect::<AppResult<_>>()?;
+            Ok(MatrixRow {
+                competency: names.competency(line.competency),
+                ratings,
+            })
+        })
+        .collect()
+}
+
+/// The independence report and the break-glass reads, from the read log
+/// and the operators' changes on the loop's chain.
+fn independence(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    names: &Names,
+) -> AppResult<(Vec<IndependenceLine>, bool, Vec<BreakGlassRead>)> {
+    let log = db::feedback::reads(conn, &b.row.id)?;
+    let reads: Vec<Read> = log
+        .iter()
+        .map(|r| {
+            Ok(Read {
+                reader: db::parse_uuid(&r.reader_id)?,
+                at: db::from_db(r.read_at),
+                via: db::parse_enum(&r.via)?,
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    let participants = rules::report_participants(
+        b.row.hiring_manager_id.as_str(),
+        b.row.bar_raiser_id.as_str(),
+        b.interviews.iter().map(|i| i.interviewer_id.as_str()),
+    );
+    let facts: Vec<(Uuid, Option<DateTime<Utc>>)> = participants
+        .iter()
+        .map(|p| {
+            let sealed_at = b
+                .interview_of(p)
+                .and_then(|i| b.feedback.get(&i.id))
+                .and_then(|f| f.sealed_at)
+                .map(db::from_db);
+            Ok((db::parse_uuid(p)?, sealed_at))
+        })
+        .collect::<AppResult<_>>()?;
+    let report = rules::independence(&facts, &reads, b.row.debrief_opened_at.map(db::from_db));
+    let independent = rules::all_independent(&report);
+    let operator_events: Vec<_> = db::audit::events(conn, &b.row.id)?
+        .into_iter()
+        .filter(|e| e.action == OPERATOR_CHANGE)
+        .collect();
+    let mut others: Vec<String> = b
+        .interviews
+        .iter()
+        .filter_map(|i| i.assigned_by.clone())
+        .chain(
+            operator_events
+                .iter()
+                .filter_map(|e| e.actor_id.map(|a| a.to_string())),
+        )
+        .filter(|id| !names.users.contains_key(id))
+        .collect();
+    others.sort();
+    others.dedup();
+    let refs: Vec<&str> = others.iter().map(String::as_str).collect();
+    let more = db::catalog::users_by_ids(conn, &refs)?;
+    let person = |id: &str| -> AppResult<Person> {
+        match more.get(id) {
+            Some(u) => Ok(Person {
+                id: db::parse_uuid(&u.id)?,
+                name: u.name.clone(),
+                email: u.email.clone(),
+            }),
+            None => Ok(names.person(id)),
+        }
+    };
+    let lines = participants
+        .iter()
+        .zip(report)
+        .map(|(id, line)| {
+            let interview = b.interview_of(id);
+            let operator_changes = operator_events
+                .iter()
+                .filter(|e| e.subject_id.as_deref() == Some(*id))
+                .map(|e| {
+                    // Lenient as before: a change without a `changed` list
+                    // shows an empty one; a payload that is not JSON is an
+                    // error.
+                    let payload: serde_json::Value =
+                        serde_json::from_str(&e.payload).map_err(anyhow::Error::from)?;
+                    Ok(OperatorChange {
+                        by: match e.actor_id {
+                            Some(a) => person(&a.to_string())?,
+                            None => names.person(""),
+                        },
+                        at: e.created_at,
+                        changed: serde_json::from_value(payload["changed"].clone())
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect::<AppResult<_>>()?;
+            Ok(IndependenceLine {
+                participant: names.person(id),
+                interview_id: interview.map(|i| db::parse_uuid(&i.id)).transpose()?,
+                joined_at: interview.map(views::joined_at),
+                added_by: interview
+                    .and_then(|i| i.assigned_by.as_deref())
+                    .map(&person)
+                    .transpose()?,
+                late_joiner: views::joined_late(b, id),
+                sealed_at: line.sealed_at,
+                first_read_at: line.first_read_at,
+                independent: line.independent,
+                operator_changes,
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    let feedback_interview: HashMap<&str, &str> = b
+        .feedback
+        .values()
+        .map(|f| (f.id.as_str(), f.interview_id.as_str()))
+        .collect();
+    let break_glass_reads = log
+        .iter()
+        .zip(&reads)
+        .filter(|(_, read)| rules::listed_apart(read.via))
+        .map(|(r, _)| {
+            Ok(BreakGlassRead {
+                reader: names.person(&r.reader_id),
+                // Deliberately lenient, as before: a read of feedback no
+                // longer in the loop shows the nil id.
+                interview_id: feedback_interview
+                    .get(r.feedback_id.as_str())
+                    .map(|i| db::parse_uuid(i))
+                    .transpose()?
+                    .unwrap_or_default(),
+                read_at: db::from_db(r.read_at),
+                reason: r.reason.clone(),
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((lines, independent, break_glass_reads))
+}
+
+fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &Actor) -> AppResult<Assembled> {
+    let names = Names::load(conn, b)?;
+    let loop_state = views::state_of(b)?;
+    let sealed = sealed_of(b);
+    let mut reads = Vec::new();
+    for f in &sealed {
+        let reader = views::reader(b, me, Some(&f.author_id));
+        if let Some(via) =
+            visibility::content_access(&reader, Some(StoredFeedbackState::Sealed), loop_state, true)
+                .map_err(AppError::forbidden)?
+        {
+            reads.push(((*f).clone(), via));
+        }
+    }
+    let mut by_interview = feedback_views(conn, b, &names, &sealed)?;
+    let feedback: Vec<Feedback> = b
+        .interviews
+        .iter()
+        .filter_map(|i| by_interview.remove(&i.id))
+        .collect();
+    let (votes, table) = vote_table(conn, b, &names)?;
+    let competency_matrix = competency_matrix(conn, b, &names, &sealed)?;
+    let (independence_report, independent, break_glass_reads) = independence(conn, b, &names)?;
+    Ok(Assembled {
+        view: DebriefView {
+            loop_id: db::parse_uuid(&b.row.id)?,
+            state: loop_state,
+            debrief_opened_at: b.row.debrief_opened_at.map(db::from_db),
+            feedback,
+            votes,
+            votes_revealed: table.shown,
+            sealed_vote_counts: table.sealed_counts.into(),
+            debrief_vote_counts: table.debrief_counts.map(VoteCounts::from),
+            competency_matrix,
+            independence_report,
+            independent,
+            break_glass_reads,
+        },
+        reads,
+    })
+}
+
+/// The debrief view (participants and the loop's recruiter, once the
+/// debrief is open). Reading it logs a read of each feedback not the
+/// reader's own, in a second transaction.
+pub async fn show(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<DebriefView> {
+    let (me, me_id) = (me.clone(), me.id);
+    let Assembled { view, reads } = state
+        .db
+        .run(move |conn| {
+            let b = db::loops::bundle(conn, &loop_id.to_string())?.ok_or(AppError::NotFound)?;
+            views::require_visible(&b, &me)?;
+            let reader = views::reader(&b, &me, None);
+            rules::may_view(
+                reader.participant,
+                reader.loop_recruiter,
+                reader.service,
+                me.is_admin(),
+            )
+            .map_err(AppError::forbidden)?;
+            if !visibility::debrief_reached(views::state_of(&b)?, b.row.debrief_opened_at.is_some())
+            {
+                return Err(AppError::conflict(
+                    "debrief_not_open",
+                    "the debrief has not opened yet",
+                ));
+            }
+            assemble(conn, &b, &me)
+        })
+        .await?;
+    if !reads.is_empty() {
+        state
+            .db
+            .write(move |conn| {
+                for (row, via) in &reads {
+                    log_read(conn, row, me_id, *via, None)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(view)
+}
+
+/// Cast or change the caller's debrief vote. The chain keeps a salted
+/// receipt, never the vote: the trail is read by people who may not see a
+/// vote before it is revealed.
+pub async fn cast_vote(
+    state: &AppState,
+    me: &Actor,
+    loop_id: Uuid,
+    req: DebriefVoteInput,
+) -> AppResult<MyDebriefVote> {
+    let (by, me) = (me.by(state), me.clone());
+    state
+        .db
+        .write(move |conn| {
+            let id = loop_id.to_string();
+            let b = lock_visible(conn, &id, &me)?;
+            lifecycle::cast_debrief_vote(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            let me_str = me.id.to_string();
+            let sealed_vote = match b.interview_of(&me_str) {
+                Some(i) => sealed_vote(&b, &i.id)?,
+                None => None,
+            };
+            let problems: Vec<Violation> =
+                rules::revote_problems(sealed_vote, req.vote, &req.rationale);
+            if !problems.is_empty() {
+                return Err(Refusal::Invalid(problems).into());
+            }
+            let now = db::now();
+            let at = db::to_db(now);
+            let salt = proof::new_salt();
+            let rationale = req.rationale.trim().to_string();
+            let receipt = proof::vote_receipt(&salt, me.id, req.vote, &rationale, now);
+            let row = DebriefVoteRow {
+                loop_id: id.clone(),
+                voter_id: me_str,
+                vote: req.vote.as_str().into(),
+                rationale,
+                created_at: at,
+                updated_at: at,
+                receipt_salt: Some(salt),
+            };
+            db::feedback::put_vote(conn, &row)?;
+            events::record(
+                conn,
+                &by,
+                DebriefEvent::VoteCast {
+                    loop_id,
+                    voter: me.id,
+                    receipt,
+                },
+            )?;
+            Ok(MyDebriefVote {
+                loop_id,
+                sealed_vote,
+                vote: req.vote,
+                rationale: row.rationale,
+                changed: sealed_vote != Some(req.vote),
+                updated_at: db::from_db(at),
+            })
+        })
+        .await
+}
+
+/// Reveal the debrief votes before everyone has voted (the Bar Raiser).
+/// Revealing twice changes nothing.
+pub async fn reveal(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Loop> {
+    let (by, me) = (me.by(state), me.clone());
+    state
+        .db
+        .write(move |conn| {
+            let id = loop_id.to_string();
+            let b = lock_visible(conn, &id, &me)?;
+            lifecycle::reveal_votes(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            if b.row.votes_revealed_at.is_none() {
+                db::loops::update(
+                    conn,
+                    &id,
+                    LoopChanges {
+                        votes_revealed_at: Some(Some(db::to_db(db::now()))),
+                        ..Default::default()
+                    },
+                )?;
+                events::record(conn, &by, DebriefEvent::VotesRevealed { loop_id })?;
+            }
+            reload_view(conn, &id)
+        })
+        .await
+}
+
+/// Record the hiring manager's decision. `no_hire` is final; `hire` waits
+/// for the Bar Raiser.
+pub async fn decide(
+    state: &AppState,
+    me: &Actor,
+    loop_id: Uuid,
+    req: DecisionInput,
+) -> AppResult<Loop> {
+    let (by, me) = (me.by(state), me.clone());
+    state
+        .db
+        .write(move |conn| {
+            let id = loop_id.to_string();
+            let b = lock_visible(conn, &id, &me)?;
+            let actor = views::loop_actor(&b, &me);
+            let next = lifecycle::decide(views::state_of(&b)?, &actor, req.outcome)?;
+            if let Some(message) = rules::decision_rationale_problem(&req.rationale) {
+                return Err(AppError::invalid_field("rationale", message));
+            }
+            let rationale = req.rationale.trim().to_string();
+            let now = db::now();
+            let at = Some(db::to_db(now));
+            let is_final = next == LoopState::Decided;
+            let receipt = proof::decision_receipt(&proof::DecisionFacts {
+                outcome: req.outcome.as_str().into(),
+                rationale: rationale.clone(),
+                recycle: req.recycle,
+                decided_by: me.id,
+                recorded_at: now,
+            });
+            db::loops::update(
+                conn,
+                &id,
+                LoopChanges {
+                    state: Some(next.as_str().into()),
+                    decision_outcome: Some(Some(req.outcome.as_str().into())),
+                    decision_rationale: Some(Some(rationale)),
+                    decision_recycle: Some(Some(req.recycle)),
+                    decided_by: Some(Some(me.id.to_string())),
+                    decision_recorded_at: Some(at),
+                    final_outcome: is_final.then(|| Some(req.outcome.as_str().to_string())),
+                    decided_at: is_final.then_some(at),
+                    ..Default::default()
+                },
+            )?;
+            let names = Names::load(conn, &b)?;
+            let event = DebriefEvent::DecisionRecorded {
+                loop_id,
+                outcome: req.outcome,
+                recycle: req.recycle,
+                receipt,
+                is_final,
+                audience: decision_audience(&b, &names),
+            };
+            events::record(conn, &by, event)?;
+            reload_view(conn, &id)
+        })
+        .await
+}
+
+/// The Bar Raiser concurs with a pending hire (`veto: None`) or vetoes it
+/// with a rationale: the outcome becomes final.
+pub async fn verdict(
+    state: &AppState,
+    me: &Actor,
+    loop_id: Uuid,
+    veto: Option<VetoInput>,
+) -> AppResult<Loop> {
+    let (by, me) = (me.by(state), me.clone());
+    let veto = veto.map(|v| v.rationale);
+    state
+        .db
+        .write(move |conn| {
+            let id = loop_id.to_string();
+            let b = lock_visible(conn, &id, &me)?;
+            let (current, actor) = (views::state_of(&b)?, views::loop_actor(&b, &me));
+            let (next, verdict, outcome) = match &veto {
+                Some(rationale) => {
+                    if let Some(message) = rules::veto_rationale_problem(rationale) {
+                        return Err(AppError::invalid_field("rationale", message));
+                    }
+                    (
+                        lifecycle::veto(current, &actor, rationale)?,
+                        Verdict::Veto,
+                        Outcome::NoHire,
+                    )
+                }
+                None => (
+                    lifecycle::concur(current, &actor)?,
+                    Verdict::Concur,
+                    Outcome::Hire,
+                ),
+            };
+            let rationale = veto.as_ref().map(|r| r.trim().to_string());
+            let now = db::now();
+            let at = Some(db::to_db(now));
+            let receipt = proof::verdict_receipt(&proof::VerdictFacts {
+                verdict: verdict.as_str().into(),
+                rationale: rationale.clone(),
+                final_outcome: outcome.as_str().into(),
+                at: now,
+            });
+            db::loops::update(
+                conn,
+                &id,
+                LoopChanges {
+                    state: Some(next.as_str().into()),
+                    bar_raiser_verdict: Some(Some(verdict.as_str().into())),
+                    veto_rationale: Some(rationale),
+                    verdict_at: Some(at),
+                    final_outcome: Some(Some(outcome.as_str().into())),
+                    decided_at: Some(at),
+                    ..Default::default()
+                },
+            )?;
+            let names = Names::load(conn, &b)?;
+            let event = DebriefEvent::Verdict {
+                loop_id,
+                verdict,
+                final_outcome: outcome,
+                receipt,
+                audience: decision_audience(&b, &names),
+            };
+            events::record(conn, &by, event)?;
+            reload_view(conn, &id)
+        })
+        .await
+}
