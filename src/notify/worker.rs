@@ -13,7 +13,11 @@
 //! a message go out twice: each attempt is recorded before the send, and
 //! nothing is sent when that record fails; an outcome the database would
 //! not take is kept by the worker and recorded before it claims anything
-//! else, and the worker backs off while the database refuses.
+//! else, and the worker backs off while the database refuses (at most
+//! [`MAX_BACKOFF`] between tries). Every write of the worker — the claim,
+//! the attempt, the outcome, the release — goes through
+//! [`Db::write_patiently`]: on SQLite through the one writer thread, so the
+//! worker never competes with it for SQLite's lock.
 
 use std::time::{Duration, Instant};
 
@@ -123,8 +127,9 @@ fn stopping(stop: &watch::Receiver<bool>) -> bool {
     *stop.borrow() || stop.has_changed().is_err()
 }
 
-/// The longest pause between two tries while the database refuses work.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest pause between two tries while the database refuses work:
+/// mail goes out again within this long of the database taking writes.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Doubling pauses while the database refuses work; one log line per spell.
 struct Backoff {
@@ -221,16 +226,22 @@ async fn run(
             }
         }
 
-        let claimed_at = Instant::now();
-        let lease = to_db(db::now() + settings.lease);
+        // The lease is taken when the claim runs, not when it is queued:
+        // time spent waiting for SQLite's writer must not use it up, or
+        // every claimed message would be given back as too late to send.
         let batch = i64::from(settings.batch_size);
-        let rows = match db
-            .write_patiently(move |c| Ok(db::outbox::claim(c, batch, lease)?))
+        let lease_for = settings.lease;
+        let (claimed_at, lease, rows) = match db
+            .write_patiently(move |c| {
+                let claimed_at = Instant::now();
+                let lease = to_db(db::now() + lease_for);
+                Ok((claimed_at, lease, db::outbox::claim(c, batch, lease)?))
+            })
             .await
         {
-            Ok(rows) => {
+            Ok(claimed) => {
                 backoff.accepted();
-                rows
+                claimed
             }
             Err(e) => {
                 let pause = backoff.refused("claiming outbox messages failed", &e);
@@ -255,6 +266,12 @@ async fn run(
             if stopping(&stop) || late {
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 let n = ids.len();
+                if late {
+                    tracing::info!(
+                        messages = n,
+                        "giving back claimed messages too late in their lease to send"
+                    );
+                }
                 if let Err(e) = db
                     .write_patiently(move |c| Ok(db::outbox::release(c, &ids, lease)?))
                     .await
@@ -265,10 +282,11 @@ async fn run(
             }
             // The attempt is on record before anything goes out; if the
             // database refuses that, nothing is sent, and the rest of the
-            // batch waits for its lease to end.
+            // batch waits for its lease to end. Like every write of the
+            // worker, it goes through the writer (on SQLite, its one thread).
             let id = row.id.clone();
             match db
-                .run(move |c| Ok(db::outbox::begin_attempt(c, &id, lease)?))
+                .write_patiently(move |c| Ok(db::outbox::begin_attempt(c, &id, lease)?))
                 .await
             {
                 Ok(true) => {}

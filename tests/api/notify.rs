@@ -1148,3 +1148,244 @@ async fn erasure_rewrites_exactly_the_candidate_name(backend: Backend) {
     }
 }
 both_backends!(erasure_rewrites_exactly, backend => super::erasure_rewrites_exactly_the_candidate_name);
+
+// --- refused writes ---------------------------------------------------------
+
+/// The `Message-ID`s of the `.eml` files in `dir`, with how often each came.
+fn sent_files(dir: &std::path::Path) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().extension().is_none_or(|x| x != "eml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// One write of the worker's cycle, and how a test makes the database refuse
+/// it as a full disk would (SQLite's SQLITE_FULL text; PostgreSQL's SQLSTATE
+/// 53100 with the ENOSPC text it quotes).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// Taking messages under a lease.
+    Claim,
+    /// Counting the attempt before the send.
+    Attempt,
+    /// Recording that the message went.
+    Outcome,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::Claim => "refuse_claim",
+            Step::Attempt => "refuse_attempt",
+            Step::Outcome => "refuse_outcome",
+        }
+    }
+
+    /// The rows' change that this step makes, as an SQL condition.
+    fn condition(self) -> &'static str {
+        match self {
+            Step::Claim => "NEW.lease_until IS NOT NULL AND OLD.lease_until IS NULL",
+            Step::Attempt => "NEW.attempts > OLD.attempts",
+            Step::Outcome => "NEW.status = 'delivered'",
+        }
+    }
+
+    async fn refuse(self, app: &TestApp) {
+        let (name, when) = (self.name(), self.condition());
+        match app.backend {
+            Backend::Sqlite => {
+                app.sql(format!(
+                    "CREATE TRIGGER {name} BEFORE UPDATE ON outbox WHEN {when} \
+                     BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+                ))
+                .await
+            }
+            Backend::Postgres => {
+                app.sql(format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN IF {when} THEN \
+                     RAISE EXCEPTION 'could not extend file: No space left on device' \
+                     USING ERRCODE = 'disk_full'; END IF; RETURN NEW; END $$"
+                ))
+                .await;
+                app.sql(format!(
+                    "CREATE TRIGGER {name} BEFORE UPDATE ON outbox \
+                     FOR EACH ROW EXECUTE FUNCTION {name}()"
+                ))
+                .await
+            }
+        }
+    }
+
+    async fn allow(self, app: &TestApp) {
+        let name = self.name();
+        match app.backend {
+            Backend::Sqlite => app.sql(format!("DROP TRIGGER {name}")).await,
+            Backend::Postgres => {
+                app.sql(format!("DROP TRIGGER {name} ON outbox")).await;
+                app.sql(format!("DROP FUNCTION {name}()")).await
+            }
+        }
+    }
+}
+
+/// Each write of the worker's cycle in turn is refused (a full disk) for
+/// several leases while mail waits, then accepted again: the worker makes no
+/// progress it cannot record, sends nothing twice, and delivers everything
+/// soon after the database takes writes again — whichever write was refused.
+async fn the_worker_recovers_from_each_refused_write(backend: Backend) {
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_path_buf();
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        fast(c, None);
+        c.mail_dir = dir;
+        c.worker.lease = Duration::from_secs(2);
+    })
+    .await
+    else {
+        return;
+    };
+    let w = start_worker(&app);
+    let mut expected = BTreeSet::new();
+    for step in [Step::Claim, Step::Attempt, Step::Outcome] {
+        step.refuse(&app).await;
+        let before: BTreeSet<String> = outbox(&app).await.into_iter().map(|r| r.id).collect();
+        let about = a_loop();
+        for i in 0..3 {
+            queue(
+                &app,
+                &[&format!("{}-{i}@example.com", step.name())],
+                &about,
+                Notice::DebriefReady,
+            )
+            .await;
+        }
+        let new: Vec<String> = outbox(&app)
+            .await
+            .into_iter()
+            .map(|r| r.id)
+            .filter(|id| !before.contains(id))
+            .collect();
+        assert_eq!(new.len(), 3);
+        expected.extend(new.iter().map(|id| notify::mailer::message_id(id)));
+
+        // Three leases go by while the database refuses this write.
+        actix_web::rt::time::sleep(Duration::from_secs(6)).await;
+        let rows = outbox(&app).await;
+        let waiting: Vec<&OutboxRow> = rows.iter().filter(|r| new.contains(&r.id)).collect();
+        assert!(
+            waiting.iter().all(|r| r.status == "pending"),
+            "{step:?} refused, yet recorded: {waiting:#?}"
+        );
+        let sent = sent_files(mail.path());
+        let sent_now = new
+            .iter()
+            .filter(|id| sent.contains_key(&notify::mailer::message_id(id)))
+            .count();
+        match step {
+            // Nothing goes out unless its attempt is on record.
+            Step::Claim | Step::Attempt => {
+                assert_eq!(sent_now, 0, "{step:?} refused, yet sent");
+                assert!(waiting.iter().all(|r| r.attempts == 0), "{waiting:#?}");
+            }
+            // One went; its outcome is kept, nothing else is sent meanwhile.
+            Step::Outcome => assert_eq!(sent_now, 1, "sent while an outcome was held"),
+        }
+
+        step.allow(&app).await;
+        let allowed = Instant::now();
+        let rows = outbox_until(&app, "all delivered", Duration::from_secs(40), |rows| {
+            rows.iter()
+                .filter(|r| new.contains(&r.id))
+                .all(|r| r.status == "delivered")
+        })
+        .await;
+        eprintln!(
+            "{backend:?}, {step:?} refused for 6 s: all delivered {:.1} s after the database took writes again",
+            allowed.elapsed().as_secs_f64()
+        );
+        for r in rows.iter().filter(|r| new.contains(&r.id)) {
+            assert_eq!(r.attempts, 1, "{step:?}: {r:#?}");
+        }
+    }
+    let stats = w.shutdown().await;
+    assert_eq!(stats.delivered, 9);
+    let sent = sent_files(mail.path());
+    assert_eq!(
+        sent.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "lost or stray mail"
+    );
+    assert!(sent.values().all(|&n| n == 1), "sent twice: {sent:?}");
+}
+both_backends!(refused_writes, backend => super::the_worker_recovers_from_each_refused_write);
+
+/// SQLite's writer stays busy (a queue of writes ahead of every one of the
+/// worker's) for longer than half a lease: the worker still delivers. Its
+/// lease starts when the claim runs, not when the claim was queued, so the
+/// wait in the queue does not make every claimed message too late to send.
+#[actix_web::test]
+async fn a_busy_writer_does_not_starve_the_worker() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_path_buf();
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| {
+        fast(c, None);
+        c.mail_dir = dir;
+        c.worker.lease = Duration::from_secs(2);
+    })
+    .await
+    else {
+        return;
+    };
+    let ids = queue_many(&app, 2).await;
+    // Six writers, each 250 ms of work after another: every write that
+    // joins the queue waits about 1.5 s, more than half the 2 s lease.
+    let busy = Arc::new(AtomicBool::new(true));
+    let fillers: Vec<_> = (0..6)
+        .map(|_| {
+            let (db, busy) = (app.state.db.clone(), busy.clone());
+            actix_web::rt::spawn(async move {
+                while busy.load(Ordering::Relaxed) {
+                    let _ = db
+                        .write_patiently(|_| {
+                            std::thread::sleep(ms(250));
+                            Ok(())
+                        })
+                        .await;
+                }
+            })
+        })
+        .collect();
+    actix_web::rt::time::sleep(ms(500)).await;
+    let w = start_worker(&app);
+    let rows = outbox_until(
+        &app,
+        "all delivered while the writer is busy",
+        Duration::from_secs(45),
+        all_delivered,
+    )
+    .await;
+    busy.store(false, Ordering::Relaxed);
+    for f in fillers {
+        let _ = f.await;
+    }
+    assert!(rows.iter().all(|r| r.attempts == 1), "{rows:#?}");
+    w.shutdown().await;
+    let sent = sent_files(mail.path());
+    assert_eq!(sent.keys().cloned().collect::<BTreeSet<_>>(), ids);
+    assert!(sent.values().all(|&n| n == 1), "sent twice: {sent:?}");
+}
