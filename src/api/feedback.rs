@@ -10,17 +10,9 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
 use crate::workflows::feedback::{
-    self as flow, Addendum, AddendumInput, DraftFeedback, LoopFeedback, ReasonInput,
+    self as flow, Addendum, AddendumInput, DraftFeedback, Feedback, LoopFeedback, ReasonInput,
 };
 use crate::workflows::views;
-
-pub use crate::domain::feedback::BREAK_GLASS_REASON_MIN_CHARS as BREAK_GLASS_REASON_MIN;
-/// Transitional: the paths other areas still use; the lead removes these
-/// once they import from [`crate::workflows::feedback`].
-pub use crate::workflows::feedback::{
-    Feedback, FeedbackEntry, RatingInput, RatingView, check_receipt, feedback_views, log_read,
-    sealed_facts,
-};
 
 /// Read one feedback. Its author always may; others only as the
 /// independence rules allow, and every such read is logged.

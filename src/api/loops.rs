@@ -12,7 +12,7 @@ use crate::workflows::loops::{
 };
 // Named by the OpenAPI document (`api::loops::ParticipantFilter`) and, until
 // the debrief moves, by its handlers.
-pub use crate::workflows::loops::{ParticipantFilter, lock_visible};
+
 use crate::workflows::pagination::Page;
 use crate::workflows::views::Loop;
 

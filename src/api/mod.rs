@@ -40,7 +40,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError, loops::ParticipantFilter)),
+    components(schemas(Problem, FieldError, crate::workflows::loops::ParticipantFilter)),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "users", description = "Accounts"),

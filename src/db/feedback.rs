@@ -202,13 +202,6 @@ pub fn insert_read(conn: &mut DbConn, row: &ReadRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Transitional: the path the scorecard export still calls; it logs the
-/// read the one way there is, [`crate::workflows::feedback::record_read`].
-/// Goes when the export calls that directly.
-pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> AppResult<()> {
-    crate::workflows::feedback::record_read(conn, row)
-}
-
 /// A read-log row as the proof sees it.
 pub fn read_facts(row: &ReadRow) -> AppResult<proof::ReadFacts> {
     Ok(proof::ReadFacts {

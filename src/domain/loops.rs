@@ -224,10 +224,13 @@ mod tests {
         v.iter().map(FieldProblem::field).collect()
     }
 
+    /// Position, level, feedback due hours, and the fields expected wrong.
+    type FieldCase<'a> = (Option<&'a str>, Option<&'a str>, Option<i32>, &'a [&'a str]);
+
     #[test]
     fn loop_fields_are_bounded() {
         let long = "x".repeat(TEXT_MAX + 1);
-        let cases: &[(Option<&str>, Option<&str>, Option<i32>, &[&str])] = &[
+        let cases: &[FieldCase<'_>] = &[
             (Some("Engineer"), Some("L5"), None, &[]),
             (Some("Engineer"), Some("L5"), Some(1), &[]),
             (Some("Engineer"), Some("L5"), Some(720), &[]),

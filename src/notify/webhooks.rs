@@ -22,7 +22,6 @@ use crate::db::models::OutboxRow;
 use crate::db::outbox::Kind;
 use crate::db::{self, Db, DbConn};
 use crate::domain::addresses;
-use crate::domain::types::Outcome;
 use crate::error::AppResult;
 
 /// What a webhook can subscribe to.
@@ -122,20 +121,6 @@ pub fn emit(conn: &mut DbConn, event: EventType, data: serde_json::Value) -> App
         )?;
     }
     Ok(())
-}
-
-/// `decision.final` for a loop whose outcome is now settled.
-pub fn emit_final(
-    conn: &mut DbConn,
-    loop_id: &str,
-    outcome: Outcome,
-    vetoed: bool,
-) -> AppResult<()> {
-    emit(
-        conn,
-        EventType::DecisionFinal,
-        serde_json::json!({"loop_id": loop_id, "outcome": outcome, "vetoed": vetoed}),
-    )
 }
 
 /// The `X-BarRaiser-Signature` value for `body` sent at `timestamp`.

@@ -134,7 +134,7 @@ fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<pr
             let rs = ratings.remove(&f.id).unwrap_or_default();
             stored
                 .sealed
-                .push(crate::api::feedback::sealed_facts(f, &rs)?);
+                .push(crate::workflows::feedback::sealed_facts(f, &rs)?);
         }
     }
     for a in db::feedback::loop_addenda(conn, loop_id, &all)?

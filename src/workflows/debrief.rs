@@ -12,8 +12,6 @@ use uuid::Uuid;
 
 use super::views::{self, CompetencyRef, Loop, Names, Person};
 use super::{Actor, AppState};
-use crate::api::feedback::{Feedback, feedback_views, log_read};
-use crate::api::loops::lock_visible;
 use crate::db::loops::{LoopBundle, LoopChanges};
 use crate::db::models::{DebriefVoteRow, FeedbackRow};
 use crate::db::{self, DbConn};
@@ -28,6 +26,8 @@ use crate::events::{
     debrief::{Audience, DebriefEvent},
 };
 use crate::notify::Recipient;
+use crate::workflows::feedback::{Feedback, feedback_views, log_read};
+use crate::workflows::loops::lock_visible;
 
 /// The loop-chain event recorded when an operator changes a participant's
 /// password or email.
@@ -739,6 +739,9 @@ pub async fn decide(
                 audience: decision_audience(&b, &names),
             };
             events::record(conn, &by, event)?;
+            if is_final {
+                super::analytics::capture(conn, &id)?;
+            }
             reload_view(conn, &id)
         })
         .await
@@ -808,6 +811,8 @@ pub async fn verdict(
                 audience: decision_audience(&b, &names),
             };
             events::record(conn, &by, event)?;
+            // The outcome is final: its facts are captured for analytics.
+            super::analytics::capture(conn, &id)?;
             reload_view(conn, &id)
         })
         .await

@@ -152,7 +152,7 @@ fn scorecards(
     let recorded = db::audit::seal_receipts(conn, &loop_ids)?;
     for (f, _) in rows {
         let rs = ratings.get(&f.id).map(Vec::as_slice).unwrap_or_default();
-        crate::api::feedback::check_receipt(f, rs, recorded.get(&f.id))?;
+        crate::workflows::feedback::check_receipt(f, rs, recorded.get(&f.id))?;
     }
     let mut addenda = db::feedback::addenda(conn, &ids)?;
 
@@ -322,7 +322,7 @@ pub async fn list(state: &AppState, me: &Actor, q: ScorecardQuery) -> AppResult<
             .write(move |conn| {
                 let at = db::to_db(db::now());
                 for (feedback_id, loop_id) in served {
-                    db::feedback::record_read(
+                    crate::workflows::feedback::record_read(
                         conn,
                         &ReadRow {
                             id: Uuid::now_v7().to_string(),
