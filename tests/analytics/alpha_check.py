@@ -55,7 +55,7 @@ def check(c) -> None:
     manager = person(c, admin, "Man")
     raiser = person(c, admin, "Bar", certified=True)
     panel = [person(c, admin, f"Int{n}") for n in range(7)]
-    comps = [x["id"] for x in c.call("GET", "/api/v1/competencies", recruiter["token"])][:3]
+    comps = [x["id"] for x in c.call("GET", "/api/v1/competencies", recruiter["token"])["items"]][:3]
     for n in range(LOOPS):
         cand = c.call("POST", "/api/v1/candidates", recruiter["token"], {"name": f"Candidate {n}", "email": f"{unique('cand')}@example.com"})
         lp = c.call("POST", "/api/v1/loops", recruiter["token"], {
@@ -101,7 +101,7 @@ def check(c) -> None:
 
     def compare(label, server_alpha, matrix):
         m = np.array([[math.nan if v is None else float(v) for v in row] for row in matrix])
-        theirs = krippendorff.alpha(reliability_data=m, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4])
+        theirs = float(krippendorff.alpha(reliability_data=m, level_of_measurement="ordinal", value_domain=[1, 2, 3, 4]))
         ok = server_alpha is not None and abs(server_alpha - theirs) < 1e-9
         print(f"{label:40} server {server_alpha!s:22} krippendorff {theirs!r:22} {'ok' if ok else 'DIFFERS'}")
         if not ok:

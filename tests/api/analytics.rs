@@ -395,5 +395,58 @@ async fn too_few_loops_give_no_figures_and_csv_is_safe(app: TestApp) {
         lines[1..].iter().all(|l| l.split(',').nth(3) == Some("1")),
         "{text}"
     );
+    // Service tokens: `analytics:read` and nothing else opens analytics.
+    for (scopes, expected) in [
+        (vec!["analytics:read"], StatusCode::OK),
+        (vec!["loops:read"], StatusCode::FORBIDDEN),
+    ] {
+        let (status, t) = app
+            .post(
+                "/tokens",
+                &cast.admin,
+                json!({"name": "bi tool", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{t}");
+        let secret = t["secret"].as_str().unwrap();
+        for path in ["/analytics/summary", "/analytics/interviewers"] {
+            let (status, body) = app.call(Method::GET, path, Some(secret), None).await;
+            assert_eq!(status, expected, "{scopes:?} {path}: {body}");
+        }
+    }
+    // The printable report: one page, its four charts, no script.
+    let res = app
+        .client
+        .get(app.url("/analytics/report"))
+        .bearer_auth(&cast.recruiter.token)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = res.text().await.unwrap();
+    for chart in [
+        "vote-changes",
+        "leniency",
+        "time-to-seal",
+        "alpha-over-time",
+    ] {
+        assert!(
+            html.contains(&format!("data-chart=\"{chart}\"")),
+            "{chart} missing"
+        );
+    }
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    assert_problem(
+        &app.get("/analytics/report", &cast.interviewers[0]).await,
+        403,
+        "analytics_not_permitted",
+    );
 }
 both_backends!(too_few_loops, too_few_loops_give_no_figures_and_csv_is_safe);

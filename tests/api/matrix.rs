@@ -281,6 +281,22 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
     let staff = |ok: u16| -> Expect {
         Box::new(move |k| rule(&[LoopRecruiter, OtherRecruiter, Admin], ok, 403, None)(k))
     };
+    let org_readers = |ok: u16| -> Expect {
+        Box::new(move |k| {
+            rule(
+                &[
+                    BarRaiserUnsealed,
+                    BarRaiserSealed,
+                    LoopRecruiter,
+                    OtherRecruiter,
+                    Admin,
+                ],
+                ok,
+                403,
+                None,
+            )(k)
+        })
+    };
     let managers = |ok: u16| -> Expect {
         Box::new(move |k| rule(&[LoopRecruiter, Admin], ok, 403, Some(404))(k))
     };
@@ -337,6 +353,51 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ("create_loop", Stage::NoLoop, staff(201)),
         // Admins read every decided loop's scorecards, recruiters their own.
         ("list_scorecards", Stage::NoLoop, staff(200)),
+        // Analytics: everyone their own; the organisation's to admins,
+        // recruiters and certified Bar Raisers; a loop's only once decided
+        // (409 before), to those who took part, 404 to anyone else.
+        ("get_my_analytics", Stage::NoLoop, signed_in(200)),
+        (
+            "list_interviewer_analytics",
+            Stage::NoLoop,
+            org_readers(200),
+        ),
+        ("get_analytics_summary", Stage::NoLoop, org_readers(200)),
+        ("get_analytics_report", Stage::NoLoop, org_readers(200)),
+        (
+            "get_analytics_reliability_data",
+            Stage::NoLoop,
+            admin_only(200),
+        ),
+        (
+            "get_interviewer_analytics",
+            Stage::NoLoop,
+            Box::new(|k| {
+                rule(
+                    &[
+                        InterviewerUnsealed,
+                        InterviewerSealed,
+                        BarRaiserUnsealed,
+                        BarRaiserSealed,
+                        LoopRecruiter,
+                        OtherRecruiter,
+                        Admin,
+                    ],
+                    200,
+                    403,
+                    None,
+                )(k)
+            }),
+        ),
+        (
+            "get_loop_analytics",
+            Stage::Scheduled,
+            Box::new(|k| {
+                let mut s = PARTICIPANTS.to_vec();
+                s.extend([LoopRecruiter, Admin]);
+                rule(&s, 409, 404, Some(404))(k)
+            }),
+        ),
         ("list_loops", Stage::NoLoop, signed_in(200)),
         ("get_loop", Stage::Scheduled, seer(200)),
         ("update_loop", Stage::Scheduled, managers(200)),
@@ -570,6 +631,17 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
         ),
         "list_loops" => (M::GET, "/loops".into(), None),
         "list_scorecards" => (M::GET, "/scorecards".into(), None),
+        "get_my_analytics" => (M::GET, "/analytics/me".into(), None),
+        "list_interviewer_analytics" => (M::GET, "/analytics/interviewers".into(), None),
+        "get_analytics_summary" => (M::GET, "/analytics/summary".into(), None),
+        "get_analytics_report" => (M::GET, "/analytics/report".into(), None),
+        "get_analytics_reliability_data" => (M::GET, "/analytics/reliability".into(), None),
+        "get_interviewer_analytics" => (
+            M::GET,
+            format!("/analytics/interviewers/{}", c.interviewers[0].id),
+            None,
+        ),
+        "get_loop_analytics" => (M::GET, format!("/analytics/loops/{l}"), None),
         "get_loop" => (M::GET, format!("/loops/{l}"), None),
         "update_loop" => (
             M::PATCH,
