@@ -158,7 +158,9 @@ pub fn loop_metrics(f: &LoopFacts) -> LoopMetrics {
 pub struct Participation {
     pub own: Voter,
     /// The other voters' sealed votes in that loop.
-    pub others_sealed: Vec<Vote>,
+    /// The mean of the other voters' sealed votes in that loop (scored);
+    /// `None` when they voted alone.
+    pub others_mean: Option<f64>,
     pub hired: bool,
     /// Hours from the interview's end to the seal.
     pub seal_hours: f64,
@@ -204,10 +206,7 @@ pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> Intervi
     };
     let differences: Vec<f64> = loops
         .iter()
-        .filter_map(|p| {
-            let others: Vec<f64> = p.others_sealed.iter().map(|v| score(*v)).collect();
-            mean(&others).map(|m| score(p.own.sealed) - m)
-        })
+        .filter_map(|p| p.others_mean.map(|m| score(p.own.sealed) - m))
         .collect();
     let pairs: Vec<(bool, bool)> = loops
         .iter()
@@ -432,7 +431,7 @@ mod tests {
                 sealed: own,
                 debrief,
             },
-            others_sealed: others.to_vec(),
+            others_mean: mean(&others.iter().map(|v| score(*v)).collect::<Vec<_>>()),
             hired,
             seal_hours: hours,
             late,

@@ -132,6 +132,8 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
         bar_raiser_overruled: m.bar_raiser_overruled,
     };
     let hired = facts.hired();
+    let ids: Vec<&str> = voters.iter().map(|(_, f, ..)| f.id.as_str()).collect();
+    let mut rated = db::feedback::ratings(conn, &ids)?;
     let mut votes = Vec::new();
     let mut ratings = Vec::new();
     for (n, (i, f, vote, sealed_at)) in voters.iter().enumerate() {
@@ -156,10 +158,7 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
             sealed_at: *sealed_at,
             late: *sealed_at > due,
         });
-        for rating in db::feedback::ratings(conn, &[f.id.as_str()])?
-            .remove(&f.id)
-            .unwrap_or_default()
-        {
+        for rating in rated.remove(&f.id).unwrap_or_default() {
             if let Some(value) = rating.rating {
                 ratings.push(AnalyticsRatingRow {
                     interview_id: i.id.clone(),
@@ -373,16 +372,13 @@ pub struct InterviewerTable {
     pub items: Vec<InterviewerAnalytics>,
 }
 
-fn participation(v: &AnalyticsVoteRow, others: &[i32]) -> AppResult<Participation> {
+fn participation(v: &AnalyticsVoteRow) -> AppResult<Participation> {
     Ok(Participation {
         own: Voter {
             sealed: vote_of(v.sealed_vote)?,
             debrief: v.debrief_vote.map(vote_of).transpose()?,
         },
-        others_sealed: others
-            .iter()
-            .map(|s| vote_of(*s))
-            .collect::<AppResult<_>>()?,
+        others_mean: v.others_mean,
         hired: v.hired,
         seal_hours: (v.sealed_at - v.ended_at).num_seconds() as f64 / 3600.0,
         late: v.late,
@@ -396,25 +392,15 @@ fn table(
     only: Option<&str>,
     min_loops: usize,
 ) -> AppResult<Vec<InterviewerAnalytics>> {
-    let rows = db::analytics::votes_in(conn, scope, None)?;
-    let mut by_loop: HashMap<&str, Vec<&AnalyticsVoteRow>> = HashMap::new();
-    for r in &rows {
-        by_loop.entry(r.loop_id.as_str()).or_default().push(r);
-    }
+    // Each row carries the mean of its loop's other sealed votes, taken at
+    // capture: one interviewer's figures need only their own rows.
+    let rows = db::analytics::votes_in(conn, scope, only)?;
     let mut by_person: BTreeMap<&str, Vec<Participation>> = BTreeMap::new();
-    for r in rows
-        .iter()
-        .filter(|r| only.is_none_or(|o| o == r.interviewer_id))
-    {
-        let others: Vec<i32> = by_loop[r.loop_id.as_str()]
-            .iter()
-            .filter(|o| o.interview_id != r.interview_id)
-            .map(|o| o.sealed_vote)
-            .collect();
+    for r in &rows {
         by_person
             .entry(r.interviewer_id.as_str())
             .or_default()
-            .push(participation(r, &others)?);
+            .push(participation(r)?);
     }
     if let Some(o) = only {
         by_person.entry(o).or_default();
