@@ -7,7 +7,7 @@ PY=.venv/bin/python
 [ -x "$PY" ] || python3 -m venv .venv
 "$PY" -c 'import krippendorff' 2>/dev/null || "$PY" -m pip install --quiet --disable-pip-version-check "krippendorff==0.9.0"
 cargo build --locked --quiet
-binary="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
+binary="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$PY" tests/analytics/alpha_check.py "$binary" "$work"

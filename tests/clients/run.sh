@@ -38,7 +38,7 @@ echo "generating the client (openapi-python-client ${GENERATOR_VERSION})"
 "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall "$work/client"
 
 cargo build --locked --quiet
-binary="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
+binary="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 admin_email=hr-admin@example.com
 admin_password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')"

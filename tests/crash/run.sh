@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 
 if [ -z "${BAR_RAISER_BIN:-}" ]; then
   cargo build --locked --quiet
-  BAR_RAISER_BIN="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
+  BAR_RAISER_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 fi
 PG_URL="${BAR_RAISER_CRASH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 

@@ -23,7 +23,7 @@ fi
 if [ -z "${BAR_RAISER_BIN:-}" ]; then
   # --demo (the sample the run starts from) is a `tools` feature.
   cargo build --locked --quiet --features tools
-  BAR_RAISER_BIN="${CARGO_TARGET_DIR:-target}/debug/bar-raiser"
+  BAR_RAISER_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 fi
 
 exec "$VENV/bin/python" tests/fuzz/fuzz.py \
