@@ -1,6 +1,7 @@
 //! Process analytics: the HTTP side of [`crate::workflows::analytics`].
 //! The interviewer table also comes as CSV (`Accept: text/csv`).
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
@@ -79,8 +80,8 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, body = LoopAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 404, description = "No such loop, or one the caller took no part in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`loop_not_decided`: analytics cover decided loops only", body = Problem, content_type = "application/problem+json"),
     )
@@ -103,9 +104,9 @@ pub async fn for_loop(
     security(("bearer" = [])),
     responses(
         (status = 200, content((InterviewerTable = "application/json"), (String = "text/csv"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/interviewers")]
@@ -132,10 +133,10 @@ pub async fn interviewers(
     security(("bearer" = [])),
     responses(
         (status = 200, body = InterviewerAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        NotFound,
+        Unprocessable,
     )
 )]
 #[get("/analytics/interviewers/{id}")]
@@ -157,8 +158,8 @@ pub async fn interviewer(
     security(("bearer" = [])),
     responses(
         (status = 200, body = InterviewerAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/analytics/me")]
@@ -180,9 +181,9 @@ pub async fn mine(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Summary),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/summary")]
@@ -203,9 +204,9 @@ pub async fn summary(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReliabilityData),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`admin_only`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/reliability")]

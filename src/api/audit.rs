@@ -1,12 +1,13 @@
 //! A loop's hash-chained audit trail and its verification: the HTTP side
 //! of [`crate::workflows::audit`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::workflows::audit::{self as flow, AuditLog, AuditVerification};
 
 /// The loop's audit events, in chain order.
@@ -17,9 +18,9 @@ use crate::workflows::audit::{self as flow, AuditLog, AuditVerification};
     security(("bearer" = [])),
     responses(
         (status = 200, body = AuditLog),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/loops/{id}/audit")]
@@ -42,9 +43,9 @@ pub async fn log(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AuditVerification),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/loops/{id}/audit/verify")]

@@ -1,5 +1,6 @@
 //! Candidates: the HTTP side of [`crate::workflows::candidates`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -20,10 +21,10 @@ use crate::workflows::pagination::Page;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "A candidate with this email exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/candidates")]
@@ -44,9 +45,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Candidate>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/candidates")]
@@ -66,9 +67,9 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/candidates/{id}")]
@@ -89,11 +90,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Erased, or email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/candidates/{id}")]
@@ -120,9 +121,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The erased record", body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/candidates/{id}")]

@@ -1,6 +1,7 @@
 //! The competency catalogue: the HTTP side of
 //! [`crate::workflows::competencies`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -20,8 +21,8 @@ use crate::workflows::competencies::{
     security(("bearer" = [])),
     responses(
         (status = 200, body = CompetencyList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/competencies")]
@@ -41,10 +42,10 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Competency),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "Name taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/competencies")]
@@ -66,11 +67,11 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Competency),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Name taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/competencies/{id}")]

@@ -1,5 +1,6 @@
 //! The debrief: the HTTP side of [`crate::workflows::debrief`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, post, put, web};
 use uuid::Uuid;
 
@@ -22,9 +23,9 @@ use crate::workflows::views::Loop;
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`feedback_outstanding` (each open interview listed in `errors`) or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -48,9 +49,9 @@ pub async fn open(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DebriefView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`debrief_not_open`, or `feedback_integrity_failed` (a sealed feedback no longer matches its receipt)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -75,11 +76,11 @@ pub async fn show(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyDebriefVote),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "The debrief is not open", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[put("/loops/{id}/debrief/votes/me")]
@@ -101,10 +102,10 @@ pub async fn cast_vote(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        (status = 409, description = "`debrief_not_open`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/loops/{id}/debrief/reveal")]
@@ -126,11 +127,11 @@ pub async fn reveal(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`debrief_not_open` or `already_decided`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/loops/{id}/decision")]
@@ -152,9 +153,9 @@ pub async fn decide(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "No hire is pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -178,9 +179,9 @@ pub async fn concur(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "No hire is pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rationale too short", body = Problem, content_type = "application/problem+json"),
     )

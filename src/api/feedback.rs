@@ -1,5 +1,6 @@
 //! Structured feedback: the HTTP side of [`crate::workflows::feedback`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use uuid::Uuid;
@@ -23,7 +24,7 @@ use crate::workflows::views;
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback, headers(("ETag" = String, description = "Version for If-Match"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`seal_own_feedback_first`, `joined_after_first_seal` (put on the loop after its first seal: content opens at the debrief), `not_a_participant`, `not_until_debrief`, `feedback_not_sealed`, `break_glass_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such interview, one of a loop the caller takes no part in, or no feedback written yet (to its author)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`feedback_integrity_failed`: the stored content no longer matches the receipt its seal recorded; withheld", body = Problem, content_type = "application/problem+json"),
@@ -52,12 +53,12 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Sealed, frozen by the debrief, or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[put("/interviews/{id}/feedback")]
@@ -86,9 +87,9 @@ pub async fn save_draft(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`already_sealed`, `interview_not_started`, `feedback_frozen`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete: every problem listed", body = Problem, content_type = "application/problem+json"),
     )
@@ -115,11 +116,11 @@ pub async fn seal(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Addendum),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Not sealed yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/feedback/addenda")]
@@ -144,11 +145,11 @@ pub async fn add_addendum(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Nothing sealed to read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/feedback/break-glass")]
@@ -172,11 +173,11 @@ pub async fn break_glass(
     security(("bearer" = [])),
     responses(
         (status = 200, body = views::Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Sealed already, excused already, or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/excuse")]
@@ -199,7 +200,7 @@ pub async fn excuse(
     security(("bearer" = [])),
     responses(
         (status = 200, body = LoopFeedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 404, description = "No such loop, or one the caller takes no part in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`feedback_integrity_failed`: a sealed feedback no longer matches its receipt", body = Problem, content_type = "application/problem+json"),
     )

@@ -1,5 +1,6 @@
 //! Interviews within a loop: the HTTP side of [`crate::workflows::interviews`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -20,9 +21,9 @@ use crate::workflows::views::Interview;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (nobody puts themselves on an interview), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Loop past editing, or the person already interviews in it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `recruiter_cannot_interview` (the loop's recruiter holds no seat in it)", body = Problem, content_type = "application/problem+json"),
     )
@@ -46,8 +47,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        NotFound,
     )
 )]
 #[get("/interviews/{id}")]
@@ -69,9 +70,9 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (moving an interview to oneself), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Loop past editing, feedback started, or duplicate interviewer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `recruiter_cannot_interview`", body = Problem, content_type = "application/problem+json"),
     )
@@ -96,9 +97,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Loop past editing or feedback started", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A scheduled loop would break its composition rules", body = Problem, content_type = "application/problem+json"),
     )
@@ -121,7 +122,7 @@ pub async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyInterviews),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 #[get("/me/interviews")]

@@ -1,5 +1,6 @@
 //! Interview loops: the HTTP side of [`crate::workflows::loops`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -24,8 +25,8 @@ use crate::workflows::views::Loop;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 422, description = "Invalid fields, unknown ids named by field", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -48,8 +49,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<LoopSummary>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/loops")]
@@ -70,8 +71,8 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        NotFound,
     )
 )]
 #[get("/loops/{id}")]
@@ -93,11 +94,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (making oneself the hiring manager or Bar Raiser), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The loop is past editing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/loops/{id}")]
@@ -121,9 +122,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Composition rules broken, each listed with its code", body = Problem, content_type = "application/problem+json"),
     )
@@ -146,11 +147,11 @@ pub async fn schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Decided or already cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/loops/{id}/cancel")]

@@ -14,6 +14,7 @@ pub mod interviews;
 pub mod loops;
 pub mod preconditions;
 pub mod report;
+pub mod responses;
 pub mod scorecards;
 pub mod spec;
 pub mod tokens;

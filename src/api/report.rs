@@ -2,6 +2,7 @@
 //! process analytics, with inline SVG charts. No script, no external
 //! asset, no font download: it prints and mails as it is.
 
+use super::responses::{Unauthenticated, Unprocessable};
 use std::fmt::Write;
 
 use actix_web::{HttpResponse, get, web};
@@ -22,9 +23,9 @@ use crate::workflows::analytics::{self as flow, Period, Report};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A self-contained HTML page", body = String, content_type = "text/html"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/report")]

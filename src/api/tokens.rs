@@ -1,5 +1,6 @@
 //! Service tokens: the HTTP side of [`crate::workflows::tokens`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -17,10 +18,10 @@ use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenLis
     security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedToken),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the token created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/tokens")]
@@ -43,8 +44,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = TokenList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
     )
 )]
 #[get("/tokens")]
@@ -60,9 +61,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/tokens/{id}")]

@@ -1,5 +1,6 @@
 //! Accounts: the HTTP side of [`crate::workflows::users`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -18,10 +19,10 @@ use crate::workflows::users::{self as flow, CreateUser, UpdateUser, User, UserQu
     security(("bearer" = [])),
     responses(
         (status = 201, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/users")]
@@ -42,9 +43,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<User>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/users")]
@@ -64,9 +65,9 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/users/{id}")]
@@ -87,11 +88,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account, a role of admin, or a password)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "`cannot_demote_self`: an admin cannot demote or deactivate themselves; `email_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/users/{id}")]
@@ -113,7 +114,7 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 #[get("/me")]

@@ -1,5 +1,6 @@
 //! Webhook subscriptions: the HTTP side of [`crate::workflows::webhooks`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -20,8 +21,8 @@ use crate::workflows::webhooks::{
     security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedWebhook),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the webhook created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a refused target URL", body = Problem, content_type = "application/problem+json"),
     )
@@ -46,8 +47,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = WebhookList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
     )
 )]
 #[get("/webhooks")]
@@ -63,9 +64,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 200, body = Webhook),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/webhooks/{id}")]
@@ -86,9 +87,9 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/webhooks/{id}")]
