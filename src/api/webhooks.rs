@@ -14,6 +14,10 @@ use crate::workflows::webhooks::{
 };
 
 /// Register a webhook.
+///
+/// Admins. The target must resolve to global unicast addresses only (no
+/// private, loopback or other special-purpose address), checked again at each
+/// delivery. The signing secret is in this answer only.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "create_webhook",
@@ -41,6 +45,8 @@ pub async fn create(
 }
 
 /// List live webhooks, newest first (secrets are never shown).
+///
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
@@ -57,6 +63,8 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
 }
 
 /// One live webhook.
+///
+/// Admins. The secret is never shown again; 404 once deleted.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "get_webhook",
@@ -78,8 +86,10 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Delete a webhook: nothing more is queued for it, and deliveries still
-/// queued are not sent.
+/// Delete a webhook.
+///
+/// Nothing more is queued for it, and deliveries still queued are not sent.
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "delete_webhook",
