@@ -201,6 +201,9 @@ struct Ctx<'a> {
     reader_loops: Vec<String>,
     /// `(writer index, interview id, competency ids)`.
     drafts: Vec<(usize, String, Vec<String>)>,
+    /// Decided loops of the current batch, whose analytics facts are
+    /// captured after the batch is written.
+    decided: Vec<String>,
 }
 
 fn user_row(email: &str, name: &str, hash: &str, role: AccountRole, certified: bool) -> UserRow {
@@ -391,6 +394,9 @@ impl Ctx<'_> {
         let debrief_at = created + chrono::Duration::days(10);
         let decided_at = created + chrono::Duration::days(11);
         let decided = kind == Kind::Decided;
+        if decided {
+            self.decided.push(loop_id.clone());
+        }
         let row = LoopRow {
             id: loop_id.clone(),
             candidate_id: candidate.id.clone(),
@@ -552,8 +558,10 @@ impl Ctx<'_> {
                 json!({"revision": 1}),
                 written,
             );
+            // Sealed from a few minutes to two days after writing.
+            let delay = chrono::Duration::minutes(self.rng.random_range(10..=48 * 60));
             let sha = sealed.then(|| {
-                let at = written + chrono::Duration::minutes(30);
+                let at = written + delay;
                 let sha = sha256_hex(&canonical_json(
                     db::uuid(&interview_id),
                     db::uuid(&author),
@@ -647,7 +655,15 @@ impl Ctx<'_> {
     fn flush(&mut self, conn: &mut db::DbConn) -> anyhow::Result<()> {
         let mut rows = std::mem::take(&mut self.rows);
         rows.heads = vec![(self.org.name.clone(), self.org.seq, self.org.hash.clone())];
-        db::bench::insert(conn, &rows).context("writing seeded rows")
+        db::bench::insert(conn, &rows).context("writing seeded rows")?;
+        // The analytics facts of the decided loops, computed by the same
+        // function the decision's transaction uses, written in bulk.
+        let snapshots = std::mem::take(&mut self.decided)
+            .iter()
+            .filter_map(|id| crate::workflows::analytics::snapshot(conn, id).transpose())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("capturing analytics: {e}"))?;
+        db::bench::insert_analytics(conn, &snapshots).context("writing analytics rows")
     }
 }
 
@@ -687,6 +703,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
         rows: Rows::default(),
         reader_loops: Vec::new(),
         drafts: Vec::new(),
+        decided: Vec::new(),
     };
 
     let all: Vec<&UserRow> = std::iter::once(&people.admin)

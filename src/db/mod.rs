@@ -702,7 +702,37 @@ where
 /// The current time as stored: UTC, microsecond precision (what PostgreSQL
 /// keeps), so a value read back equals the value written and hashed.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    #[cfg(feature = "tools")]
+    let t = Utc::now()
+        - chrono::Duration::microseconds(
+            demo_clock::BEHIND_US.load(std::sync::atomic::Ordering::Relaxed),
+        );
+    #[cfg(not(feature = "tools"))]
+    let t = Utc::now();
+    t.trunc_subsecs(6)
+}
+
+/// The demo's clock (`tools` builds only): `bar-raiser demo` writes its
+/// history of past loops through the real API with [`now`] set back to
+/// each step's moment, so every stored time, receipt and audit entry is
+/// what it would have been then. A server build has no such setting.
+#[cfg(feature = "tools")]
+pub mod demo_clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use chrono::{DateTime, Utc};
+
+    /// How far [`super::now`] runs behind the system clock, in µs.
+    pub(super) static BEHIND_US: AtomicI64 = AtomicI64::new(0);
+
+    /// From now on [`super::now`] reads `at`, running forward from there;
+    /// `None` puts it back on the system clock.
+    pub fn set(at: Option<DateTime<Utc>>) {
+        let behind = at.map_or(0, |at| {
+            (Utc::now() - at).num_microseconds().unwrap_or(0).max(0)
+        });
+        BEHIND_US.store(behind, Ordering::Relaxed);
+    }
 }
 
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {

@@ -19,10 +19,10 @@ use uuid::Uuid;
 use super::views::{self, CompetencyRef, Person};
 use super::{Actor, AppState};
 use crate::db::analytics::{
-    AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
+    AnalyticsAgreementRow, AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
 };
 use crate::db::{self, DbConn};
-use crate::domain::analytics::{self as rules, LoopFacts, Participation, Voter};
+use crate::domain::analytics::{self as rules, Coincidences, LoopFacts, Participation, Voter};
 use crate::domain::{InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict, Vote};
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -41,12 +41,21 @@ fn vote_of(score: i32) -> AppResult<Vote> {
 /// Captures a decided loop's facts; call in the transaction that makes its
 /// outcome final. A loop not decided, or captured already, is left alone.
 pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
+    match snapshot(conn, loop_id)? {
+        Some(s) => Ok(db::analytics::insert(conn, &s)?),
+        None => Ok(false),
+    }
+}
+
+/// A decided loop's facts as [`capture`] writes them (`None` when the loop
+/// is not decided); the benchmark seeder batch-inserts these.
+pub fn snapshot(conn: &mut DbConn, loop_id: &str) -> AppResult<Option<Snapshot>> {
     let Some(b) = db::loops::bundle(conn, loop_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let r = &b.row;
     if views::state_of(&b)? != LoopState::Decided {
-        return Ok(false);
+        return Ok(None);
     }
     let decided_at = r.decided_at.unwrap_or(r.updated_at);
     let decided_hire = r
@@ -130,6 +139,16 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
         spread_debrief: m.spread_debrief,
         convergence: m.convergence,
         bar_raiser_overruled: m.bar_raiser_overruled,
+        debrief_open_hours: None,
+        decision_hours: None,
+    };
+    let lp = AnalyticsLoopRow {
+        debrief_open_hours: lp
+            .last_interview_end_at
+            .zip(lp.debrief_opened_at)
+            .map(|(a, b)| hours(a, b)),
+        decision_hours: lp.debrief_opened_at.map(|a| hours(a, decided_at)),
+        ..lp
     };
     let hired = facts.hired();
     let ids: Vec<&str> = voters.iter().map(|(_, f, ..)| f.id.as_str()).collect();
@@ -157,6 +176,7 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
             ended_at,
             sealed_at: *sealed_at,
             late: *sealed_at > due,
+            seal_hours: hours(ended_at, *sealed_at),
         });
         for rating in rated.remove(&f.id).unwrap_or_default() {
             if let Some(value) = rating.rating {
@@ -170,10 +190,41 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
             }
         }
     }
-    Ok(db::analytics::insert(
-        conn,
-        &Snapshot { lp, votes, ratings },
-    )?)
+    // What α needs of this loop, summed later instead of re-read.
+    let mut agreement = Vec::new();
+    let mut unit = |subject: &str, values: Vec<u8>| {
+        if !values.is_empty() {
+            agreement.push(AnalyticsAgreementRow::new(
+                &r.id,
+                subject,
+                decided_at,
+                Coincidences::of_unit(&values).map(|c| c.upper()),
+            ));
+        }
+    };
+    unit(
+        "",
+        votes
+            .iter()
+            .map(|v| u8::try_from(v.sealed_vote).unwrap_or(0))
+            .collect(),
+    );
+    let mut by_competency: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for x in &ratings {
+        by_competency
+            .entry(x.competency_id.as_str())
+            .or_default()
+            .push(u8::try_from(x.rating).unwrap_or(0));
+    }
+    for (competency, values) in by_competency {
+        unit(competency, values);
+    }
+    Ok(Some(Snapshot {
+        lp,
+        votes,
+        ratings,
+        agreement,
+    }))
 }
 
 /// Captures every decided loop that has no snapshot yet (loops decided
@@ -481,7 +532,7 @@ pub async fn interviewer(
 }
 
 /// Krippendorff's α of one set of ratings.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Agreement {
     /// Units (loops) with two or more values.
     pub units: usize,
@@ -573,41 +624,51 @@ fn agreement(units: &[Vec<u8>]) -> Agreement {
     }
 }
 
+/// The organisation's figures over a period. Everything α needs was summed
+/// per loop at capture ([`capture`]): this adds the stored coincidences up
+/// instead of re-reading every vote and rating of the period.
 pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summary> {
     require_org_reader(me)?;
     let (period, scope) = resolve(&p)?;
     state
         .db
         .read(move |conn| {
-            let loops = db::analytics::loops_in(conn, &scope)?;
-            let votes = db::analytics::votes_in(conn, &scope, None)?;
-            let ratings = db::analytics::ratings_in(conn, &scope)?;
-            let mut per_competency: BTreeMap<&str, Vec<(&str, i32)>> = BTreeMap::new();
-            for r in ratings.iter().filter(|r| {
-                scope
-                    .competency
-                    .as_deref()
-                    .is_none_or(|c| c == r.competency_id)
-            }) {
-                per_competency
-                    .entry(r.competency_id.as_str())
-                    .or_default()
-                    .push((r.loop_id.as_str(), r.rating));
+            let loops = db::analytics::loop_figures_in(conn, &scope)?;
+            let seal = db::analytics::seal_hours_in(conn, &scope)?;
+            let mut votes = Agreement {
+                units: 0,
+                alpha: None,
+            };
+            let mut per_competency = Vec::new();
+            for (subject, units, o) in db::analytics::agreement_in(conn, &scope)? {
+                let a = Agreement {
+                    units: usize::try_from(units).unwrap_or(0),
+                    alpha: Coincidences::from_upper(o).alpha_ordinal(),
+                };
+                if subject.is_empty() {
+                    votes = a;
+                } else {
+                    per_competency.push((subject, a));
+                }
             }
-            let ids: Vec<&str> = per_competency.keys().copied().collect();
+            let ids: Vec<&str> = per_competency.iter().map(|(id, _)| id.as_str()).collect();
             let names = db::catalog::competencies_by_ids(conn, &ids)?;
-            let competencies = per_competency
-                .into_iter()
-                .map(|(id, rows)| {
+            let mut competencies = per_competency
+                .iter()
+                .map(|(id, a)| {
                     Ok(CompetencyAgreement {
                         competency: CompetencyRef {
                             id: db::parse_uuid(id)?,
-                            name: names.get(id).map(|c| c.name.clone()).unwrap_or_default(),
+                            name: names
+                                .get(id.as_str())
+                                .map(|c| c.name.clone())
+                                .unwrap_or_default(),
                         },
-                        agreement: agreement(&units(rows.into_iter())),
+                        agreement: a.clone(),
                     })
                 })
-                .collect::<AppResult<_>>()?;
+                .collect::<AppResult<Vec<_>>>()?;
+            competencies.sort_by_key(|c| c.competency.id.to_string());
             let n = loops.len();
             let share = |k: usize| (n > 0).then(|| k as f64 / n as f64);
             let convergences: Vec<f64> = loops.iter().filter_map(|l| l.convergence).collect();
@@ -642,24 +703,12 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                     })
                 })
                 .collect::<AppResult<_>>()?;
-            let seal: Vec<f64> = votes
-                .iter()
-                .map(|v| hours(v.ended_at, v.sealed_at))
-                .collect();
-            let open: Vec<f64> = loops
-                .iter()
-                .filter_map(|l| Some(hours(l.last_interview_end_at?, l.debrief_opened_at?)))
-                .collect();
-            let decide: Vec<f64> = loops
-                .iter()
-                .filter_map(|l| Some(hours(l.debrief_opened_at?, l.decided_at)))
-                .collect();
+            let open: Vec<f64> = loops.iter().filter_map(|l| l.debrief_open_hours).collect();
+            let decide: Vec<f64> = loops.iter().filter_map(|l| l.decision_hours).collect();
             Ok(Summary {
                 period,
                 loops: n,
-                votes: agreement(&units(
-                    votes.iter().map(|v| (v.loop_id.as_str(), v.sealed_vote)),
-                )),
+                votes,
                 competencies,
                 mean_convergence: rules::mean(&convergences),
                 changed_share: share(loops.iter().filter(|l| l.changed > 0).count()),
