@@ -293,6 +293,21 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Coincidences(pub [[f64; 4]; 4]);
 
+/// The cells of a symmetric 4×4 coincidence matrix's upper triangle, in
+/// the order they are stored.
+const UPPER_CELLS: [(usize, usize); 10] = [
+    (0, 0),
+    (0, 1),
+    (0, 2),
+    (0, 3),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (2, 2),
+    (2, 3),
+    (3, 3),
+];
+
 impl Coincidences {
     /// A unit's contribution; `None` when it has fewer than two values in
     /// 1–4 (not pairable).
@@ -325,23 +340,15 @@ impl Coincidences {
 
     /// The upper triangle, row by row: o11 o12 o13 o14 o22 o23 o24 o33 o34 o44.
     pub fn upper(&self) -> [f64; 10] {
-        let o = &self.0;
-        [
-            o[0][0], o[0][1], o[0][2], o[0][3], o[1][1], o[1][2], o[1][3], o[2][2], o[2][3],
-            o[3][3],
-        ]
+        UPPER_CELLS.map(|(c, k)| self.0[c][k])
     }
 
     /// The matrix from its upper triangle ([`Coincidences::upper`]).
     pub fn from_upper(u: [f64; 10]) -> Coincidences {
         let mut o = [[0.0; 4]; 4];
-        let mut n = 0;
-        for c in 0..4 {
-            for k in c..4 {
-                o[c][k] = u[n];
-                o[k][c] = u[n];
-                n += 1;
-            }
+        for ((c, k), value) in UPPER_CELLS.into_iter().zip(u) {
+            o[c][k] = value;
+            o[k][c] = value;
         }
         Coincidences(o)
     }
