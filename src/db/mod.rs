@@ -39,8 +39,14 @@ pub mod outbox;
 pub mod schema;
 pub mod signin;
 pub mod tokens;
+pub mod types;
 pub mod users;
 pub mod webhooks;
+
+pub use types::{
+    AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId, ReadId,
+    RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
+};
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
