@@ -71,7 +71,7 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     let password = random_token()[..20].to_string();
     let pw = password.clone();
     let st = state.clone();
-    let ids: Vec<String> = web::block(move || -> anyhow::Result<Vec<String>> {
+    let ids: Vec<db::UserId> = web::block(move || -> anyhow::Result<Vec<db::UserId>> {
         let hash = hash_blocking(&pw)?;
         let mut conn = st.db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
         if db::users::by_email(&mut conn, PEOPLE[0].0)?.is_some() {

@@ -7,15 +7,17 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{analytics_loops, analytics_ratings, analytics_votes, loops};
+use super::types::{CompetencyId, InterviewId, LoopId, UserId};
+use crate::domain::types::LoopState;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_loops)]
 pub struct AnalyticsLoopRow {
-    pub loop_id: String,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub position: String,
-    pub hiring_manager_id: String,
-    pub bar_raiser_id: String,
+    pub hiring_manager_id: UserId,
+    pub bar_raiser_id: UserId,
     pub decided_hire: bool,
     pub vetoed: bool,
     pub last_interview_end_at: Option<NaiveDateTime>,
@@ -33,9 +35,9 @@ pub struct AnalyticsLoopRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_votes)]
 pub struct AnalyticsVoteRow {
-    pub interview_id: String,
-    pub loop_id: String,
-    pub interviewer_id: String,
+    pub interview_id: InterviewId,
+    pub loop_id: LoopId,
+    pub interviewer_id: UserId,
     pub decided_at: NaiveDateTime,
     pub sealed_vote: i32,
     pub debrief_vote: Option<i32>,
@@ -49,9 +51,9 @@ pub struct AnalyticsVoteRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_ratings)]
 pub struct AnalyticsRatingRow {
-    pub interview_id: String,
-    pub competency_id: String,
-    pub loop_id: String,
+    pub interview_id: InterviewId,
+    pub competency_id: CompetencyId,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub rating: i32,
 }
@@ -91,9 +93,9 @@ pub fn insert(conn: &mut DbConn, s: &Snapshot) -> QueryResult<bool> {
 }
 
 /// Decided loops without a snapshot, oldest first, at most `limit`.
-pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
+pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<LoopId>> {
     loops::table
-        .filter(loops::state.eq("decided"))
+        .filter(loops::state.eq(LoopState::Decided))
         .filter(loops::id.ne_all(analytics_loops::table.select(analytics_loops::loop_id)))
         .order(loops::decided_at.asc())
         .select(loops::id)
@@ -101,7 +103,7 @@ pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-pub fn loop_row(conn: &mut DbConn, loop_id: &str) -> QueryResult<Option<AnalyticsLoopRow>> {
+pub fn loop_row(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Option<AnalyticsLoopRow>> {
     analytics_loops::table
         .find(loop_id)
         .select(AnalyticsLoopRow::as_select())
@@ -116,7 +118,7 @@ pub struct Scope {
     pub to: Option<NaiveDateTime>,
     pub position: Option<String>,
     /// Only loops where this competency was rated.
-    pub competency: Option<String>,
+    pub competency: Option<CompetencyId>,
 }
 
 /// `$q` limited to the period of `$scope`, by `$table`'s `decided_at`.
@@ -156,7 +158,7 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_loops::position.eq(p));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_loops::loop_id.eq_any(rated!(c)));
     }
     q.order(analytics_loops::decided_at.asc())
@@ -168,17 +170,17 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
 pub fn votes_in(
     conn: &mut DbConn,
     scope: &Scope,
-    interviewer: Option<&str>,
+    interviewer: Option<UserId>,
 ) -> QueryResult<Vec<AnalyticsVoteRow>> {
     let mut q = in_period!(analytics_votes::table.into_boxed(), analytics_votes, scope);
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_votes::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_votes::loop_id.eq_any(rated!(c)));
     }
     if let Some(i) = interviewer {
-        q = q.filter(analytics_votes::interviewer_id.eq(i.to_string()));
+        q = q.filter(analytics_votes::interviewer_id.eq(i));
     }
     q.order((
         analytics_votes::decided_at.asc(),
@@ -198,7 +200,7 @@ pub fn ratings_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<Analytics
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_ratings::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_ratings::competency_id.eq(c));
     }
     q.select(AnalyticsRatingRow::as_select()).load(conn)
