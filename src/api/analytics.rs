@@ -1,6 +1,7 @@
 //! Process analytics: the HTTP side of [`crate::workflows::analytics`].
 //! The interviewer table also comes as CSV (`Accept: text/csv`).
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
@@ -71,7 +72,13 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
     out
 }
 
-/// A decided loop's figures: how much its debrief moved people.
+/// A decided loop's figures.
+///
+/// How much its debrief moved people: votes changed from the sealed to the
+/// debrief vote, toward the hiring manager or the Bar Raiser, the spread of
+/// sealed and debrief votes and their convergence, the outcome and any veto.
+/// 409 `loop_not_decided` before the decision, so no figure reflects a loop in
+/// flight.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_loop_analytics",
@@ -79,8 +86,8 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, body = LoopAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 404, description = "No such loop, or one the caller took no part in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`loop_not_decided`: analytics cover decided loops only", body = Problem, content_type = "application/problem+json"),
     )
@@ -94,8 +101,10 @@ pub async fn for_loop(
     Ok(HttpResponse::Ok().json(flow::for_loop(&state, &me, id.into_inner()).await?))
 }
 
-/// Every interviewer's calibration over a period (admins, recruiters,
-/// certified Bar Raisers). `Accept: text/csv` gives the same table as CSV.
+/// Every interviewer's calibration over a period (admins, recruiters, certified
+/// Bar Raisers).
+///
+/// `Accept: text/csv` gives the same table as CSV.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "list_interviewer_analytics",
@@ -103,9 +112,9 @@ pub async fn for_loop(
     security(("bearer" = [])),
     responses(
         (status = 200, content((InterviewerTable = "application/json"), (String = "text/csv"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/interviewers")]
@@ -125,6 +134,12 @@ pub async fn interviewers(
 }
 
 /// One interviewer's calibration over a period.
+///
+/// Leniency, agreement with outcomes (share and Cohen's κ), change rate in the
+/// debrief, time to seal and late rate, over the interviewer's decided loops in
+/// the period. Every figure is `null` with `insufficient_data: true` below the
+/// configured minimum of loops. Admins, recruiters and certified Bar Raisers;
+/// anyone for themselves.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_interviewer_analytics",
@@ -132,10 +147,10 @@ pub async fn interviewers(
     security(("bearer" = [])),
     responses(
         (status = 200, body = InterviewerAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        NotFound,
+        Unprocessable,
     )
 )]
 #[get("/analytics/interviewers/{id}")]
@@ -150,6 +165,9 @@ pub async fn interviewer(
 }
 
 /// The caller's own calibration over a period.
+///
+/// The same figures as `get_interviewer_analytics`, for the signed-in person.
+/// Every interviewer may read their own.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_my_analytics",
@@ -157,8 +175,8 @@ pub async fn interviewer(
     security(("bearer" = [])),
     responses(
         (status = 200, body = InterviewerAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/analytics/me")]
@@ -171,8 +189,14 @@ pub async fn mine(
     Ok(HttpResponse::Ok().json(flow::interviewer(&state, &me, id, q.into_inner()).await?))
 }
 
-/// The organisation's figures over a period: agreement (Krippendorff's α),
-/// herding, timeliness, Bar Raiser outcomes.
+/// The organisation's figures over a period.
+///
+/// Agreement of the sealed votes (Krippendorff's α, ordinal, overall and per
+/// competency), herding in the debrief (convergence, share of loops with a
+/// changed vote, share of changes toward the hiring manager), timeliness
+/// (interview end → seal, last interview → debrief, debrief → decision) and
+/// each Bar Raiser's loops, vetoes and concurrences. Decided loops only.
+/// Admins, recruiters and certified Bar Raisers.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_summary",
@@ -180,9 +204,9 @@ pub async fn mine(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Summary),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/summary")]
@@ -194,8 +218,13 @@ pub async fn summary(
     Ok(HttpResponse::Ok().json(flow::summary(&state, &me, q.into_inner()).await?))
 }
 
-/// The anonymous reliability data behind the summary's α (admins), for
-/// checking it with another implementation.
+/// The anonymous reliability data behind the summary's α (admins), for checking
+/// it with another implementation.
+///
+/// The matrix the summary's Krippendorff's α is computed from: one row per
+/// interviewer, one column per decided loop in the period, each cell the sealed
+/// vote scored 1–4 or `null`, and the same per competency. No ids, so any other
+/// implementation can check the figure.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_reliability_data",
@@ -203,9 +232,9 @@ pub async fn summary(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReliabilityData),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`admin_only`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/reliability")]

@@ -1,15 +1,20 @@
 //! A loop's hash-chained audit trail and its verification: the HTTP side
 //! of [`crate::workflows::audit`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppResult, Problem};
+use crate::error::AppResult;
 use crate::workflows::audit::{self as flow, AuditLog, AuditVerification};
 
 /// The loop's audit events, in chain order.
+///
+/// Each event with its hash and the previous event's hash. Payloads show only
+/// what the reader may see: votes of a debrief not yet revealed are withheld.
+/// The loop's recruiter, its Bar Raiser and admins; 404 to anyone else.
 #[utoipa::path(
     tag = "audit",
     operation_id = "get_loop_audit",
@@ -17,9 +22,9 @@ use crate::workflows::audit::{self as flow, AuditLog, AuditVerification};
     security(("bearer" = [])),
     responses(
         (status = 200, body = AuditLog),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/loops/{id}/audit")]
@@ -31,10 +36,12 @@ pub async fn log(
     Ok(HttpResponse::Ok().json(flow::log(&state, &me, id.into_inner()).await?))
 }
 
-/// Recomputes the loop's chain (any edited, deleted or reordered event
-/// makes it invalid from that event on), then every receipt the chain
-/// recorded against the rows as stored: sealed feedback by field group,
-/// addenda, debrief votes, the decision and verdict, and the read log.
+/// Verify the loop's audit chain and every receipt it recorded.
+///
+/// Recomputes the loop's chain (any edited, deleted or reordered event makes it
+/// invalid from that event on), then every receipt the chain recorded against
+/// the rows as stored: sealed feedback by field group, addenda, debrief votes,
+/// the decision and verdict, and the read log.
 #[utoipa::path(
     tag = "audit",
     operation_id = "verify_loop_audit",
@@ -42,9 +49,9 @@ pub async fn log(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AuditVerification),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/loops/{id}/audit/verify")]

@@ -1,5 +1,6 @@
 //! Candidates: the HTTP side of [`crate::workflows::candidates`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -13,6 +14,9 @@ use crate::workflows::candidates::{
 use crate::workflows::pagination::Page;
 
 /// Record a candidate.
+///
+/// Recruiters and admins. An email, when given, is unique among candidates (409
+/// otherwise); links must be `http(s)` URLs.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "create_candidate",
@@ -20,10 +24,10 @@ use crate::workflows::pagination::Page;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "A candidate with this email exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/candidates")]
@@ -37,6 +41,8 @@ pub async fn create(
 }
 
 /// List candidates, newest first.
+///
+/// Recruiters and admins. Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "list_candidates",
@@ -44,9 +50,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Candidate>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/candidates")]
@@ -59,6 +65,9 @@ pub async fn list(
 }
 
 /// Read a candidate.
+///
+/// Recruiters and admins. The answer carries an `ETag` for `If-Match` on a
+/// later change.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "get_candidate",
@@ -66,9 +75,9 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/candidates/{id}")]
@@ -81,6 +90,9 @@ pub async fn get(
 }
 
 /// Correct a candidate's details (not once erased).
+///
+/// Recruiters and admins. Only the fields sent change. Refused with 409 once
+/// the candidate is erased, or when the new email belongs to another candidate.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "update_candidate",
@@ -89,11 +101,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Erased, or email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/candidates/{id}")]
@@ -120,9 +132,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The erased record", body = Candidate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/candidates/{id}")]

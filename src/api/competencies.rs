@@ -1,6 +1,7 @@
 //! The competency catalogue: the HTTP side of
 //! [`crate::workflows::competencies`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -13,6 +14,9 @@ use crate::workflows::competencies::{
 };
 
 /// The catalogue, by name.
+///
+/// Every signed-in person may read it, retired competencies included (marked
+/// `retired`), so old feedback keeps its names.
 #[utoipa::path(
     tag = "competencies",
     operation_id = "list_competencies",
@@ -20,8 +24,8 @@ use crate::workflows::competencies::{
     security(("bearer" = [])),
     responses(
         (status = 200, body = CompetencyList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/competencies")]
@@ -34,6 +38,8 @@ pub async fn list(
 }
 
 /// Add a competency (admins).
+///
+/// Names are unique (409 `name_taken` otherwise).
 #[utoipa::path(
     tag = "competencies",
     operation_id = "create_competency",
@@ -41,10 +47,10 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Competency),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "Name taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/competencies")]
@@ -58,6 +64,9 @@ pub async fn create(
 }
 
 /// Rename, describe, retire or restore a competency (admins).
+///
+/// Only the fields sent change. A retired competency can no longer be required
+/// or rated in new loops; feedback that rated it keeps it.
 #[utoipa::path(
     tag = "competencies",
     operation_id = "update_competency",
@@ -66,11 +75,11 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Competency),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Name taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/competencies/{id}")]

@@ -1,5 +1,6 @@
 //! The debrief: the HTTP side of [`crate::workflows::debrief`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, post, put, web};
 use uuid::Uuid;
 
@@ -11,10 +12,11 @@ use crate::workflows::debrief::{
 };
 use crate::workflows::views::Loop;
 
-/// Open the debrief (the loop's Bar Raiser). Refused with 409
-/// `feedback_outstanding`, naming each open interview, until every voting
-/// interview is sealed or excused. Freezes feedback; opens sealed content
-/// to participants and the loop's recruiter.
+/// Open the debrief (the loop's Bar Raiser).
+///
+/// Refused with 409 `feedback_outstanding`, naming each open interview, until
+/// every voting interview is sealed or excused. Freezes feedback; opens sealed
+/// content to participants and the loop's recruiter.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "open_debrief",
@@ -22,9 +24,9 @@ use crate::workflows::views::Loop;
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`feedback_outstanding` (each open interview listed in `errors`) or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -37,10 +39,11 @@ pub async fn open(
     Ok(HttpResponse::Ok().json(flow::open(&state, &me, id.into_inner()).await?))
 }
 
-/// The debrief view (participants and the loop's recruiter, once the
-/// debrief is open): all sealed feedback with addenda, sealed and debrief
-/// votes side by side, the competency matrix, counts, and the independence
-/// report. Reading it logs a read of each feedback not your own.
+/// The debrief view (participants and the loop's recruiter, once the debrief is
+/// open): all sealed feedback with addenda, sealed and debrief votes side by
+/// side, the competency matrix, counts, and the independence report.
+///
+/// Reading it logs a read of each feedback not your own.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "get_debrief",
@@ -48,9 +51,9 @@ pub async fn open(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DebriefView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`debrief_not_open`, or `feedback_integrity_failed` (a sealed feedback no longer matches its receipt)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -63,10 +66,11 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(flow::show(&state, &me, id.into_inner()).await?))
 }
 
-/// Cast or change your debrief vote (voting participants, while the
-/// debrief is open). Your sealed vote stays on record; a different vote
-/// needs a rationale. Others see only that you voted until all have voted
-/// or the Bar Raiser reveals.
+/// Cast or change your debrief vote (voting participants, while the debrief is
+/// open).
+///
+/// Your sealed vote stays on record; a different vote needs a rationale. Others
+/// see only that you voted until all have voted or the Bar Raiser reveals.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "cast_debrief_vote",
@@ -75,11 +79,11 @@ pub async fn show(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyDebriefVote),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "The debrief is not open", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[put("/loops/{id}/debrief/votes/me")]
@@ -94,6 +98,9 @@ pub async fn cast_vote(
 }
 
 /// Reveal the debrief votes before everyone has voted (the Bar Raiser).
+///
+/// Until then participants see only who has voted. Revealing is recorded in the
+/// audit chain; it changes no vote. Only while the debrief is open.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "reveal_debrief_votes",
@@ -101,10 +108,10 @@ pub async fn cast_vote(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        (status = 409, description = "`debrief_not_open`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/loops/{id}/debrief/reveal")]
@@ -117,6 +124,7 @@ pub async fn reveal(
 }
 
 /// Record the decision (the loop's hiring manager, during the debrief).
+///
 /// `no_hire` is final; `hire` waits for the Bar Raiser to concur or veto.
 #[utoipa::path(
     tag = "debrief",
@@ -126,11 +134,11 @@ pub async fn reveal(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`debrief_not_open` or `already_decided`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/loops/{id}/decision")]
@@ -144,7 +152,10 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The Bar Raiser concurs with a hire: it becomes final.
+/// The Bar Raiser concurs with a hire.
+///
+/// The hiring manager's `hire` becomes the final outcome. Only the loop's Bar
+/// Raiser, while the hire is pending.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "concur_with_hire",
@@ -152,9 +163,9 @@ pub async fn decide(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "No hire is pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -168,8 +179,10 @@ pub async fn concur(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The Bar Raiser vetoes a hire (rationale of at least 50 characters): the
-/// outcome becomes `no_hire`, `vetoed: true`.
+/// The Bar Raiser vetoes a hire.
+///
+/// With a rationale of at least 50 characters. The outcome becomes `no_hire`
+/// with `vetoed: true`, final; participants are told.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "veto_hire",
@@ -178,9 +191,9 @@ pub async fn concur(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "No hire is pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Rationale too short", body = Problem, content_type = "application/problem+json"),
     )

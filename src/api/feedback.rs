@@ -1,5 +1,6 @@
 //! Structured feedback: the HTTP side of [`crate::workflows::feedback`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use uuid::Uuid;
@@ -14,8 +15,10 @@ use crate::workflows::feedback::{
 };
 use crate::workflows::views;
 
-/// Read one feedback. Its author always may; others only as the
-/// independence rules allow, and every such read is logged.
+/// Read one feedback.
+///
+/// Its author always may; others only as the independence rules allow, and
+/// every such read is logged.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "get_feedback",
@@ -23,7 +26,7 @@ use crate::workflows::views;
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback, headers(("ETag" = String, description = "Version for If-Match"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`seal_own_feedback_first`, `joined_after_first_seal` (put on the loop after its first seal: content opens at the debrief), `not_a_participant`, `not_until_debrief`, `feedback_not_sealed`, `break_glass_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such interview, one of a loop the caller takes no part in, or no feedback written yet (to its author)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`feedback_integrity_failed`: the stored content no longer matches the receipt its seal recorded; withheld", body = Problem, content_type = "application/problem+json"),
@@ -38,9 +41,11 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Save a draft (the interviewer only). Replaces the whole draft; saving
-/// the same content again changes nothing. Send `If-Match` with the ETag
-/// you read to refuse overwriting a newer version (412).
+/// Save a draft (the interviewer only).
+///
+/// Replaces the whole draft; saving the same content again changes nothing.
+/// Send `If-Match` with the ETag you read to refuse overwriting a newer version
+/// (412).
 #[utoipa::path(
     tag = "feedback",
     operation_id = "save_feedback_draft",
@@ -52,12 +57,12 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Sealed, frozen by the debrief, or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[put("/interviews/{id}/feedback")]
@@ -77,8 +82,9 @@ pub async fn save_draft(
     Ok(tagged(saved.await?))
 }
 
-/// Seal the feedback (the interviewer only): it never changes again. The
-/// answer carries `sealed_at` and `content_sha256`, a receipt to keep.
+/// Seal the feedback (the interviewer only): it never changes again.
+///
+/// The answer carries `sealed_at` and `content_sha256`, a receipt to keep.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "seal_feedback",
@@ -86,9 +92,9 @@ pub async fn save_draft(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "`already_sealed`, `interview_not_started`, `feedback_frozen`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete: every problem listed", body = Problem, content_type = "application/problem+json"),
     )
@@ -105,8 +111,9 @@ pub async fn seal(
     Ok(super::idempotency::reread(path)(tagged(sealed)))
 }
 
-/// Add an addendum to sealed feedback (its author only). Append-only and
-/// time-stamped; the sealed content is untouched.
+/// Add an addendum to sealed feedback (its author only).
+///
+/// Append-only and time-stamped; the sealed content is untouched.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "add_feedback_addendum",
@@ -115,11 +122,11 @@ pub async fn seal(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Addendum),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Not sealed yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/feedback/addenda")]
@@ -134,8 +141,10 @@ pub async fn add_addendum(
 }
 
 /// Admin break-glass read of sealed feedback, with a reason (at least 20
-/// characters). Written to the audit chain and the read log; the loop's Bar
-/// Raiser is notified.
+/// characters).
+///
+/// Written to the audit chain and the read log; the loop's Bar Raiser is
+/// notified.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "break_glass_read",
@@ -144,11 +153,11 @@ pub async fn add_addendum(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Nothing sealed to read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/feedback/break-glass")]
@@ -162,8 +171,10 @@ pub async fn break_glass(
     Ok(ReplayPolicy::Never.mark(tagged(read)))
 }
 
-/// Excuse an interview that will never be sealed (the loop's Bar Raiser,
-/// before the debrief), with a reason. It then no longer blocks the debrief.
+/// Excuse an interview that will never be sealed (the loop's Bar Raiser, before
+/// the debrief), with a reason.
+///
+/// It then no longer blocks the debrief.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "excuse_interview",
@@ -172,11 +183,11 @@ pub async fn break_glass(
     security(("bearer" = [])),
     responses(
         (status = 200, body = views::Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Sealed already, excused already, or the loop is not scheduled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/interviews/{id}/excuse")]
@@ -190,8 +201,10 @@ pub async fn excuse(
     Ok(HttpResponse::Ok().json(interview))
 }
 
-/// Every feedback of a loop: status for all, content only where the same
-/// policy as the single read allows; each content read is logged.
+/// Every feedback of a loop.
+///
+/// Status for all; content only where the same policy as the single read
+/// (`get_feedback`) allows, and each content read is logged.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "list_loop_feedback",
@@ -199,7 +212,7 @@ pub async fn excuse(
     security(("bearer" = [])),
     responses(
         (status = 200, body = LoopFeedback),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 404, description = "No such loop, or one the caller takes no part in", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`feedback_integrity_failed`: a sealed feedback no longer matches its receipt", body = Problem, content_type = "application/problem+json"),
     )

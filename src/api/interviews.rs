@@ -1,5 +1,6 @@
 //! Interviews within a loop: the HTTP side of [`crate::workflows::interviews`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -10,8 +11,11 @@ use crate::error::{AppResult, Problem};
 use crate::workflows::interviews::{self as flow, CreateInterview, MyInterviews, UpdateInterview};
 use crate::workflows::views::Interview;
 
-/// Add an interview to a loop (the loop's recruiter, admins) while the loop
-/// is `draft` or `scheduled`.
+/// Add an interview to a loop (the loop's recruiter, admins) while the loop is
+/// `draft` or `scheduled`.
+///
+/// Nobody puts themselves on an interview. A person put on a loop after its
+/// first seal reads others' feedback only from the debrief on.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "create_interview",
@@ -20,9 +24,9 @@ use crate::workflows::views::Interview;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (nobody puts themselves on an interview), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Loop past editing, or the person already interviews in it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `recruiter_cannot_interview` (the loop's recruiter holds no seat in it)", body = Problem, content_type = "application/problem+json"),
     )
@@ -39,6 +43,9 @@ pub async fn create(
 }
 
 /// Read one interview and its feedback status.
+///
+/// Never the feedback content, which `get_feedback` serves under the
+/// independence rules. 404 to people outside the loop.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "get_interview",
@@ -46,8 +53,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        NotFound,
     )
 )]
 #[get("/interviews/{id}")]
@@ -59,8 +66,10 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Change an interview (the loop's recruiter, admins) while the loop is
-/// `draft` or `scheduled` and no feedback has been started.
+/// Change an interview (the loop's recruiter, admins) while the loop is `draft`
+/// or `scheduled` and no feedback has been started.
+///
+/// Only the fields sent change; nobody moves an interview to themselves.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "update_interview",
@@ -69,9 +78,9 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Interview),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (moving an interview to oneself), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Loop past editing, feedback started, or duplicate interviewer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `recruiter_cannot_interview`", body = Problem, content_type = "application/problem+json"),
     )
@@ -89,6 +98,9 @@ pub async fn update(
 }
 
 /// Remove an interview (same conditions as changing it).
+///
+/// Refused with 409 once feedback has been started on it or the loop is past
+/// editing. The removal is recorded in the loop's audit chain.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "delete_interview",
@@ -96,9 +108,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Loop past editing or feedback started", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A scheduled loop would break its composition rules", body = Problem, content_type = "application/problem+json"),
     )
@@ -115,13 +127,16 @@ pub async fn remove(
 }
 
 /// The caller's own interviews across loops, soonest first, with due dates.
+///
+/// Each with its loop, the candidate's name, the position and the loop's state,
+/// beside the interview's times and feedback status.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "list_my_interviews",
     security(("bearer" = [])),
     responses(
         (status = 200, body = MyInterviews),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 #[get("/me/interviews")]

@@ -1,5 +1,6 @@
 //! Interview loops: the HTTP side of [`crate::workflows::loops`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -16,7 +17,9 @@ use crate::workflows::loops::{
 use crate::workflows::pagination::Page;
 use crate::workflows::views::Loop;
 
-/// Create a loop for a candidate (recruiters, admins). It starts in `draft`.
+/// Create a loop for a candidate (recruiters, admins).
+///
+/// It starts in `draft`.
 #[utoipa::path(
     tag = "loops",
     operation_id = "create_loop",
@@ -24,8 +27,8 @@ use crate::workflows::views::Loop;
     security(("bearer" = [])),
     responses(
         (status = 201, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 422, description = "Invalid fields, unknown ids named by field", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -39,8 +42,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// List loops, newest first. Members see only loops they take part in;
-/// recruiters and admins see all (or theirs with `participant=me`).
+/// List loops, newest first.
+///
+/// Members see only loops they take part in; recruiters and admins see all (or
+/// theirs with `participant=me`).
 #[utoipa::path(
     tag = "loops",
     operation_id = "list_loops",
@@ -48,8 +53,8 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<LoopSummary>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/loops")]
@@ -61,8 +66,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(flow::list(&state, &me, q.into_inner()).await?))
 }
 
-/// Read a loop: its interviews with feedback status (never content),
-/// progress and decision. 404 for people outside it.
+/// Read a loop: its interviews with feedback status (never content), progress
+/// and decision.
+///
+/// 404 for people outside it.
 #[utoipa::path(
     tag = "loops",
     operation_id = "get_loop",
@@ -70,8 +77,8 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        NotFound,
     )
 )]
 #[get("/loops/{id}")]
@@ -84,6 +91,7 @@ pub async fn get(
 }
 
 /// Edit a loop while `draft` or `scheduled` (the loop's recruiter, admins).
+///
 /// A scheduled loop must still satisfy the composition rules afterwards.
 #[utoipa::path(
     tag = "loops",
@@ -93,11 +101,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`self_assignment` (making oneself the hiring manager or Bar Raiser), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The loop is past editing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/loops/{id}")]
@@ -112,8 +120,10 @@ pub async fn update(
     Ok(tagged(updated))
 }
 
-/// Schedule a draft loop: checks every composition rule and answers 422
-/// listing each one broken; on success interviewers are notified.
+/// Schedule a draft loop.
+///
+/// Checks every composition rule and answers 422 listing each one broken; on
+/// success the loop is `scheduled` and its interviewers are notified.
 #[utoipa::path(
     tag = "loops",
     operation_id = "schedule_loop",
@@ -121,9 +131,9 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Composition rules broken, each listed with its code", body = Problem, content_type = "application/problem+json"),
     )
@@ -138,6 +148,9 @@ pub async fn schedule(
 }
 
 /// Cancel a loop before it is decided, with a reason; participants are told.
+///
+/// The loop's recruiter or an admin. Refused with 409 once decided or already
+/// cancelled.
 #[utoipa::path(
     tag = "loops",
     operation_id = "cancel_loop",
@@ -146,11 +159,11 @@ pub async fn schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Loop),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
         (status = 409, description = "Decided or already cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/loops/{id}/cancel")]

@@ -2,6 +2,7 @@
 //! process analytics, with inline SVG charts. No script, no external
 //! asset, no font download: it prints and mails as it is.
 
+use super::responses::{Unauthenticated, Unprocessable};
 use std::fmt::Write;
 
 use actix_web::{HttpResponse, get, web};
@@ -12,9 +13,12 @@ use crate::domain::analytics::SEAL_HOUR_BINS;
 use crate::error::{AppResult, Problem};
 use crate::workflows::analytics::{self as flow, Period, Report};
 
-/// The printable report of the process analytics (admins, recruiters,
-/// certified Bar Raisers): vote changes per loop, interviewer leniency with
-/// its uncertainty, time to seal, agreement over time.
+/// The printable report of the process analytics.
+///
+/// One self-contained HTML page (`Accept: text/html`; inline SVG, no script, no
+/// external asset): vote changes per loop, interviewer leniency with its
+/// uncertainty, time to seal, agreement over time. Admins, recruiters and
+/// certified Bar Raisers.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_report",
@@ -22,9 +26,9 @@ use crate::workflows::analytics::{self as flow, Period, Report};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A self-contained HTML page", body = String, content_type = "text/html"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`analytics_not_permitted`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[get("/analytics/report")]

@@ -2,6 +2,7 @@
 //! sealed feedback of decided loops in the shape of the Greenhouse Harvest
 //! scorecard object, for applicant-tracking systems.
 
+use super::responses::Unauthenticated;
 use actix_web::{HttpResponse, get, web};
 
 use crate::app::AppState;
@@ -27,7 +28,7 @@ use crate::workflows::scorecards::{self as flow, Scorecard, ScorecardQuery};
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Scorecard>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`recruiter_or_admin_only`, `insufficient_scope`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`invalid_query`: limit, cursor or updated_after", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`feedback_integrity_failed`: a sealed feedback on the page no longer matches its receipt", body = Problem, content_type = "application/problem+json"),

@@ -1,6 +1,8 @@
 //! Finishing touches on the generated OpenAPI document, applied once the
 //! routes are in it, so that client generators take it as it is:
 //!
+//! - an operation without a security requirement (sign-in, refresh, the
+//!   health probes) says so with `security: []` rather than by omission;
 //! - every response has a `description` (OpenAPI requires one; utoipa omits
 //!   it when the handler gives none): the status's reason phrase;
 //! - `Page_X.items` refers to the `X` schema instead of a copy of it
@@ -55,6 +57,7 @@ pub fn finish(doc: &mut OpenApi) {
                 document_preconditions(op, method == HttpMethod::Get);
             }
             describe_responses(op);
+            op.security.get_or_insert_with(Vec::new);
         }
     }
     refer_page_items(doc);

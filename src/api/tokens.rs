@@ -1,5 +1,6 @@
 //! Service tokens: the HTTP side of [`crate::workflows::tokens`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -10,6 +11,10 @@ use crate::error::{AppResult, Problem};
 use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenList};
 
 /// Mint a service token (admins, signed in as themselves).
+///
+/// The secret is in this answer only; store it. A token carries a subset of the
+/// admin's rights, named by its scopes, and can never create or change an admin
+/// account or set a password.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "create_token",
@@ -17,10 +22,10 @@ use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenLis
     security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedToken),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the token created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/tokens")]
@@ -37,14 +42,17 @@ pub async fn create(
 }
 
 /// List service tokens, newest first, with when each was last used.
+///
+/// Admins. Each token with its scopes, expiry, last use and revocation; secrets
+/// are never shown again.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "list_tokens",
     security(("bearer" = [])),
     responses(
         (status = 200, body = TokenList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
     )
 )]
 #[get("/tokens")]
@@ -52,7 +60,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     Ok(HttpResponse::Ok().json(flow::list(&state, &me).await?))
 }
 
-/// Revoke a service token: it stops working at once.
+/// Revoke a service token.
+///
+/// It stops working at once, on every instance. Admins.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "revoke_token",
@@ -60,9 +70,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/tokens/{id}")]

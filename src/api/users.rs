@@ -1,5 +1,6 @@
 //! Accounts: the HTTP side of [`crate::workflows::users`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -11,6 +12,10 @@ use crate::workflows::pagination::Page;
 use crate::workflows::users::{self as flow, CreateUser, UpdateUser, User, UserQuery};
 
 /// Create an account (admins).
+///
+/// The password must be at least 12 characters and not a common or breached
+/// password, nor built from the person's name or email. Emails are unique,
+/// compared without case.
 #[utoipa::path(
     tag = "users",
     operation_id = "create_user",
@@ -18,10 +23,10 @@ use crate::workflows::users::{self as flow, CreateUser, UpdateUser, User, UserQu
     security(("bearer" = [])),
     responses(
         (status = 201, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[post("/users")]
@@ -35,6 +40,8 @@ pub async fn create(
 }
 
 /// List accounts, newest first (admins and recruiters).
+///
+/// Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "users",
     operation_id = "list_users",
@@ -42,9 +49,9 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<User>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/users")]
@@ -57,6 +64,8 @@ pub async fn list(
 }
 
 /// Read an account (admins and recruiters; anyone for themselves).
+///
+/// The answer carries an `ETag` for `If-Match` on a later change.
 #[utoipa::path(
     tag = "users",
     operation_id = "get_user",
@@ -64,9 +73,9 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/users/{id}")]
@@ -78,7 +87,9 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Change an account (admins). Deactivating ends its sessions at once.
+/// Change an account (admins).
+///
+/// Deactivating ends its sessions at once.
 #[utoipa::path(
     tag = "users",
     operation_id = "update_user",
@@ -87,11 +98,11 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account, a role of admin, or a password)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "`cannot_demote_self`: an admin cannot demote or deactivate themselves; `email_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Unprocessable,
     )
 )]
 #[patch("/users/{id}")]
@@ -107,13 +118,16 @@ pub async fn update(
 }
 
 /// The signed-in user.
+///
+/// The caller's own account: name, email, role and whether they are a certified
+/// Bar Raiser.
 #[utoipa::path(
     tag = "users",
     operation_id = "get_me",
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     )
 )]
 #[get("/me")]

@@ -1,5 +1,6 @@
 //! Webhook subscriptions: the HTTP side of [`crate::workflows::webhooks`].
 
+use super::responses::{Forbidden, NotFound, Unauthenticated};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -13,6 +14,10 @@ use crate::workflows::webhooks::{
 };
 
 /// Register a webhook.
+///
+/// Admins. The target must resolve to global unicast addresses only (no
+/// private, loopback or other special-purpose address), checked again at each
+/// delivery. The signing secret is in this answer only.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "create_webhook",
@@ -20,8 +25,8 @@ use crate::workflows::webhooks::{
     security(("bearer" = [])),
     responses(
         (status = 201, body = CreatedWebhook),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the webhook created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a refused target URL", body = Problem, content_type = "application/problem+json"),
     )
@@ -40,14 +45,16 @@ pub async fn create(
 }
 
 /// List live webhooks, newest first (secrets are never shown).
+///
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
     security(("bearer" = [])),
     responses(
         (status = 200, body = WebhookList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
     )
 )]
 #[get("/webhooks")]
@@ -56,6 +63,8 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
 }
 
 /// One live webhook.
+///
+/// Admins. The secret is never shown again; 404 once deleted.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "get_webhook",
@@ -63,9 +72,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 200, body = Webhook),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/webhooks/{id}")]
@@ -77,8 +86,10 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Delete a webhook: nothing more is queued for it, and deliveries still
-/// queued are not sent.
+/// Delete a webhook.
+///
+/// Nothing more is queued for it, and deliveries still queued are not sent.
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "delete_webhook",
@@ -86,9 +97,9 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/webhooks/{id}")]
