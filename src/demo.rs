@@ -206,7 +206,7 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
         written.map_err(|e| anyhow::anyhow!("creating demo people: {e}"))
     })
     .await??;
-    let ids: Vec<String> = people.iter().map(|u| u.id.clone()).collect();
+    let ids: Vec<db::UserId> = people.iter().map(|u| u.id).collect();
 
     let app = test::init_service(app::build(state.clone())).await;
     let call = |method: &'static str, path: String, token: Option<String>, body: Value| {
@@ -271,7 +271,11 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     // above went through the API).
     let tokens: Vec<String> = people
         .iter()
-        .map(|u| state.keys.issue(&u.id, &u.role, u.session_epoch))
+        .map(|u| {
+            state
+                .keys
+                .issue(&u.id.to_string(), u.role.as_str(), u.session_epoch)
+        })
         .collect::<anyhow::Result<_>>()?;
     let act = async |who: usize, method: &'static str, path: String, body: Value| {
         let resp = test::call_service(

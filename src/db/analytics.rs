@@ -9,15 +9,17 @@ use super::DbConn;
 use super::schema::{
     analytics_agreement, analytics_loops, analytics_ratings, analytics_votes, loops,
 };
+use super::types::{CompetencyId, InterviewId, LoopId, UserId};
+use crate::domain::types::LoopState;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_loops)]
 pub struct AnalyticsLoopRow {
-    pub loop_id: String,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub position: String,
-    pub hiring_manager_id: String,
-    pub bar_raiser_id: String,
+    pub hiring_manager_id: UserId,
+    pub bar_raiser_id: UserId,
     pub decided_hire: bool,
     pub vetoed: bool,
     pub last_interview_end_at: Option<NaiveDateTime>,
@@ -39,9 +41,9 @@ pub struct AnalyticsLoopRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_votes)]
 pub struct AnalyticsVoteRow {
-    pub interview_id: String,
-    pub loop_id: String,
-    pub interviewer_id: String,
+    pub interview_id: InterviewId,
+    pub loop_id: LoopId,
+    pub interviewer_id: UserId,
     pub decided_at: NaiveDateTime,
     pub sealed_vote: i32,
     pub debrief_vote: Option<i32>,
@@ -57,9 +59,9 @@ pub struct AnalyticsVoteRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_ratings)]
 pub struct AnalyticsRatingRow {
-    pub interview_id: String,
-    pub competency_id: String,
-    pub loop_id: String,
+    pub interview_id: InterviewId,
+    pub competency_id: CompetencyId,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub rating: i32,
 }
@@ -71,7 +73,7 @@ pub struct AnalyticsRatingRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_agreement)]
 pub struct AnalyticsAgreementRow {
-    pub loop_id: String,
+    pub loop_id: LoopId,
     pub subject: String,
     pub decided_at: NaiveDateTime,
     pub pairable: i32,
@@ -90,7 +92,7 @@ pub struct AnalyticsAgreementRow {
 impl AnalyticsAgreementRow {
     /// `o`: the unit's upper triangle, `None` when it is not pairable.
     pub fn new(
-        loop_id: &str,
+        loop_id: LoopId,
         subject: &str,
         decided_at: NaiveDateTime,
         o: Option<[f64; 10]>,
@@ -98,7 +100,7 @@ impl AnalyticsAgreementRow {
         let pairable = i32::from(o.is_some());
         let [o11, o12, o13, o14, o22, o23, o24, o33, o34, o44] = o.unwrap_or_default();
         AnalyticsAgreementRow {
-            loop_id: loop_id.to_string(),
+            loop_id,
             subject: subject.to_string(),
             decided_at,
             pairable,
@@ -157,9 +159,9 @@ pub fn insert(conn: &mut DbConn, s: &Snapshot) -> QueryResult<bool> {
 }
 
 /// Decided loops without a snapshot, oldest first, at most `limit`.
-pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
+pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<LoopId>> {
     loops::table
-        .filter(loops::state.eq("decided"))
+        .filter(loops::state.eq(LoopState::Decided))
         .filter(loops::id.ne_all(analytics_loops::table.select(analytics_loops::loop_id)))
         .order(loops::decided_at.asc())
         .select(loops::id)
@@ -167,7 +169,7 @@ pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-pub fn loop_row(conn: &mut DbConn, loop_id: &str) -> QueryResult<Option<AnalyticsLoopRow>> {
+pub fn loop_row(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Option<AnalyticsLoopRow>> {
     analytics_loops::table
         .find(loop_id)
         .select(AnalyticsLoopRow::as_select())
@@ -182,7 +184,7 @@ pub struct Scope {
     pub to: Option<NaiveDateTime>,
     pub position: Option<String>,
     /// Only loops where this competency was rated.
-    pub competency: Option<String>,
+    pub competency: Option<CompetencyId>,
 }
 
 /// `$q` limited to the period of `$scope`, by `$table`'s `decided_at`.
@@ -222,7 +224,7 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_loops::position.eq(p));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_loops::loop_id.eq_any(rated!(c)));
     }
     q.order(analytics_loops::decided_at.asc())
@@ -234,17 +236,17 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
 pub fn votes_in(
     conn: &mut DbConn,
     scope: &Scope,
-    interviewer: Option<&str>,
+    interviewer: Option<UserId>,
 ) -> QueryResult<Vec<AnalyticsVoteRow>> {
     let mut q = in_period!(analytics_votes::table.into_boxed(), analytics_votes, scope);
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_votes::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_votes::loop_id.eq_any(rated!(c)));
     }
     if let Some(i) = interviewer {
-        q = q.filter(analytics_votes::interviewer_id.eq(i.to_string()));
+        q = q.filter(analytics_votes::interviewer_id.eq(i));
     }
     q.order((
         analytics_votes::decided_at.asc(),
@@ -264,7 +266,7 @@ pub fn ratings_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<Analytics
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_ratings::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_ratings::competency_id.eq(c));
     }
     q.select(AnalyticsRatingRow::as_select()).load(conn)
@@ -274,7 +276,7 @@ pub fn ratings_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<Analytics
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = analytics_loops)]
 pub struct LoopFigures {
-    pub bar_raiser_id: String,
+    pub bar_raiser_id: UserId,
     pub decided_hire: bool,
     pub vetoed: bool,
     pub changed: i32,
@@ -289,7 +291,7 @@ pub fn loop_figures_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<Loop
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_loops::position.eq(p));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_loops::loop_id.eq_any(rated!(c)));
     }
     q.select(LoopFigures::as_select()).load(conn)
@@ -301,7 +303,7 @@ pub fn seal_hours_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<f64>> 
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_votes::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_votes::loop_id.eq_any(rated!(c)));
     }
     q.select(analytics_votes::seal_hours).load(conn)
@@ -340,9 +342,9 @@ pub fn agreement_in(
     if let Some(p) = scope.position.clone() {
         q = q.filter(a::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q
-            .filter(a::loop_id.eq_any(rated!(c.clone())))
+            .filter(a::loop_id.eq_any(rated!(c)))
             .filter(a::subject.eq("").or(a::subject.eq(c)));
     }
     type Sums = (

@@ -16,6 +16,7 @@ use super::schema::{
     audit_events, candidates, feedback, feedback_ratings, interview_competencies, interviews,
     loop_competencies, loops, users,
 };
+use super::types::{CompetencyId, LoopId};
 use super::{DbConn, write_tx};
 
 /// Bind parameters per statement: under SQLite's limit (32 766) and
@@ -29,7 +30,7 @@ pub struct Rows {
     pub candidates: Vec<CandidateRow>,
     pub loops: Vec<LoopRow>,
     /// `(loop_id, competency_id)`.
-    pub loop_competencies: Vec<(String, String)>,
+    pub loop_competencies: Vec<(LoopId, CompetencyId)>,
     /// New chains: `(chain, last_seq, last_hash)`, written with their final head.
     pub chains: Vec<(String, i32, String)>,
     pub interviews: Vec<InterviewRow>,

@@ -39,8 +39,14 @@ pub mod outbox;
 pub mod schema;
 pub mod signin;
 pub mod tokens;
+pub mod types;
 pub mod users;
 pub mod webhooks;
+
+pub use types::{
+    AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId, ReadId,
+    RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
+};
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -741,27 +747,6 @@ pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
 
 pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
-}
-
-/// Parses a stored UUID; a malformed one is a corrupted row, not user error.
-pub fn uuid(s: &str) -> uuid::Uuid {
-    uuid::Uuid::parse_str(s).unwrap_or_else(|_| {
-        tracing::error!(value = s, "malformed uuid in the database");
-        uuid::Uuid::nil()
-    })
-}
-
-/// Parses a stored id where a wrong value must not pass as the nil UUID
-/// (the proof and its receipts).
-pub fn parse_uuid(s: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(s)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("malformed id {s:?} in the database")))
-}
-
-/// Parses a stored enum value; the CHECK constraints make failure a bug.
-pub fn parse_enum<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
-    s.parse()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected value {s:?} in the database")))
 }
 
 /// Readiness: the database answers a trivial query.

@@ -80,7 +80,7 @@ impl EventType {
 }
 
 /// The outbox `recipient` of a delivery to webhook `id`.
-pub fn recipient(id: &str) -> String {
+pub fn recipient(id: impl std::fmt::Display) -> String {
     format!("webhook:{id}")
 }
 
@@ -112,7 +112,7 @@ pub fn emit(conn: &mut DbConn, event: EventType, data: serde_json::Value) -> App
         db::outbox::insert_kind(
             conn,
             Kind::Webhook,
-            &recipient(&h.id),
+            &recipient(h.id),
             event.as_str(),
             &body,
             "",
@@ -349,13 +349,13 @@ impl WebhookSender {
     /// connection error is worth a retry; a deleted webhook or a refused
     /// target is not.
     pub async fn send(&self, db: &Db, row: &OutboxRow) -> Result<(), SendError> {
-        let id = row
+        let id: db::WebhookId = row
             .recipient
             .strip_prefix("webhook:")
-            .ok_or_else(|| SendError::Unsendable("not a webhook recipient".into()))?
-            .to_string();
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| SendError::Unsendable("not a webhook recipient".into()))?;
         let hook = db
-            .run(move |c| Ok(db::webhooks::live_by_id(c, &id)?))
+            .run(move |c| Ok(db::webhooks::live_by_id(c, id)?))
             .await
             .map_err(|e| transient(format!("loading the webhook: {e}")))?
             .ok_or_else(|| SendError::Unsendable("the webhook was deleted".into()))?;

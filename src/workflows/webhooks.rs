@@ -52,11 +52,10 @@ pub struct WebhookList {
     pub items: Vec<Webhook>,
 }
 
-impl TryFrom<WebhookRow> for Webhook {
-    type Error = AppError;
-    fn try_from(r: WebhookRow) -> AppResult<Self> {
-        Ok(Webhook {
-            id: db::parse_uuid(&r.id)?,
+impl From<WebhookRow> for Webhook {
+    fn from(r: WebhookRow) -> Self {
+        Webhook {
+            id: r.id.into(),
             url: r.url,
             // Leniently: an event type this version no longer sends is not
             // shown.
@@ -65,9 +64,9 @@ impl TryFrom<WebhookRow> for Webhook {
                 .split_whitespace()
                 .filter_map(EventType::parse)
                 .collect(),
-            created_by: db::parse_uuid(&r.created_by)?,
+            created_by: r.created_by.into(),
             created_at: db::from_db(r.created_at),
-        })
+        }
     }
 }
 
@@ -139,7 +138,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
     types.dedup();
     let id = Uuid::new_v4();
     let row = WebhookRow {
-        id: id.to_string(),
+        id: id.into(),
         url: req.url.trim().to_string(),
         event_types: types
             .iter()
@@ -147,7 +146,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
             .collect::<Vec<_>>()
             .join(" "),
         secret: secret.clone(),
-        created_by: me.id.to_string(),
+        created_by: me.id,
         created_at: db::to_db(db::now()),
         deleted_at: None,
     };
@@ -166,7 +165,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
         })
         .await?;
     Ok(CreatedWebhook {
-        webhook: row.try_into()?,
+        webhook: row.into(),
         secret,
     })
 }
@@ -176,10 +175,7 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
     me.require_admin()?;
     let rows = state.db.run(|conn| Ok(db::webhooks::live(conn)?)).await?;
     Ok(WebhookList {
-        items: rows
-            .into_iter()
-            .map(Webhook::try_from)
-            .collect::<AppResult<_>>()?,
+        items: rows.into_iter().map(Webhook::from).collect(),
     })
 }
 
@@ -187,12 +183,12 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
 /// creation.
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Webhook>> {
     me.require_admin()?;
-    let key = id.to_string();
+    let key = id.into();
     let row = state
         .db
-        .run(move |conn| db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound))
+        .run(move |conn| db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(Tagged::at(row.created_at, row.try_into()?))
+    Ok(Tagged::at(row.created_at, row.into()))
 }
 
 /// Deletes a webhook: nothing more is queued for it, and deliveries still
@@ -200,13 +196,13 @@ pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Web
 pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -> AppResult<()> {
     me.require_admin()?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = id.into();
     state
         .db
         .write(move |conn| {
-            let current = db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound)?;
+            let current = db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(current.created_at)?;
-            if !db::webhooks::delete(conn, &key, db::to_db(db::now()))? {
+            if !db::webhooks::delete(conn, key, db::to_db(db::now()))? {
                 return Err(AppError::NotFound);
             }
             events::record(conn, &by, AccountEvent::WebhookDeleted { webhook: id })

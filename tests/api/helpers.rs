@@ -385,7 +385,7 @@ impl TestApp {
             let mut conn = db.conn().unwrap();
             format!(
                 "{:?}",
-                bar_raiser::db::catalog::candidate(&mut conn, &id.to_string()).unwrap()
+                bar_raiser::db::catalog::candidate(&mut conn, id.into()).unwrap()
             )
         })
         .await
