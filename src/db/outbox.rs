@@ -10,7 +10,7 @@ use super::models::OutboxRow;
 use super::schema::outbox;
 use super::types::{InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
-use crate::domain::types::InterviewRole;
+use crate::domain::types::{InterviewRole, LoopState, StoredFeedbackState};
 
 /// What an outbox row is delivered as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,7 +380,10 @@ pub struct ReminderFacts {
     pub loop_role: InterviewRole,
     pub starts_at: NaiveDateTime,
     pub duration_minutes: i32,
+    pub excused: bool,
+    pub feedback: Option<StoredFeedbackState>,
     pub loop_id: LoopId,
+    pub loop_state: LoopState,
     pub position: String,
     pub feedback_due_hours: i32,
     pub recruiter_id: UserId,
@@ -388,26 +391,40 @@ pub struct ReminderFacts {
     pub candidate: String,
 }
 
-/// Interviews of `scheduled` loops whose feedback is not sealed and which are
-/// not excused, started before `started_before` (no later interview can be
-/// due yet).
+/// The interviews `domain::reminders::needs_reminding` can accept (of
+/// `scheduled` loops, not excused, feedback not sealed: the same conditions,
+/// in SQL, so the scan reads only those), started before `started_before`
+/// (no later interview can be due yet). The facts the rule reads come back
+/// with them, and the worker applies the rule itself.
 pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
 ) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops};
     type Row = (
-        (InterviewId, UserId, InterviewRole, NaiveDateTime, i32),
-        (LoopId, String, i32, UserId, UserId),
+        (
+            InterviewId,
+            UserId,
+            InterviewRole,
+            NaiveDateTime,
+            i32,
+            Option<NaiveDateTime>,
+            Option<StoredFeedbackState>,
+        ),
+        (LoopId, LoopState, String, i32, UserId, UserId),
         String,
     );
     let rows: Vec<Row> = interviews::table
         .inner_join(loops::table.inner_join(candidates::table))
         .left_join(feedback::table)
-        .filter(loops::state.eq("scheduled"))
+        .filter(loops::state.eq(LoopState::Scheduled))
         .filter(interviews::excused_at.is_null())
         .filter(interviews::starts_at.lt(started_before))
-        .filter(feedback::state.is_null().or(feedback::state.ne("sealed")))
+        .filter(
+            feedback::state
+                .is_null()
+                .or(feedback::state.ne(StoredFeedbackState::Sealed)),
+        )
         .order((interviews::starts_at.asc(), interviews::id.asc()))
         .select((
             (
@@ -416,9 +433,12 @@ pub fn reminder_candidates(
                 interviews::loop_role,
                 interviews::starts_at,
                 interviews::duration_minutes,
+                interviews::excused_at,
+                feedback::state.nullable(),
             ),
             (
                 loops::id,
+                loops::state,
                 loops::position,
                 loops::feedback_due_hours,
                 loops::recruiter_id,
@@ -435,11 +455,14 @@ pub fn reminder_candidates(
             loop_role: i.2,
             starts_at: i.3,
             duration_minutes: i.4,
+            excused: i.5.is_some(),
+            feedback: i.6,
             loop_id: l.0,
-            position: l.1,
-            feedback_due_hours: l.2,
-            recruiter_id: l.3,
-            bar_raiser_id: l.4,
+            loop_state: l.1,
+            position: l.2,
+            feedback_due_hours: l.3,
+            recruiter_id: l.4,
+            bar_raiser_id: l.5,
             candidate,
         })
         .collect())
