@@ -9,7 +9,8 @@ repo=$(cd ../.. && pwd)
 tools="${BAR_RAISER_NPM_TOOLS:-$repo/.npm-tools}"
 if [ ! -x "$tools/node_modules/.bin/redocly" ] || [ ! -x "$tools/node_modules/.bin/spectral" ]; then
   mkdir -p "$tools"
-  (cd "$tools" && [ -f package.json ] || (cd "$tools" && npm init -y >/dev/null))
+  # npm init would take the directory's name, which npm refuses (a dot).
+  [ -f "$tools/package.json" ] || echo '{"name": "bar-raiser-lint-tools", "private": true}' >"$tools/package.json"
   (cd "$tools" && npm install --silent --no-audit --no-fund @redocly/cli@2.77.0 @stoplight/spectral-cli@6.16.3)
 fi
 doc="$repo/openapi/openapi.json"
