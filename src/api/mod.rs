@@ -132,6 +132,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(webhooks::list)
             .service(webhooks::get)
             .service(webhooks::remove)
+            .service(webhooks::rotate_secret)
             .service(audit::log)
             .service(audit::verify)
             .service(analytics::for_loop)
