@@ -41,7 +41,17 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError, crate::workflows::loops::ParticipantFilter)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::workflows::loops::ParticipantFilter,
+        crate::notify::webhooks::LoopScheduledData,
+        crate::notify::webhooks::FeedbackSealedData,
+        crate::notify::webhooks::LoopEventData,
+        crate::notify::webhooks::DecisionRecordedData,
+        crate::notify::webhooks::DecisionFinalData,
+        crate::notify::webhooks::CandidateErasedData,
+    )),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "users", description = "Accounts"),
