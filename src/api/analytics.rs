@@ -72,7 +72,13 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
     out
 }
 
-/// A decided loop's figures: how much its debrief moved people.
+/// A decided loop's figures.
+///
+/// How much its debrief moved people: votes changed from the sealed to the
+/// debrief vote, toward the hiring manager or the Bar Raiser, the spread of
+/// sealed and debrief votes and their convergence, the outcome and any veto.
+/// 409 `loop_not_decided` before the decision, so no figure reflects a loop in
+/// flight.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_loop_analytics",
@@ -95,8 +101,10 @@ pub async fn for_loop(
     Ok(HttpResponse::Ok().json(flow::for_loop(&state, &me, id.into_inner()).await?))
 }
 
-/// Every interviewer's calibration over a period (admins, recruiters,
-/// certified Bar Raisers). `Accept: text/csv` gives the same table as CSV.
+/// Every interviewer's calibration over a period (admins, recruiters, certified
+/// Bar Raisers).
+///
+/// `Accept: text/csv` gives the same table as CSV.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "list_interviewer_analytics",
@@ -126,6 +134,12 @@ pub async fn interviewers(
 }
 
 /// One interviewer's calibration over a period.
+///
+/// Leniency, agreement with outcomes (share and Cohen's κ), change rate in the
+/// debrief, time to seal and late rate, over the interviewer's decided loops in
+/// the period. Every figure is `null` with `insufficient_data: true` below the
+/// configured minimum of loops. Admins, recruiters and certified Bar Raisers;
+/// anyone for themselves.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_interviewer_analytics",
@@ -151,6 +165,9 @@ pub async fn interviewer(
 }
 
 /// The caller's own calibration over a period.
+///
+/// The same figures as `get_interviewer_analytics`, for the signed-in person.
+/// Every interviewer may read their own.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_my_analytics",
@@ -172,8 +189,14 @@ pub async fn mine(
     Ok(HttpResponse::Ok().json(flow::interviewer(&state, &me, id, q.into_inner()).await?))
 }
 
-/// The organisation's figures over a period: agreement (Krippendorff's α),
-/// herding, timeliness, Bar Raiser outcomes.
+/// The organisation's figures over a period.
+///
+/// Agreement of the sealed votes (Krippendorff's α, ordinal, overall and per
+/// competency), herding in the debrief (convergence, share of loops with a
+/// changed vote, share of changes toward the hiring manager), timeliness
+/// (interview end → seal, last interview → debrief, debrief → decision) and
+/// each Bar Raiser's loops, vetoes and concurrences. Decided loops only.
+/// Admins, recruiters and certified Bar Raisers.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_summary",
@@ -195,8 +218,13 @@ pub async fn summary(
     Ok(HttpResponse::Ok().json(flow::summary(&state, &me, q.into_inner()).await?))
 }
 
-/// The anonymous reliability data behind the summary's α (admins), for
-/// checking it with another implementation.
+/// The anonymous reliability data behind the summary's α (admins), for checking
+/// it with another implementation.
+///
+/// The matrix the summary's Krippendorff's α is computed from: one row per
+/// interviewer, one column per decided loop in the period, each cell the sealed
+/// vote scored 1–4 or `null`, and the same per competency. No ids, so any other
+/// implementation can check the figure.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_reliability_data",

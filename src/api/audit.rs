@@ -11,6 +11,10 @@ use crate::error::AppResult;
 use crate::workflows::audit::{self as flow, AuditLog, AuditVerification};
 
 /// The loop's audit events, in chain order.
+///
+/// Each event with its hash and the previous event's hash. Payloads show only
+/// what the reader may see: votes of a debrief not yet revealed are withheld.
+/// The loop's recruiter, its Bar Raiser and admins; 404 to anyone else.
 #[utoipa::path(
     tag = "audit",
     operation_id = "get_loop_audit",
@@ -32,10 +36,12 @@ pub async fn log(
     Ok(HttpResponse::Ok().json(flow::log(&state, &me, id.into_inner()).await?))
 }
 
-/// Recomputes the loop's chain (any edited, deleted or reordered event
-/// makes it invalid from that event on), then every receipt the chain
-/// recorded against the rows as stored: sealed feedback by field group,
-/// addenda, debrief votes, the decision and verdict, and the read log.
+/// Verify the loop's audit chain and every receipt it recorded.
+///
+/// Recomputes the loop's chain (any edited, deleted or reordered event makes it
+/// invalid from that event on), then every receipt the chain recorded against
+/// the rows as stored: sealed feedback by field group, addenda, debrief votes,
+/// the decision and verdict, and the read log.
 #[utoipa::path(
     tag = "audit",
     operation_id = "verify_loop_audit",

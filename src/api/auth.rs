@@ -122,7 +122,11 @@ pub async fn rotate(
     ))
 }
 
-/// Sign out: the refresh token and its family stop working.
+/// Sign out.
+///
+/// The refresh token sent and every token of its family (each one it was
+/// rotated from or into) stop working at once. Access tokens already issued run
+/// out at their expiry.
 #[utoipa::path(
     tag = "auth",
     operation_id = "logout",

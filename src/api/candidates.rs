@@ -14,6 +14,9 @@ use crate::workflows::candidates::{
 use crate::workflows::pagination::Page;
 
 /// Record a candidate.
+///
+/// Recruiters and admins. An email, when given, is unique among candidates (409
+/// otherwise); links must be `http(s)` URLs.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "create_candidate",
@@ -38,6 +41,8 @@ pub async fn create(
 }
 
 /// List candidates, newest first.
+///
+/// Recruiters and admins. Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "list_candidates",
@@ -60,6 +65,9 @@ pub async fn list(
 }
 
 /// Read a candidate.
+///
+/// Recruiters and admins. The answer carries an `ETag` for `If-Match` on a
+/// later change.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "get_candidate",
@@ -82,6 +90,9 @@ pub async fn get(
 }
 
 /// Correct a candidate's details (not once erased).
+///
+/// Recruiters and admins. Only the fields sent change. Refused with 409 once
+/// the candidate is erased, or when the new email belongs to another candidate.
 #[utoipa::path(
     tag = "candidates",
     operation_id = "update_candidate",

@@ -14,6 +14,9 @@ use crate::workflows::competencies::{
 };
 
 /// The catalogue, by name.
+///
+/// Every signed-in person may read it, retired competencies included (marked
+/// `retired`), so old feedback keeps its names.
 #[utoipa::path(
     tag = "competencies",
     operation_id = "list_competencies",
@@ -35,6 +38,8 @@ pub async fn list(
 }
 
 /// Add a competency (admins).
+///
+/// Names are unique (409 `name_taken` otherwise).
 #[utoipa::path(
     tag = "competencies",
     operation_id = "create_competency",
@@ -59,6 +64,9 @@ pub async fn create(
 }
 
 /// Rename, describe, retire or restore a competency (admins).
+///
+/// Only the fields sent change. A retired competency can no longer be required
+/// or rated in new loops; feedback that rated it keeps it.
 #[utoipa::path(
     tag = "competencies",
     operation_id = "update_competency",

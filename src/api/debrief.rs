@@ -12,10 +12,11 @@ use crate::workflows::debrief::{
 };
 use crate::workflows::views::Loop;
 
-/// Open the debrief (the loop's Bar Raiser). Refused with 409
-/// `feedback_outstanding`, naming each open interview, until every voting
-/// interview is sealed or excused. Freezes feedback; opens sealed content
-/// to participants and the loop's recruiter.
+/// Open the debrief (the loop's Bar Raiser).
+///
+/// Refused with 409 `feedback_outstanding`, naming each open interview, until
+/// every voting interview is sealed or excused. Freezes feedback; opens sealed
+/// content to participants and the loop's recruiter.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "open_debrief",
@@ -38,10 +39,11 @@ pub async fn open(
     Ok(HttpResponse::Ok().json(flow::open(&state, &me, id.into_inner()).await?))
 }
 
-/// The debrief view (participants and the loop's recruiter, once the
-/// debrief is open): all sealed feedback with addenda, sealed and debrief
-/// votes side by side, the competency matrix, counts, and the independence
-/// report. Reading it logs a read of each feedback not your own.
+/// The debrief view (participants and the loop's recruiter, once the debrief is
+/// open): all sealed feedback with addenda, sealed and debrief votes side by
+/// side, the competency matrix, counts, and the independence report.
+///
+/// Reading it logs a read of each feedback not your own.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "get_debrief",
@@ -64,10 +66,11 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(flow::show(&state, &me, id.into_inner()).await?))
 }
 
-/// Cast or change your debrief vote (voting participants, while the
-/// debrief is open). Your sealed vote stays on record; a different vote
-/// needs a rationale. Others see only that you voted until all have voted
-/// or the Bar Raiser reveals.
+/// Cast or change your debrief vote (voting participants, while the debrief is
+/// open).
+///
+/// Your sealed vote stays on record; a different vote needs a rationale. Others
+/// see only that you voted until all have voted or the Bar Raiser reveals.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "cast_debrief_vote",
@@ -95,6 +98,9 @@ pub async fn cast_vote(
 }
 
 /// Reveal the debrief votes before everyone has voted (the Bar Raiser).
+///
+/// Until then participants see only who has voted. Revealing is recorded in the
+/// audit chain; it changes no vote. Only while the debrief is open.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "reveal_debrief_votes",
@@ -118,6 +124,7 @@ pub async fn reveal(
 }
 
 /// Record the decision (the loop's hiring manager, during the debrief).
+///
 /// `no_hire` is final; `hire` waits for the Bar Raiser to concur or veto.
 #[utoipa::path(
     tag = "debrief",
@@ -145,7 +152,10 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The Bar Raiser concurs with a hire: it becomes final.
+/// The Bar Raiser concurs with a hire.
+///
+/// The hiring manager's `hire` becomes the final outcome. Only the loop's Bar
+/// Raiser, while the hire is pending.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "concur_with_hire",
@@ -169,8 +179,10 @@ pub async fn concur(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The Bar Raiser vetoes a hire (rationale of at least 50 characters): the
-/// outcome becomes `no_hire`, `vetoed: true`.
+/// The Bar Raiser vetoes a hire.
+///
+/// With a rationale of at least 50 characters. The outcome becomes `no_hire`
+/// with `vetoed: true`, final; participants are told.
 #[utoipa::path(
     tag = "debrief",
     operation_id = "veto_hire",

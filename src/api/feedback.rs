@@ -15,8 +15,10 @@ use crate::workflows::feedback::{
 };
 use crate::workflows::views;
 
-/// Read one feedback. Its author always may; others only as the
-/// independence rules allow, and every such read is logged.
+/// Read one feedback.
+///
+/// Its author always may; others only as the independence rules allow, and
+/// every such read is logged.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "get_feedback",
@@ -39,9 +41,11 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Save a draft (the interviewer only). Replaces the whole draft; saving
-/// the same content again changes nothing. Send `If-Match` with the ETag
-/// you read to refuse overwriting a newer version (412).
+/// Save a draft (the interviewer only).
+///
+/// Replaces the whole draft; saving the same content again changes nothing.
+/// Send `If-Match` with the ETag you read to refuse overwriting a newer version
+/// (412).
 #[utoipa::path(
     tag = "feedback",
     operation_id = "save_feedback_draft",
@@ -78,8 +82,9 @@ pub async fn save_draft(
     Ok(tagged(saved.await?))
 }
 
-/// Seal the feedback (the interviewer only): it never changes again. The
-/// answer carries `sealed_at` and `content_sha256`, a receipt to keep.
+/// Seal the feedback (the interviewer only): it never changes again.
+///
+/// The answer carries `sealed_at` and `content_sha256`, a receipt to keep.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "seal_feedback",
@@ -106,8 +111,9 @@ pub async fn seal(
     Ok(super::idempotency::reread(path)(tagged(sealed)))
 }
 
-/// Add an addendum to sealed feedback (its author only). Append-only and
-/// time-stamped; the sealed content is untouched.
+/// Add an addendum to sealed feedback (its author only).
+///
+/// Append-only and time-stamped; the sealed content is untouched.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "add_feedback_addendum",
@@ -135,8 +141,10 @@ pub async fn add_addendum(
 }
 
 /// Admin break-glass read of sealed feedback, with a reason (at least 20
-/// characters). Written to the audit chain and the read log; the loop's Bar
-/// Raiser is notified.
+/// characters).
+///
+/// Written to the audit chain and the read log; the loop's Bar Raiser is
+/// notified.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "break_glass_read",
@@ -163,8 +171,10 @@ pub async fn break_glass(
     Ok(ReplayPolicy::Never.mark(tagged(read)))
 }
 
-/// Excuse an interview that will never be sealed (the loop's Bar Raiser,
-/// before the debrief), with a reason. It then no longer blocks the debrief.
+/// Excuse an interview that will never be sealed (the loop's Bar Raiser, before
+/// the debrief), with a reason.
+///
+/// It then no longer blocks the debrief.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "excuse_interview",
@@ -191,8 +201,10 @@ pub async fn excuse(
     Ok(HttpResponse::Ok().json(interview))
 }
 
-/// Every feedback of a loop: status for all, content only where the same
-/// policy as the single read allows; each content read is logged.
+/// Every feedback of a loop.
+///
+/// Status for all; content only where the same policy as the single read
+/// (`get_feedback`) allows, and each content read is logged.
 #[utoipa::path(
     tag = "feedback",
     operation_id = "list_loop_feedback",

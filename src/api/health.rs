@@ -14,6 +14,9 @@ pub struct Health {
 }
 
 /// The process is up.
+///
+/// Liveness: answers 200 as long as the process serves HTTP, without touching
+/// the database. No authentication.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -23,6 +26,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The database answers.
+///
+/// Readiness: 200 when a trivial query succeeds, 503 otherwise. No
+/// authentication.
 #[utoipa::path(
     tag = "health",
     responses(

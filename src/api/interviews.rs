@@ -11,8 +11,11 @@ use crate::error::{AppResult, Problem};
 use crate::workflows::interviews::{self as flow, CreateInterview, MyInterviews, UpdateInterview};
 use crate::workflows::views::Interview;
 
-/// Add an interview to a loop (the loop's recruiter, admins) while the loop
-/// is `draft` or `scheduled`.
+/// Add an interview to a loop (the loop's recruiter, admins) while the loop is
+/// `draft` or `scheduled`.
+///
+/// Nobody puts themselves on an interview. A person put on a loop after its
+/// first seal reads others' feedback only from the debrief on.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "create_interview",
@@ -40,6 +43,9 @@ pub async fn create(
 }
 
 /// Read one interview and its feedback status.
+///
+/// Never the feedback content, which `get_feedback` serves under the
+/// independence rules. 404 to people outside the loop.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "get_interview",
@@ -60,8 +66,10 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Change an interview (the loop's recruiter, admins) while the loop is
-/// `draft` or `scheduled` and no feedback has been started.
+/// Change an interview (the loop's recruiter, admins) while the loop is `draft`
+/// or `scheduled` and no feedback has been started.
+///
+/// Only the fields sent change; nobody moves an interview to themselves.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "update_interview",
@@ -90,6 +98,9 @@ pub async fn update(
 }
 
 /// Remove an interview (same conditions as changing it).
+///
+/// Refused with 409 once feedback has been started on it or the loop is past
+/// editing. The removal is recorded in the loop's audit chain.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "delete_interview",
@@ -116,6 +127,9 @@ pub async fn remove(
 }
 
 /// The caller's own interviews across loops, soonest first, with due dates.
+///
+/// Each with its loop, the candidate's name, the position and the loop's state,
+/// beside the interview's times and feedback status.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "list_my_interviews",

@@ -17,7 +17,9 @@ use crate::workflows::loops::{
 use crate::workflows::pagination::Page;
 use crate::workflows::views::Loop;
 
-/// Create a loop for a candidate (recruiters, admins). It starts in `draft`.
+/// Create a loop for a candidate (recruiters, admins).
+///
+/// It starts in `draft`.
 #[utoipa::path(
     tag = "loops",
     operation_id = "create_loop",
@@ -40,8 +42,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// List loops, newest first. Members see only loops they take part in;
-/// recruiters and admins see all (or theirs with `participant=me`).
+/// List loops, newest first.
+///
+/// Members see only loops they take part in; recruiters and admins see all (or
+/// theirs with `participant=me`).
 #[utoipa::path(
     tag = "loops",
     operation_id = "list_loops",
@@ -62,8 +66,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(flow::list(&state, &me, q.into_inner()).await?))
 }
 
-/// Read a loop: its interviews with feedback status (never content),
-/// progress and decision. 404 for people outside it.
+/// Read a loop: its interviews with feedback status (never content), progress
+/// and decision.
+///
+/// 404 for people outside it.
 #[utoipa::path(
     tag = "loops",
     operation_id = "get_loop",
@@ -85,6 +91,7 @@ pub async fn get(
 }
 
 /// Edit a loop while `draft` or `scheduled` (the loop's recruiter, admins).
+///
 /// A scheduled loop must still satisfy the composition rules afterwards.
 #[utoipa::path(
     tag = "loops",
@@ -113,8 +120,10 @@ pub async fn update(
     Ok(tagged(updated))
 }
 
-/// Schedule a draft loop: checks every composition rule and answers 422
-/// listing each one broken; on success interviewers are notified.
+/// Schedule a draft loop.
+///
+/// Checks every composition rule and answers 422 listing each one broken; on
+/// success the loop is `scheduled` and its interviewers are notified.
 #[utoipa::path(
     tag = "loops",
     operation_id = "schedule_loop",
@@ -139,6 +148,9 @@ pub async fn schedule(
 }
 
 /// Cancel a loop before it is decided, with a reason; participants are told.
+///
+/// The loop's recruiter or an admin. Refused with 409 once decided or already
+/// cancelled.
 #[utoipa::path(
     tag = "loops",
     operation_id = "cancel_loop",

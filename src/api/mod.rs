@@ -39,7 +39,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
             Every error is `application/problem+json` (RFC 9457) with a stable `code`.",
         version = env!("CARGO_PKG_VERSION"),
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "The operators of this bar-raiser deployment"),
     ),
+    servers((url = "/", description = "This server: paths start at its root (`/api/v1/…`)")),
     modifiers(&BearerAuth),
     components(schemas(
         Problem,

@@ -13,9 +13,12 @@ use crate::domain::analytics::SEAL_HOUR_BINS;
 use crate::error::{AppResult, Problem};
 use crate::workflows::analytics::{self as flow, Period, Report};
 
-/// The printable report of the process analytics (admins, recruiters,
-/// certified Bar Raisers): vote changes per loop, interviewer leniency with
-/// its uncertainty, time to seal, agreement over time.
+/// The printable report of the process analytics.
+///
+/// One self-contained HTML page (`Accept: text/html`; inline SVG, no script, no
+/// external asset): vote changes per loop, interviewer leniency with its
+/// uncertainty, time to seal, agreement over time. Admins, recruiters and
+/// certified Bar Raisers.
 #[utoipa::path(
     tag = "analytics",
     operation_id = "get_analytics_report",

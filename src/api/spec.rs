@@ -1,6 +1,8 @@
 //! Finishing touches on the generated OpenAPI document, applied once the
 //! routes are in it, so that client generators take it as it is:
 //!
+//! - an operation without a security requirement (sign-in, refresh, the
+//!   health probes) says so with `security: []` rather than by omission;
 //! - every response has a `description` (OpenAPI requires one; utoipa omits
 //!   it when the handler gives none): the status's reason phrase;
 //! - `Page_X.items` refers to the `X` schema instead of a copy of it
@@ -64,6 +66,7 @@ pub fn finish(doc: &mut OpenApi) {
                 document_preconditions(op, method == HttpMethod::Get);
             }
             describe_responses(op);
+            op.security.get_or_insert_with(Vec::new);
         }
     }
     refer_page_items(doc);
@@ -295,7 +298,7 @@ fn webhook_operation(event: EventType) -> Operation {
         .required("timestamp")
         .property("data", Ref::from_schema_name(event.data_schema()))
         .required("data");
-    OperationBuilder::new()
+    let mut op = OperationBuilder::new()
         .operation_id(Some(format!(
             "webhook_{}",
             event.as_str().replace('.', "_")
@@ -359,7 +362,10 @@ fn webhook_operation(event: EventType) -> Operation {
                  `webhook-id` and body, with backoff, until the outbox gives up",
             ),
         )
-        .build()
+        .build();
+    // No credential is sent to the receiver: the signature authenticates.
+    op.security = Some(Vec::new());
+    op
 }
 
 /// The `webhooks` section: every event type a webhook can subscribe to.

@@ -11,6 +11,10 @@ use crate::error::{AppResult, Problem};
 use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenList};
 
 /// Mint a service token (admins, signed in as themselves).
+///
+/// The secret is in this answer only; store it. A token carries a subset of the
+/// admin's rights, named by its scopes, and can never create or change an admin
+/// account or set a password.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "create_token",
@@ -38,6 +42,9 @@ pub async fn create(
 }
 
 /// List service tokens, newest first, with when each was last used.
+///
+/// Admins. Each token with its scopes, expiry, last use and revocation; secrets
+/// are never shown again.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "list_tokens",
@@ -53,7 +60,9 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
     Ok(HttpResponse::Ok().json(flow::list(&state, &me).await?))
 }
 
-/// Revoke a service token: it stops working at once.
+/// Revoke a service token.
+///
+/// It stops working at once, on every instance. Admins.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "revoke_token",

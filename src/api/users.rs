@@ -12,6 +12,10 @@ use crate::workflows::pagination::Page;
 use crate::workflows::users::{self as flow, CreateUser, UpdateUser, User, UserQuery};
 
 /// Create an account (admins).
+///
+/// The password must be at least 12 characters and not a common or breached
+/// password, nor built from the person's name or email. Emails are unique,
+/// compared without case.
 #[utoipa::path(
     tag = "users",
     operation_id = "create_user",
@@ -36,6 +40,8 @@ pub async fn create(
 }
 
 /// List accounts, newest first (admins and recruiters).
+///
+/// Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "users",
     operation_id = "list_users",
@@ -58,6 +64,8 @@ pub async fn list(
 }
 
 /// Read an account (admins and recruiters; anyone for themselves).
+///
+/// The answer carries an `ETag` for `If-Match` on a later change.
 #[utoipa::path(
     tag = "users",
     operation_id = "get_user",
@@ -79,7 +87,9 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Change an account (admins). Deactivating ends its sessions at once.
+/// Change an account (admins).
+///
+/// Deactivating ends its sessions at once.
 #[utoipa::path(
     tag = "users",
     operation_id = "update_user",
@@ -108,6 +118,9 @@ pub async fn update(
 }
 
 /// The signed-in user.
+///
+/// The caller's own account: name, email, role and whether they are a certified
+/// Bar Raiser.
 #[utoipa::path(
     tag = "users",
     operation_id = "get_me",

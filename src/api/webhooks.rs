@@ -14,6 +14,10 @@ use crate::workflows::webhooks::{
 };
 
 /// Register a webhook.
+///
+/// Admins. The target must resolve to global unicast addresses only (no
+/// private, loopback or other special-purpose address), checked again at each
+/// delivery. The signing secret is in this answer only.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "create_webhook",
@@ -41,6 +45,8 @@ pub async fn create(
 }
 
 /// List live webhooks, newest first (secrets are never shown).
+///
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
@@ -57,6 +63,8 @@ pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpRes
 }
 
 /// One live webhook.
+///
+/// Admins. The secret is never shown again; 404 once deleted.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "get_webhook",
@@ -78,8 +86,10 @@ pub async fn get(
     Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }
 
-/// Delete a webhook: nothing more is queued for it, and deliveries still
-/// queued are not sent.
+/// Delete a webhook.
+///
+/// Nothing more is queued for it, and deliveries still queued are not sent.
+/// Admins.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "delete_webhook",
@@ -103,11 +113,15 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Rotate a webhook's signing secret: the new secret is shown once; the
-/// previous one keeps signing beside it (a second `v1,` signature in
-/// `webhook-signature`) until `webhook.previous_secret_expires_at`, the
-/// server's grace period (24 hours unless configured). Rotating again
-/// within that period stops the replaced secret at once.
+/// Rotate a webhook's signing secret.
+///
+/// Admins. The new secret is in this answer only. The previous one keeps
+/// signing beside it (a second `v1,` signature in `webhook-signature`)
+/// until `webhook.previous_secret_expires_at`, the server's grace period
+/// (24 hours unless configured), so receivers can switch without losing a
+/// delivery. Rotating again within that period stops the replaced secret at
+/// once. A webhook with a `legacy_secret` moves to the Standard Webhooks
+/// body and headers with its first rotation.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "rotate_webhook_secret",
