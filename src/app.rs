@@ -31,6 +31,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates, and resolves the signing secret.
     pub async fn init(config: Config) -> anyhow::Result<web::Data<AppState>> {
+        crate::problems::set_base(&config.public_url);
         let cfg = config.clone();
         let (db, secret) = web::block(move || -> anyhow::Result<(Db, Secret)> {
             let db = Db::connect_with(&cfg.db.database_url, cfg.db.db_pool_size, cfg.write_queue)?;

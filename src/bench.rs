@@ -30,10 +30,16 @@ use crate::db::models::{
     AuditEventRow, CandidateRow, FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow,
     RatingRow, UserRow,
 };
-use crate::db::{self, Db, audit::ORG_CHAIN, to_db};
+use crate::db::{
+    self, CandidateId, CompetencyId, Db, FeedbackId, InterviewId, LoopId, UserId, audit::ORG_CHAIN,
+    to_db,
+};
 use crate::domain::audit::{Event, GENESIS, event_hash, timestamp};
 use crate::domain::feedback::{Content, RatingEntry, canonical_json, sha256_hex};
-use crate::domain::{AccountRole, LoopState, Rating, Vote, proof};
+use crate::domain::{
+    AccountRole, InterviewRole, LoopState, Outcome, Rating, StoredFeedbackState, Verdict, Vote,
+    proof,
+};
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {
@@ -143,9 +149,9 @@ impl Chain {
     fn push(
         &mut self,
         out: &mut Vec<AuditEventRow>,
-        actor: &str,
+        actor: &UserId,
         action: &str,
-        subject: &str,
+        subject: impl std::fmt::Display,
         payload: serde_json::Value,
         at: DateTime<Utc>,
     ) {
@@ -154,7 +160,7 @@ impl Chain {
             id: Uuid::now_v7(),
             chain: self.name.clone(),
             seq: self.seq,
-            actor_id: Some(db::uuid(actor)),
+            actor_id: Some((*actor).into()),
             action: action.to_string(),
             subject_id: Some(subject.to_string()),
             payload: payload.to_string(),
@@ -165,10 +171,10 @@ impl Chain {
         event.hash = event_hash(&event.prev_hash, &event);
         self.hash = event.hash.clone();
         out.push(AuditEventRow {
-            id: event.id.to_string(),
+            id: event.id.into(),
             chain: event.chain,
             seq: event.seq,
-            actor_id: Some(actor.to_string()),
+            actor_id: Some(*actor),
             action: event.action,
             subject_id: event.subject_id,
             payload: event.payload,
@@ -194,24 +200,27 @@ enum Kind {
 
 struct Ctx<'a> {
     people: &'a People,
-    competencies: &'a [String],
+    competencies: &'a [CompetencyId],
     org: Chain,
     rng: StdRng,
     rows: Rows,
-    reader_loops: Vec<String>,
+    reader_loops: Vec<LoopId>,
     /// `(writer index, interview id, competency ids)`.
-    drafts: Vec<(usize, String, Vec<String>)>,
+    drafts: Vec<(usize, InterviewId, Vec<CompetencyId>)>,
+    /// Decided loops of the current batch, whose analytics facts are
+    /// captured after the batch is written.
+    decided: Vec<LoopId>,
 }
 
 fn user_row(email: &str, name: &str, hash: &str, role: AccountRole, certified: bool) -> UserRow {
     let at = to_db(db::now());
     UserRow {
-        id: Uuid::new_v4().to_string(),
+        id: UserId::random(),
         email: email.to_string(),
         email_lower: email.to_lowercase(),
         name: name.to_string(),
         password_hash: hash.to_string(),
-        role: role.as_str().into(),
+        role,
         bar_raiser_certified: certified,
         active: true,
         created_at: at,
@@ -339,7 +348,7 @@ impl Ctx<'_> {
         interviewers.extend(slots.drain(..).cloned());
 
         let candidate = CandidateRow {
-            id: Uuid::new_v4().to_string(),
+            id: CandidateId::random(),
             name: format!(
                 "{} {}",
                 FIRST[self.rng.random_range(0..10)],
@@ -352,11 +361,11 @@ impl Ctx<'_> {
             notes: None,
             erased_at: None,
             erased_by: None,
-            created_by: recruiter.id.clone(),
+            created_by: recruiter.id,
             created_at: to_db(created),
             updated_at: to_db(created),
         };
-        let email = format!("candidate-{}@example.com", &candidate.id[..13]);
+        let email = format!("candidate-{}@example.com", &candidate.id.to_string()[..13]);
         let candidate = CandidateRow {
             email: Some(email.clone()),
             email_lower: Some(email),
@@ -366,22 +375,22 @@ impl Ctx<'_> {
             &mut self.rows.events,
             &recruiter.id,
             "candidate.created",
-            &candidate.id,
+            candidate.id,
             json!({}),
             created,
         );
 
         // Four required competencies; interview k covers required k % 4
         // plus up to two more.
-        let mut required: Vec<String> = Vec::new();
+        let mut required: Vec<CompetencyId> = Vec::new();
         while required.len() < 4 {
-            let c = &self.competencies[self.rng.random_range(0..self.competencies.len())];
-            if !required.contains(c) {
-                required.push(c.clone());
+            let c = self.competencies[self.rng.random_range(0..self.competencies.len())];
+            if !required.contains(&c) {
+                required.push(c);
             }
         }
-        let loop_id = Uuid::new_v4().to_string();
-        let mut chain = Chain::new(&loop_id);
+        let loop_id = LoopId::random();
+        let mut chain = Chain::new(&loop_id.to_string());
         let state = match kind {
             Kind::Decided => LoopState::Decided,
             Kind::Debrief => LoopState::Debrief,
@@ -391,32 +400,36 @@ impl Ctx<'_> {
         let debrief_at = created + chrono::Duration::days(10);
         let decided_at = created + chrono::Duration::days(11);
         let decided = kind == Kind::Decided;
+        if decided {
+            self.decided.push(loop_id);
+        }
+        let outcome = if hire { Outcome::Hire } else { Outcome::NoHire };
         let row = LoopRow {
-            id: loop_id.clone(),
-            candidate_id: candidate.id.clone(),
+            id: loop_id,
+            candidate_id: candidate.id,
             position: POSITIONS[n % POSITIONS.len()].into(),
             level: LEVELS[n % LEVELS.len()].into(),
-            hiring_manager_id: hiring_manager.id.clone(),
-            bar_raiser_id: raiser.id.clone(),
-            recruiter_id: recruiter.id.clone(),
+            hiring_manager_id: hiring_manager.id,
+            bar_raiser_id: raiser.id,
+            recruiter_id: recruiter.id,
             feedback_due_hours: 24,
-            state: state.as_str().into(),
+            state,
             cancel_reason: None,
             cancelled_at: None,
             debrief_opened_at: matches!(kind, Kind::Decided | Kind::Debrief)
                 .then(|| to_db(debrief_at)),
             votes_revealed_at: None,
-            decision_outcome: decided.then(|| if hire { "hire" } else { "no_hire" }.into()),
+            decision_outcome: decided.then_some(outcome),
             decision_rationale: decided.then(|| "Consistent evidence across the loop.".into()),
             decision_recycle: decided.then_some(!hire),
-            decided_by: decided.then(|| hiring_manager.id.clone()),
+            decided_by: decided.then_some(hiring_manager.id),
             decision_recorded_at: decided.then(|| to_db(decided_at)),
-            bar_raiser_verdict: (decided && hire).then(|| "concur".into()),
+            bar_raiser_verdict: (decided && hire).then_some(Verdict::Concur),
             veto_rationale: None,
             verdict_at: (decided && hire).then(|| to_db(decided_at)),
-            final_outcome: decided.then(|| if hire { "hire" } else { "no_hire" }.into()),
+            final_outcome: decided.then_some(outcome),
             decided_at: decided.then(|| to_db(decided_at)),
-            created_by: recruiter.id.clone(),
+            created_by: recruiter.id,
             created_at: to_db(created),
             updated_at: to_db(if decided { decided_at } else { created }),
             version: 0,
@@ -425,7 +438,7 @@ impl Ctx<'_> {
             &mut self.rows.events,
             &recruiter.id,
             "loop.created",
-            &loop_id,
+            loop_id,
             json!({
                 "candidate_id": row.candidate_id,
                 "position": row.position,
@@ -439,11 +452,11 @@ impl Ctx<'_> {
             created,
         );
         if with_reader {
-            self.reader_loops.push(loop_id.clone());
+            self.reader_loops.push(loop_id);
         }
         self.rows
             .loop_competencies
-            .extend(required.iter().map(|c| (loop_id.clone(), c.clone())));
+            .extend(required.iter().map(|c| (loop_id, *c)));
         self.rows.candidates.push(candidate);
         self.rows.loops.push(row);
 
@@ -455,19 +468,23 @@ impl Ctx<'_> {
         let mut interview_plan = Vec::new();
         for (k, person) in interviewers.iter().enumerate() {
             let shadow = k == 5;
-            let mut comps = vec![required[k % 4].clone()];
+            let mut comps = vec![required[k % 4]];
             for _ in 0..self.rng.random_range(0..=2) {
-                let c = &self.competencies[self.rng.random_range(0..self.competencies.len())];
-                if !comps.contains(c) {
-                    comps.push(c.clone());
+                let c = self.competencies[self.rng.random_range(0..self.competencies.len())];
+                if !comps.contains(&c) {
+                    comps.push(c);
                 }
             }
             let starts = first_start + chrono::Duration::hours(k as i64);
             let interview = InterviewRow {
-                id: Uuid::new_v4().to_string(),
-                loop_id: loop_id.clone(),
-                interviewer_id: person.id.clone(),
-                loop_role: if shadow { "shadow" } else { "interviewer" }.into(),
+                id: InterviewId::random(),
+                loop_id,
+                interviewer_id: person.id,
+                loop_role: if shadow {
+                    InterviewRole::Shadow
+                } else {
+                    InterviewRole::Interviewer
+                },
                 starts_at: to_db(starts),
                 duration_minutes: 45,
                 excused_at: None,
@@ -476,13 +493,13 @@ impl Ctx<'_> {
                 created_at: to_db(created),
                 updated_at: to_db(created),
                 assigned_at: Some(to_db(created)),
-                assigned_by: Some(recruiter.id.clone()),
+                assigned_by: Some(recruiter.id),
             };
             chain.push(
                 &mut self.rows.events,
                 &recruiter.id,
                 "interview.added",
-                &interview.id,
+                interview.id,
                 json!({
                     "interviewer_id": interview.interviewer_id,
                     "loop_role": interview.loop_role,
@@ -499,19 +516,19 @@ impl Ctx<'_> {
                         .iter()
                         .enumerate()
                         .map(|(pos, c)| InterviewCompetencyRow {
-                            interview_id: interview.id.clone(),
-                            competency_id: c.clone(),
+                            interview_id: interview.id,
+                            competency_id: *c,
                             position: pos as i32,
                         }),
                 );
-            interview_plan.push((interview.id.clone(), person.id.clone(), comps, starts));
+            interview_plan.push((interview.id, person.id, comps, starts));
             self.rows.interviews.push(interview);
         }
         chain.push(
             &mut self.rows.events,
             &recruiter.id,
             "loop.scheduled",
-            &loop_id,
+            loop_id,
             json!({}),
             created + chrono::Duration::hours(1),
         );
@@ -532,7 +549,7 @@ impl Ctx<'_> {
                 ratings: comps
                     .iter()
                     .map(|c| RatingEntry {
-                        competency_id: db::uuid(c),
+                        competency_id: (*c).into(),
                         rating: Rating::new(self.rng.random_range(1..=4)),
                         evidence: Some(evidence(&mut self.rng)),
                     })
@@ -543,20 +560,22 @@ impl Ctx<'_> {
                     vote.as_str().replace('_', " ")
                 )),
             };
-            let feedback_id = Uuid::new_v4().to_string();
+            let feedback_id = FeedbackId::random();
             chain.push(
                 &mut self.rows.events,
                 &author,
                 "feedback.draft_saved",
-                &interview_id,
+                interview_id,
                 json!({"revision": 1}),
                 written,
             );
+            // Sealed from a few minutes to two days after writing.
+            let delay = chrono::Duration::minutes(self.rng.random_range(10..=48 * 60));
             let sha = sealed.then(|| {
-                let at = written + chrono::Duration::minutes(30);
+                let at = written + delay;
                 let sha = sha256_hex(&canonical_json(
-                    db::uuid(&interview_id),
-                    db::uuid(&author),
+                    interview_id.into(),
+                    author.into(),
                     &content,
                     at,
                 ));
@@ -564,7 +583,7 @@ impl Ctx<'_> {
                     &mut self.rows.events,
                     &author,
                     "feedback.sealed",
-                    &interview_id,
+                    interview_id,
                     json!({"feedback_id": feedback_id, "content_sha256": sha, "sealed_at": timestamp(at)}),
                     at,
                 );
@@ -573,18 +592,22 @@ impl Ctx<'_> {
             self.rows
                 .ratings
                 .extend(content.ratings.iter().map(|r| RatingRow {
-                    feedback_id: feedback_id.clone(),
-                    competency_id: r.competency_id.to_string(),
+                    feedback_id,
+                    competency_id: r.competency_id.into(),
                     rating: r.rating.map(Rating::get),
                     evidence: r.evidence.clone(),
                 }));
             self.rows.feedback.push(FeedbackRow {
                 id: feedback_id,
-                interview_id: interview_id.clone(),
-                loop_id: loop_id.clone(),
-                author_id: author.clone(),
-                state: if sealed { "sealed" } else { "draft" }.into(),
-                vote: Some(vote.as_str().into()),
+                interview_id,
+                loop_id,
+                author_id: author,
+                state: if sealed {
+                    StoredFeedbackState::Sealed
+                } else {
+                    StoredFeedbackState::Draft
+                },
+                vote: Some(vote),
                 summary: content.summary.clone(),
                 revision: 1,
                 created_at: to_db(written),
@@ -603,23 +626,22 @@ impl Ctx<'_> {
                 &mut self.rows.events,
                 &raiser.id,
                 "debrief.opened",
-                &loop_id,
+                loop_id,
                 json!({}),
                 debrief_at,
             );
         }
         if decided {
-            let outcome = if hire { "hire" } else { "no_hire" };
             chain.push(
                 &mut self.rows.events,
                 &hiring_manager.id,
                 "decision.recorded",
-                &loop_id,
+                loop_id,
                 json!({"outcome": outcome, "recycle": !hire, "receipt": proof::decision_receipt(&proof::DecisionFacts {
-                    outcome: outcome.into(),
+                    outcome,
                     rationale: "Consistent evidence across the loop.".into(),
                     recycle: !hire,
-                    decided_by: crate::db::uuid(&hiring_manager.id),
+                    decided_by: hiring_manager.id.into(),
                     recorded_at: decided_at,
                 })}),
                 decided_at,
@@ -629,11 +651,11 @@ impl Ctx<'_> {
                     &mut self.rows.events,
                     &raiser.id,
                     "decision.concurred",
-                    &loop_id,
+                    loop_id,
                     json!({"final_outcome": "hire", "receipt": proof::verdict_receipt(&proof::VerdictFacts {
-                        verdict: "concur".into(),
+                        verdict: Verdict::Concur,
                         rationale: None,
-                        final_outcome: "hire".into(),
+                        final_outcome: Outcome::Hire,
                         at: decided_at,
                     })}),
                     decided_at,
@@ -647,7 +669,15 @@ impl Ctx<'_> {
     fn flush(&mut self, conn: &mut db::DbConn) -> anyhow::Result<()> {
         let mut rows = std::mem::take(&mut self.rows);
         rows.heads = vec![(self.org.name.clone(), self.org.seq, self.org.hash.clone())];
-        db::bench::insert(conn, &rows).context("writing seeded rows")
+        db::bench::insert(conn, &rows).context("writing seeded rows")?;
+        // The analytics facts of the decided loops, computed by the same
+        // function the decision's transaction uses, written in bulk.
+        let snapshots = std::mem::take(&mut self.decided)
+            .iter()
+            .filter_map(|id| crate::workflows::analytics::snapshot(conn, *id).transpose())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("capturing analytics: {e}"))?;
+        db::bench::insert_analytics(conn, &snapshots).context("writing analytics rows")
     }
 }
 
@@ -666,7 +696,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
     );
     let hash = hash_blocking(args.password.expose())?;
     let people = people(&hash);
-    let competencies: Vec<String> = db::catalog::competencies(&mut conn, false)?
+    let competencies: Vec<CompetencyId> = db::catalog::competencies(&mut conn, false)?
         .into_iter()
         .map(|c| c.id)
         .collect();
@@ -687,6 +717,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
         rows: Rows::default(),
         reader_loops: Vec::new(),
         drafts: Vec::new(),
+        decided: Vec::new(),
     };
 
     let all: Vec<&UserRow> = std::iter::once(&people.admin)
@@ -702,7 +733,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
             &mut ctx.rows.events,
             &people.admin.id,
             "user.created",
-            &u.id,
+            u.id,
             json!({"role": u.role, "bar_raiser_certified": u.bar_raiser_certified, "active": true}),
             now,
         );
@@ -745,6 +776,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
     drafts.sort_by_key(|(writer, _, _)| *writer);
     let mut text = String::new();
     for (writer, interview, comps) in &drafts {
+        let comps: Vec<String> = comps.iter().map(CompetencyId::to_string).collect();
         let _ = writeln!(text, "{interview} {} {}", writer + 1, comps.join(","));
     }
     write("drafts.txt", text)?;
@@ -764,10 +796,9 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn lines<'a>(items: impl Iterator<Item = &'a String>) -> String {
+fn lines(items: impl Iterator<Item = impl std::fmt::Display>) -> String {
     items.fold(String::new(), |mut s, i| {
-        s.push_str(i);
-        s.push('\n');
+        let _ = writeln!(s, "{i}");
         s
     })
 }

@@ -1,20 +1,35 @@
 //! `bar-raiser demo`: a realistic sample so a newcomer can try the whole
-//! flow from `/docs/` in a minute. People are created directly; everything
-//! else goes through the real API in-process, exactly as a client would.
+//! flow from `/docs/` in a minute, and a history for the analytics to show.
+//! People (and, but for the recruiter's sign-in, their sessions) are created
+//! directly; everything else goes through the real API in-process, exactly
+//! as a client would.
+//!
+//! The history is [`HISTORY_LOOPS`] loops decided over the past eight
+//! months: interviews, seals hours or days after them, debriefs where some
+//! interviewers change their vote (toward the hiring manager or the Bar
+//! Raiser), hires, no-hires and one veto. Its moments are in the past, so
+//! it is written with the demo clock ([`crate::db::demo_clock`], a `tools`
+//! build only) set back to each step's moment: the API is called exactly
+//! as then, and every stored time, receipt and audit entry is what it would
+//! have been. Votes come from a seeded generator: a fresh demo always gives
+//! the same figures. The loop in flight is created last, at the real time.
 
 use actix_web::{test, web};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::app::{self, AppState};
 use crate::auth::password::hash_blocking;
 use crate::auth::tokens::random_token;
-use crate::db;
+use crate::db::{self, demo_clock};
 use crate::domain::AccountRole;
 use crate::events::By;
 use crate::workflows::users::{self, NewUser};
 
 /// Who the demo creates: (email, name, role, certified).
-const PEOPLE: [(&str, &str, AccountRole, bool); 9] = [
+const PEOPLE: [(&str, &str, AccountRole, bool); 13] = [
     (
         "recruiter@demo.example",
         "Rosa Recruiter",
@@ -64,20 +79,108 @@ const PEOPLE: [(&str, &str, AccountRole, bool); 9] = [
         false,
     ),
     ("admin@demo.example", "Ada Admin", AccountRole::Admin, false),
+    (
+        "omar@demo.example",
+        "Omar Interviewer",
+        AccountRole::Member,
+        false,
+    ),
+    (
+        "priya@demo.example",
+        "Priya Interviewer",
+        AccountRole::Member,
+        false,
+    ),
+    (
+        "noor@demo.example",
+        "Noor Raiser",
+        AccountRole::Member,
+        true,
+    ),
+    (
+        "mira@demo.example",
+        "Mira Manager",
+        AccountRole::Member,
+        false,
+    ),
 ];
+
+/// Indexes into [`PEOPLE`].
+const RECRUITER: usize = 0;
+const HAMID: usize = 1;
+const BEA: usize = 2;
+const SHAY: usize = 7;
+const NOOR: usize = 11;
+const MIRA: usize = 12;
+/// The interviewers of the history's panels.
+const PANEL: [usize; 6] = [3, 4, 5, 6, 9, 10];
+
+/// Decided loops of the history, one every ten days.
+pub const HISTORY_LOOPS: usize = 24;
+/// The loop of the history whose hire the Bar Raiser vetoes.
+const VETOED: usize = 10;
+
+/// How far each person's sealed votes lean from a loop's merit: the
+/// leniency the analytics should find.
+fn bias(person: usize) -> f64 {
+    match person {
+        3 => 0.6,   // Ines, lenient
+        6 => -0.7,  // Igor, harsh
+        5 => 0.25,  // Iris
+        9 => -0.25, // Omar
+        HAMID | MIRA => 0.35,
+        BEA => -0.2,
+        _ => 0.0,
+    }
+}
+
+const VOTES: [&str; 4] = [
+    "strong_no_hire",
+    "inclined_not_to_hire",
+    "inclined_to_hire",
+    "strong_hire",
+];
+
+const CANDIDATES: [&str; 12] = [
+    "Alex Moreau",
+    "Bilal Haddad",
+    "Carmen Silva",
+    "Dmitri Novak",
+    "Esi Okafor",
+    "Femke Byrne",
+    "Goran Rossi",
+    "Hana Tanaka",
+    "Ivo Kowalski",
+    "Jae Lindqvist",
+    "Kemi Adeyemi",
+    "Luca Ferri",
+];
+
+fn evidence(person: usize, loop_no: usize) -> String {
+    format!(
+        "Loop {loop_no}, interviewer {person}: asked for a concrete situation, the candidate's own \
+         actions, the trade-offs weighed and the measured result; follow-up questions probed depth."
+    )
+}
 
 /// Creates the sample. Refuses when the demo people already exist.
 pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     let password = random_token()[..20].to_string();
     let pw = password.clone();
     let st = state.clone();
-    let ids: Vec<String> = web::block(move || -> anyhow::Result<Vec<String>> {
+    // The people exist from the start of the history.
+    let history_start = (Utc::now() - Duration::days(10 * HISTORY_LOOPS as i64 + 12))
+        .duration_trunc(Duration::days(1))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        + Duration::hours(8);
+    let people = web::block(move || -> anyhow::Result<Vec<db::models::UserRow>> {
         let hash = hash_blocking(&pw)?;
         let mut conn = st.db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
         if db::users::by_email(&mut conn, PEOPLE[0].0)?.is_some() {
             anyhow::bail!("the demo data exists already in this database");
         }
-        db::write_tx(&mut conn, |conn| {
+        demo_clock::set(Some(history_start));
+        let written = db::write_tx(&mut conn, |conn| {
             PEOPLE
                 .iter()
                 .map(|(email, name, role, certified)| {
@@ -96,18 +199,20 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
                             active: true,
                         },
                     )
-                    .map(|u| u.id)
                 })
                 .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| anyhow::anyhow!("creating demo people: {e}"))
+        });
+        demo_clock::set(None);
+        written.map_err(|e| anyhow::anyhow!("creating demo people: {e}"))
     })
     .await??;
+    let ids: Vec<db::UserId> = people.iter().map(|u| u.id).collect();
 
-    let app = test::init_service(app::build(state)).await;
+    let app = test::init_service(app::build(state.clone())).await;
     let call = |method: &'static str, path: String, token: Option<String>, body: Value| {
         let mut req = match method {
             "POST" => test::TestRequest::post(),
+            "PUT" => test::TestRequest::put(),
             _ => test::TestRequest::get(),
         }
         .uri(&path)
@@ -160,6 +265,230 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     .await;
     let comps: Value = test::read_body_json(comps_resp).await;
     let comp = |n: usize| comps["items"][n]["id"].clone();
+
+    // --- the history: decided loops, written with the clock set back -----
+    // Every person's session, issued as sign-in would (the recruiter's
+    // above went through the API).
+    let tokens: Vec<String> = people
+        .iter()
+        .map(|u| {
+            state
+                .keys
+                .issue(&u.id.to_string(), u.role.as_str(), u.session_epoch)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let act = async |who: usize, method: &'static str, path: String, body: Value| {
+        let resp = test::call_service(
+            &app,
+            call(method, path.clone(), Some(tokens[who].clone()), body),
+        )
+        .await;
+        let status = resp.status();
+        let value: Value = test::read_body_json(resp).await;
+        anyhow::ensure!(
+            status.is_success(),
+            "demo history step {method} {path} failed: {status} {value}"
+        );
+        Ok::<Value, anyhow::Error>(value)
+    };
+    let mut rng = StdRng::seed_from_u64(16);
+    let at = |t: DateTime<Utc>| demo_clock::set(Some(t));
+    let history = async {
+        for n in 0..HISTORY_LOOPS {
+            let t0 = history_start + Duration::days(10 * n as i64);
+            at(t0);
+            let hm = if n % 2 == 0 { HAMID } else { MIRA };
+            let br = if n % 3 == 2 { NOOR } else { BEA };
+            let panel: Vec<usize> = (0..3).map(|k| PANEL[(n * 3 + k) % PANEL.len()]).collect();
+            let cand = act(
+                RECRUITER,
+                "POST",
+                "/api/v1/candidates".into(),
+                json!({"name": CANDIDATES[n % CANDIDATES.len()], "email": format!("candidate{n}@candidate.example")}),
+            )
+            .await?;
+            let lp = act(
+                RECRUITER,
+                "POST",
+                "/api/v1/loops".into(),
+                json!({
+                    "candidate_id": cand["id"],
+                    "position": if n % 3 == 1 { "Product Manager" } else { "Senior Software Engineer" },
+                    "level": "L6",
+                    "hiring_manager_id": ids[hm],
+                    "bar_raiser_id": ids[br],
+                    "required_competency_ids": [comp(0), comp(1), comp(2), comp(3)],
+                }),
+            )
+            .await?;
+            let loop_id = lp["id"].as_str().unwrap_or_default().to_string();
+            let mut seats: Vec<usize> = vec![br, hm];
+            seats.extend(&panel);
+            let first = t0 + Duration::days(1) + Duration::hours(1);
+            let mut interviews = Vec::new();
+            for (k, who) in seats.iter().enumerate() {
+                let comps = if k % 2 == 0 {
+                    vec![comp(k % 4), comp((k + 1) % 4)]
+                } else {
+                    vec![comp(k % 4)]
+                };
+                let starts = first + Duration::hours(k as i64);
+                let i = act(
+                    RECRUITER,
+                    "POST",
+                    format!("/api/v1/loops/{loop_id}/interviews"),
+                    json!({
+                        "interviewer_id": ids[*who],
+                        "competency_ids": comps,
+                        "starts_at": starts.to_rfc3339(),
+                        "duration_minutes": 45,
+                        "loop_role": "interviewer",
+                    }),
+                )
+                .await?;
+                interviews.push((*who, i, starts + Duration::minutes(45)));
+            }
+            if n % 4 == 0 {
+                act(
+                    RECRUITER,
+                    "POST",
+                    format!("/api/v1/loops/{loop_id}/interviews"),
+                    json!({
+                        "interviewer_id": ids[SHAY],
+                        "competency_ids": [comp(0)],
+                        "starts_at": (first + Duration::hours(seats.len() as i64)).to_rfc3339(),
+                        "duration_minutes": 45,
+                        "loop_role": "shadow",
+                    }),
+                )
+                .await?;
+            }
+            act(
+                RECRUITER,
+                "POST",
+                format!("/api/v1/loops/{loop_id}/schedule"),
+                json!({}),
+            )
+            .await?;
+
+            // Sealed votes: the candidate's merit, each person's lean, noise.
+            let merit = if n == VETOED {
+                3.4
+            } else {
+                rng.random_range(1.2..3.9)
+            };
+            let scored = |rng: &mut StdRng, who: usize| -> usize {
+                let v = merit + bias(who) + rng.random_range(-0.6..0.6);
+                v.round().clamp(1.0, 4.0) as usize
+            };
+            let mut plan = Vec::new();
+            for (who, i, ended) in &interviews {
+                let vote = if n == VETOED && *who == br {
+                    1
+                } else {
+                    scored(&mut rng, *who)
+                };
+                // Most seal within a day; some take two or three.
+                let hours = match rng.random_range(0..10) {
+                    0..=3 => rng.random_range(0.3..4.0),
+                    4..=6 => rng.random_range(4.0..20.0),
+                    7..=8 => rng.random_range(20.0..40.0),
+                    _ => rng.random_range(40.0..80.0),
+                };
+                let ratings: Vec<Value> = i["competencies"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| {
+                        let r = (vote as i64 + rng.random_range(-1..=1)).clamp(1, 4);
+                        json!({"competency_id": c["id"], "rating": r, "evidence": evidence(*who, n)})
+                    })
+                    .collect();
+                let sealed_at = *ended + Duration::seconds((hours * 3600.0) as i64);
+                plan.push((sealed_at, *who, i["id"].clone(), vote, ratings));
+            }
+            plan.sort_by_key(|p| p.0);
+            for (sealed_at, who, interview, vote, ratings) in &plan {
+                at(*sealed_at);
+                act(
+                    *who,
+                    "PUT",
+                    format!("/api/v1/interviews/{}/feedback", interview.as_str().unwrap_or_default()),
+                    json!({"ratings": ratings, "vote": VOTES[vote - 1], "summary": "Summary of the evidence above; see each competency."}),
+                )
+                .await?;
+                act(
+                    *who,
+                    "POST",
+                    format!("/api/v1/interviews/{}/feedback/seal", interview.as_str().unwrap_or_default()),
+                    json!({}),
+                )
+                .await?;
+            }
+            let last_seal = plan.last().map(|p| p.0).unwrap_or(t0);
+            let opened = last_seal + Duration::minutes(rng.random_range(60..30 * 60));
+            at(opened);
+            act(br, "POST", format!("/api/v1/loops/{loop_id}/debrief"), json!({})).await?;
+
+            // The debrief: some move toward the hiring manager's sealed
+            // vote, fewer toward the Bar Raiser's.
+            at(opened + Duration::minutes(50));
+            let sealed_of = |who: usize| plan.iter().find(|p| p.1 == who).map(|p| p.3);
+            let (hm_vote, br_vote) = (sealed_of(hm).unwrap_or(3), sealed_of(br).unwrap_or(2));
+            let mut finals = Vec::new();
+            for (_, who, _, vote, _) in &plan {
+                let mut last = *vote;
+                if *who != hm && *who != br {
+                    let toward = match rng.random_range(0..20) {
+                        0..=6 => Some(hm_vote),
+                        7..=9 => Some(br_vote),
+                        _ => None,
+                    };
+                    if let Some(t) = toward.filter(|t| t != vote) {
+                        last = if t > *vote { vote + 1 } else { vote - 1 };
+                        act(
+                            *who,
+                            "PUT",
+                            format!("/api/v1/loops/{loop_id}/debrief/votes/me"),
+                            json!({"vote": VOTES[last - 1], "rationale": "The discussion surfaced evidence I had weighed differently."}),
+                        )
+                        .await?;
+                    }
+                }
+                finals.push(last as f64);
+            }
+            let hire = n == VETOED || finals.iter().sum::<f64>() / finals.len() as f64 >= 2.75;
+            at(opened + Duration::minutes(rng.random_range(90..8 * 60)));
+            act(
+                hm,
+                "POST",
+                format!("/api/v1/loops/{loop_id}/decision"),
+                json!({"outcome": if hire { "hire" } else { "no_hire" }, "rationale": "Weighed every interviewer's evidence against the bar.", "recycle": !hire}),
+            )
+            .await?;
+            if hire {
+                at(db::now() + Duration::minutes(rng.random_range(20..240)));
+                if n == VETOED {
+                    act(
+                        br,
+                        "POST",
+                        format!("/api/v1/loops/{loop_id}/decision/veto"),
+                        json!({"rationale": "The evidence on ownership was thin in every interview; this hire would lower the bar."}),
+                    )
+                    .await?;
+                } else {
+                    act(br, "POST", format!("/api/v1/loops/{loop_id}/decision/concur"), json!({})).await?;
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    demo_clock::set(None);
+    history?;
+
+    // --- the sample in flight, at the real time -----------------------------
     let candidate = send(
         "/api/v1/candidates".into(),
         json!({"name": "Dana Candidate", "email": "dana@candidate.example", "phone": "+1 555 0199", "links": ["https://example.com/dana"], "notes": "Demo candidate"}),
@@ -203,7 +532,7 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     send(format!("/api/v1/loops/{loop_id}/schedule"), json!({})).await?;
 
     println!(
-        "Demo data created: a scheduled loop {loop_id} for Dana Candidate with six interviews."
+        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews."
     );
     println!("Every demo account below signs in with the password: {password}");
     println!("(shown once; it is not stored anywhere in clear)");

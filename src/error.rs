@@ -47,7 +47,8 @@ impl From<Violation> for FieldError {
 /// RFC 9457 problem details, as every error response carries them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI naming the problem type: `/problems/{code}`.
+    /// The problem type: `{public_url}/problems/{code}`, a page that
+    /// describes it.
     #[serde(rename = "type")]
     pub type_: String,
     pub title: String,
@@ -202,7 +203,7 @@ impl AppError {
         };
         let code = self.code();
         Problem {
-            type_: format!("/problems/{code}"),
+            type_: crate::problems::type_uri(code),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.detail(),
@@ -241,6 +242,11 @@ fn forbidden_detail(code: &str) -> &'static str {
 }
 
 pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
+    crate::problems::check(
+        &problem.code,
+        status.as_u16(),
+        problem.errors.iter().map(|e| e.code.clone()),
+    );
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "application/problem+json"))
         .json(problem)

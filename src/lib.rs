@@ -19,4 +19,5 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod notify;
+pub mod problems;
 pub mod workflows;

@@ -195,16 +195,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .await??;
     }
+    // The demo first: its history is written with the demo clock set back,
+    // which the notification worker must not read.
+    #[cfg(feature = "tools")]
+    if state.config.demo {
+        demo_if_empty(&state).await?;
+    }
     let worker = if state.config.no_worker {
         tracing::info!("notification worker not started (--no-worker)");
         None
     } else {
         Some(notify::worker::start(state.db.clone(), &state.config)?)
     };
-    #[cfg(feature = "tools")]
-    if state.config.demo {
-        demo_if_empty(&state).await?;
-    }
     tracing::info!(address = %listener.local_addr()?, "serving; docs at /docs/");
     app::serve(listener, state, workers)?.await?;
     // SIGTERM stopped the HTTP server; the worker finishes its message too.

@@ -185,7 +185,7 @@ pub async fn mine(
     me: AuthUser,
     q: web::Query<Period>,
 ) -> AppResult<HttpResponse> {
-    let id = me.id;
+    let id = me.id.into();
     Ok(HttpResponse::Ok().json(flow::interviewer(&state, &me, id, q.into_inner()).await?))
 }
 

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod interviews;
 pub mod loops;
 pub mod preconditions;
+pub mod problems;
 pub mod report;
 pub mod responses;
 pub mod scorecards;
@@ -69,6 +70,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "webhooks", description = "Signed event deliveries to HR tooling"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "problems", description = "What each error `code` means: the pages problem `type` URIs point at"),
     )
 )]
 pub struct ApiDoc;
@@ -93,6 +95,7 @@ impl Modify for BearerAuth {
 /// Every route, in one place.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
+    cfg.service(problems::index).service(problems::show);
     cfg.service(
         utoipa_actix_web::scope("/api/v1")
             .service(auth::login)

@@ -15,6 +15,8 @@
 //! - every operation that writes (POST, PUT, PATCH, DELETE: SQLite's writer
 //!   queue, and sign-in's password threads) documents 503 `overloaded`
 //!   with `Retry-After`;
+//! - `Problem.code` and `FieldError.code` are enums of the codes in
+//!   [`crate::problems`], the catalogue the server is held to;
 //! - the resources of `preconditions::CONDITIONAL` document the `ETag` of
 //!   their GET and the `If-Match` header and 412 of their writes;
 //! - the `webhooks` section (OpenAPI 3.1) describes every delivery: one
@@ -70,7 +72,37 @@ pub fn finish(doc: &mut OpenApi) {
         }
     }
     refer_page_items(doc);
+    enumerate_codes(doc);
     document_webhooks(doc);
+}
+
+/// The codes a client can branch on, as enums, from the catalogue.
+fn enumerate_codes(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let lists: [(&str, Vec<&str>); 2] = [
+        (
+            "Problem",
+            crate::problems::PROBLEMS.iter().map(|p| p.code).collect(),
+        ),
+        (
+            "FieldError",
+            crate::problems::ENTRIES.iter().map(|e| e.code).collect(),
+        ),
+    ];
+    for (schema, codes) in lists {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema)
+            && let Some(RefOr::T(Schema::Object(code))) = object.properties.get_mut("code")
+        {
+            let mut values: Vec<serde_json::Value> = codes.into_iter().map(Into::into).collect();
+            if matches!(&code.schema_type, utoipa::openapi::schema::SchemaType::Array(types) if types.contains(&Type::Null))
+            {
+                values.push(serde_json::Value::Null);
+            }
+            code.enum_values = Some(values);
+        }
+    }
 }
 
 fn reason(status: &str) -> &'static str {

@@ -8,7 +8,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
-use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db::{self, models::UserRow};
@@ -23,7 +22,7 @@ const MAX_AUTHORIZATION_LEN: usize = 4096;
 /// makes a route require authentication.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: Uuid,
+    pub id: db::UserId,
     pub email: String,
     pub name: String,
     pub role: AccountRole,
@@ -32,7 +31,7 @@ pub struct AuthUser {
     /// made it: what the token may do. `None` for people.
     pub scopes: Option<Vec<Scope>>,
     /// The service token's id, when the caller is one.
-    pub token_id: Option<String>,
+    pub token_id: Option<db::TokenId>,
 }
 
 impl AuthUser {
@@ -60,16 +59,16 @@ impl AuthUser {
         }
     }
 
-    pub fn from_row(row: &UserRow) -> Result<AuthUser, AppError> {
-        Ok(AuthUser {
-            id: db::uuid(&row.id),
+    pub fn from_row(row: &UserRow) -> AuthUser {
+        AuthUser {
+            id: row.id,
             email: row.email.clone(),
             name: row.name.clone(),
-            role: db::parse_enum(&row.role)?,
+            role: row.role,
             bar_raiser_certified: row.bar_raiser_certified,
             scopes: None,
             token_id: None,
-        })
+        }
     }
 
     pub fn is_service(&self) -> bool {
@@ -98,7 +97,7 @@ async fn service_token(
             if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
                 return Ok(None);
             }
-            let owner = db::users::by_id(conn, &t.created_by)?;
+            let owner = db::users::by_id(conn, t.created_by)?;
             Ok(owner.filter(|o| o.active).map(|o| (t, o)))
         })
         .await?;
@@ -108,12 +107,12 @@ async fn service_token(
     if t.last_used_at
         .is_none_or(|u| u < now - chrono::Duration::seconds(60))
     {
-        let id = t.id.clone();
+        let id = t.id;
         // Bookkeeping: when the writer is overloaded the mark waits for a
         // later request rather than failing this one.
         match state
             .db
-            .write(move |conn| Ok(db::tokens::touch(conn, &id, now)?))
+            .write(move |conn| Ok(db::tokens::touch(conn, id, now)?))
             .await
         {
             Ok(()) | Err(AppError::Overloaded { .. }) => {}
@@ -133,7 +132,7 @@ async fn service_token(
     if !allowed {
         return Err(AppError::forbidden("insufficient_scope"));
     }
-    let mut user = AuthUser::from_row(&owner)?;
+    let mut user = AuthUser::from_row(&owner);
     user.scopes = Some(granted);
     user.token_id = Some(t.id);
     Ok(user)
@@ -194,18 +193,24 @@ pub async fn authenticate(
         .keys
         .verify(&token)
         .ok_or(AppError::Unauthorized("invalid_token"))?;
-    let (user_id, epoch) = (claims.sub, claims.sep);
+    let epoch = claims.sep;
+    // Our own signature vouches for the subject; one that is not an id is
+    // a token we did not issue.
+    let user_id: db::UserId = claims
+        .sub
+        .parse()
+        .map_err(|_| AppError::Unauthorized("invalid_token"))?;
     // The token proves identity; the stored row decides whether the
     // account may still act (deactivation takes effect at once) and whether
     // this session survived an operator's change to the account's password
     // or email (which moves the epoch on).
     let row = state
         .db
-        .read(move |conn| Ok(db::users::by_id(conn, &user_id)?))
+        .read(move |conn| Ok(db::users::by_id(conn, user_id)?))
         .await?;
     match row {
         Some(row) if row.active && i64::from(row.session_epoch) == epoch => {
-            AuthUser::from_row(&row)
+            Ok(AuthUser::from_row(&row))
         }
         _ => Err(AppError::Unauthorized("invalid_token")),
     }

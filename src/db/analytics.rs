@@ -6,16 +6,20 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::{analytics_loops, analytics_ratings, analytics_votes, loops};
+use super::schema::{
+    analytics_agreement, analytics_loops, analytics_ratings, analytics_votes, loops,
+};
+use super::types::{CompetencyId, InterviewId, LoopId, UserId};
+use crate::domain::types::LoopState;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_loops)]
 pub struct AnalyticsLoopRow {
-    pub loop_id: String,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub position: String,
-    pub hiring_manager_id: String,
-    pub bar_raiser_id: String,
+    pub hiring_manager_id: UserId,
+    pub bar_raiser_id: UserId,
     pub decided_hire: bool,
     pub vetoed: bool,
     pub last_interview_end_at: Option<NaiveDateTime>,
@@ -28,14 +32,18 @@ pub struct AnalyticsLoopRow {
     pub spread_debrief: Option<f64>,
     pub convergence: Option<f64>,
     pub bar_raiser_overruled: Option<bool>,
+    /// Last interview end → debrief opened.
+    pub debrief_open_hours: Option<f64>,
+    /// Debrief opened → final decision.
+    pub decision_hours: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_votes)]
 pub struct AnalyticsVoteRow {
-    pub interview_id: String,
-    pub loop_id: String,
-    pub interviewer_id: String,
+    pub interview_id: InterviewId,
+    pub loop_id: LoopId,
+    pub interviewer_id: UserId,
     pub decided_at: NaiveDateTime,
     pub sealed_vote: i32,
     pub debrief_vote: Option<i32>,
@@ -44,16 +52,70 @@ pub struct AnalyticsVoteRow {
     pub ended_at: NaiveDateTime,
     pub sealed_at: NaiveDateTime,
     pub late: bool,
+    /// Interview end → seal.
+    pub seal_hours: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = analytics_ratings)]
 pub struct AnalyticsRatingRow {
-    pub interview_id: String,
-    pub competency_id: String,
-    pub loop_id: String,
+    pub interview_id: InterviewId,
+    pub competency_id: CompetencyId,
+    pub loop_id: LoopId,
     pub decided_at: NaiveDateTime,
     pub rating: i32,
+}
+
+/// One unit's coincidences (`domain::analytics::Coincidences`, upper
+/// triangle; zero when it has a single value, `pairable` 0): of a loop's
+/// sealed votes (`subject` empty) or of one competency's sealed ratings
+/// (`subject` its id).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = analytics_agreement)]
+pub struct AnalyticsAgreementRow {
+    pub loop_id: LoopId,
+    pub subject: String,
+    pub decided_at: NaiveDateTime,
+    pub pairable: i32,
+    pub o11: f64,
+    pub o12: f64,
+    pub o13: f64,
+    pub o14: f64,
+    pub o22: f64,
+    pub o23: f64,
+    pub o24: f64,
+    pub o33: f64,
+    pub o34: f64,
+    pub o44: f64,
+}
+
+impl AnalyticsAgreementRow {
+    /// `o`: the unit's upper triangle, `None` when it is not pairable.
+    pub fn new(
+        loop_id: LoopId,
+        subject: &str,
+        decided_at: NaiveDateTime,
+        o: Option<[f64; 10]>,
+    ) -> Self {
+        let pairable = i32::from(o.is_some());
+        let [o11, o12, o13, o14, o22, o23, o24, o33, o34, o44] = o.unwrap_or_default();
+        AnalyticsAgreementRow {
+            loop_id,
+            subject: subject.to_string(),
+            decided_at,
+            pairable,
+            o11,
+            o12,
+            o13,
+            o14,
+            o22,
+            o23,
+            o24,
+            o33,
+            o34,
+            o44,
+        }
+    }
 }
 
 /// A loop's snapshot and its voters' rows, written together.
@@ -62,6 +124,7 @@ pub struct Snapshot {
     pub lp: AnalyticsLoopRow,
     pub votes: Vec<AnalyticsVoteRow>,
     pub ratings: Vec<AnalyticsRatingRow>,
+    pub agreement: Vec<AnalyticsAgreementRow>,
 }
 
 /// Writes a loop's snapshot, unless it has one already (a decided loop
@@ -87,13 +150,18 @@ pub fn insert(conn: &mut DbConn, s: &Snapshot) -> QueryResult<bool> {
             .values(r)
             .execute(conn)?;
     }
+    for a in &s.agreement {
+        diesel::insert_into(analytics_agreement::table)
+            .values(a)
+            .execute(conn)?;
+    }
     Ok(true)
 }
 
 /// Decided loops without a snapshot, oldest first, at most `limit`.
-pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
+pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<LoopId>> {
     loops::table
-        .filter(loops::state.eq("decided"))
+        .filter(loops::state.eq(LoopState::Decided))
         .filter(loops::id.ne_all(analytics_loops::table.select(analytics_loops::loop_id)))
         .order(loops::decided_at.asc())
         .select(loops::id)
@@ -101,7 +169,7 @@ pub fn missing(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-pub fn loop_row(conn: &mut DbConn, loop_id: &str) -> QueryResult<Option<AnalyticsLoopRow>> {
+pub fn loop_row(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Option<AnalyticsLoopRow>> {
     analytics_loops::table
         .find(loop_id)
         .select(AnalyticsLoopRow::as_select())
@@ -116,7 +184,7 @@ pub struct Scope {
     pub to: Option<NaiveDateTime>,
     pub position: Option<String>,
     /// Only loops where this competency was rated.
-    pub competency: Option<String>,
+    pub competency: Option<CompetencyId>,
 }
 
 /// `$q` limited to the period of `$scope`, by `$table`'s `decided_at`.
@@ -156,7 +224,7 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_loops::position.eq(p));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_loops::loop_id.eq_any(rated!(c)));
     }
     q.order(analytics_loops::decided_at.asc())
@@ -168,17 +236,17 @@ pub fn loops_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<AnalyticsLo
 pub fn votes_in(
     conn: &mut DbConn,
     scope: &Scope,
-    interviewer: Option<&str>,
+    interviewer: Option<UserId>,
 ) -> QueryResult<Vec<AnalyticsVoteRow>> {
     let mut q = in_period!(analytics_votes::table.into_boxed(), analytics_votes, scope);
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_votes::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_votes::loop_id.eq_any(rated!(c)));
     }
     if let Some(i) = interviewer {
-        q = q.filter(analytics_votes::interviewer_id.eq(i.to_string()));
+        q = q.filter(analytics_votes::interviewer_id.eq(i));
     }
     q.order((
         analytics_votes::decided_at.asc(),
@@ -198,8 +266,105 @@ pub fn ratings_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<Analytics
     if let Some(p) = scope.position.clone() {
         q = q.filter(analytics_ratings::loop_id.eq_any(for_position!(p)));
     }
-    if let Some(c) = scope.competency.clone() {
+    if let Some(c) = scope.competency {
         q = q.filter(analytics_ratings::competency_id.eq(c));
     }
     q.select(AnalyticsRatingRow::as_select()).load(conn)
+}
+
+/// What the summary reads of each loop in `scope`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = analytics_loops)]
+pub struct LoopFigures {
+    pub bar_raiser_id: UserId,
+    pub decided_hire: bool,
+    pub vetoed: bool,
+    pub changed: i32,
+    pub toward_hiring_manager: Option<i32>,
+    pub convergence: Option<f64>,
+    pub debrief_open_hours: Option<f64>,
+    pub decision_hours: Option<f64>,
+}
+
+pub fn loop_figures_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<LoopFigures>> {
+    let mut q = in_period!(analytics_loops::table.into_boxed(), analytics_loops, scope);
+    if let Some(p) = scope.position.clone() {
+        q = q.filter(analytics_loops::position.eq(p));
+    }
+    if let Some(c) = scope.competency {
+        q = q.filter(analytics_loops::loop_id.eq_any(rated!(c)));
+    }
+    q.select(LoopFigures::as_select()).load(conn)
+}
+
+/// Hours from interview end to seal of every voter in `scope`.
+pub fn seal_hours_in(conn: &mut DbConn, scope: &Scope) -> QueryResult<Vec<f64>> {
+    let mut q = in_period!(analytics_votes::table.into_boxed(), analytics_votes, scope);
+    if let Some(p) = scope.position.clone() {
+        q = q.filter(analytics_votes::loop_id.eq_any(for_position!(p)));
+    }
+    if let Some(c) = scope.competency {
+        q = q.filter(analytics_votes::loop_id.eq_any(rated!(c)));
+    }
+    q.select(analytics_votes::seal_hours).load(conn)
+}
+
+/// The summed coincidences of the units in `scope`, per subject (empty:
+/// the sealed votes; else a competency id; with a competency in `scope`,
+/// the votes and that competency only): `(subject, pairable units, upper
+/// triangle)`.
+pub fn agreement_in(
+    conn: &mut DbConn,
+    scope: &Scope,
+) -> QueryResult<Vec<(String, i64, [f64; 10])>> {
+    use analytics_agreement as a;
+    use diesel::dsl::sum;
+    let mut q = a::table
+        .group_by(a::subject)
+        .select((
+            a::subject,
+            sum(a::pairable),
+            (
+                sum(a::o11),
+                sum(a::o12),
+                sum(a::o13),
+                sum(a::o14),
+                sum(a::o22),
+                sum(a::o23),
+                sum(a::o24),
+                sum(a::o33),
+                sum(a::o34),
+                sum(a::o44),
+            ),
+        ))
+        .into_boxed();
+    q = in_period!(q, a, scope);
+    if let Some(p) = scope.position.clone() {
+        q = q.filter(a::loop_id.eq_any(for_position!(p)));
+    }
+    if let Some(c) = scope.competency {
+        q = q
+            .filter(a::loop_id.eq_any(rated!(c)))
+            .filter(a::subject.eq("").or(a::subject.eq(c)));
+    }
+    type Sums = (
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
+    let rows: Vec<(String, Option<i64>, Sums)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(subject, units, s)| {
+            let o = [s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7, s.8, s.9].map(|v| v.unwrap_or(0.0));
+            (subject, units.unwrap_or(0), o)
+        })
+        .collect())
 }

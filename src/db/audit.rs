@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::models::AuditEventRow;
 use super::schema::{audit_chains, audit_events};
+use super::types::{FeedbackId, LoopId, UserId};
 use super::{DbConn, from_db, now, to_db};
 use crate::domain::audit::{self, Event, GENESIS};
 use crate::error::AppResult;
@@ -58,10 +59,10 @@ pub fn append<P: Serialize>(
         .execute(conn)?;
     diesel::insert_into(audit_events::table)
         .values(AuditEventRow {
-            id: event.id.to_string(),
+            id: event.id.into(),
             chain: event.chain,
             seq,
-            actor_id: actor_id.map(|a| a.to_string()),
+            actor_id: actor_id.map(UserId::from),
             action: event.action,
             subject_id: event.subject_id,
             payload: event.payload,
@@ -82,10 +83,10 @@ pub fn events(conn: &mut DbConn, chain: &str) -> QueryResult<Vec<Event>> {
     Ok(rows
         .into_iter()
         .map(|r| Event {
-            id: super::uuid(&r.id),
+            id: r.id.into(),
             chain: r.chain,
             seq: r.seq,
-            actor_id: r.actor_id.as_deref().map(super::uuid),
+            actor_id: r.actor_id.map(Uuid::from),
             action: r.action,
             subject_id: r.subject_id,
             payload: r.payload,
@@ -97,13 +98,15 @@ pub fn events(conn: &mut DbConn, chain: &str) -> QueryResult<Vec<Event>> {
 }
 
 /// The content receipts that the chains of `loop_ids` recorded at seal
-/// time, by feedback id.
+/// time, by feedback id. A payload that names no feedback id yields no
+/// receipt, so that feedback then fails its check.
 pub fn seal_receipts(
     conn: &mut DbConn,
-    loop_ids: &[&str],
-) -> QueryResult<std::collections::HashMap<String, String>> {
+    loop_ids: &[LoopId],
+) -> QueryResult<std::collections::HashMap<FeedbackId, String>> {
+    let chains: Vec<String> = loop_ids.iter().map(LoopId::to_string).collect();
     let payloads: Vec<String> = audit_events::table
-        .filter(audit_events::chain.eq_any(loop_ids))
+        .filter(audit_events::chain.eq_any(chains))
         .filter(audit_events::action.eq(crate::domain::proof::action::SEALED))
         .select(audit_events::payload)
         .load(conn)?;
@@ -112,7 +115,7 @@ pub fn seal_receipts(
         .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         .filter_map(|v| {
             Some((
-                v.get("feedback_id")?.as_str()?.to_string(),
+                v.get("feedback_id")?.as_str()?.parse().ok()?,
                 v.get("content_sha256")?.as_str()?.to_string(),
             ))
         })

@@ -6,14 +6,17 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+use super::analytics::Snapshot;
 use super::models::{
     AuditEventRow, CandidateRow, FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow,
     RatingRow, UserRow,
 };
 use super::schema::{
-    audit_chains, audit_events, candidates, feedback, feedback_ratings, interview_competencies,
-    interviews, loop_competencies, loops, users,
+    analytics_agreement, analytics_loops, analytics_ratings, analytics_votes, audit_chains,
+    audit_events, candidates, feedback, feedback_ratings, interview_competencies, interviews,
+    loop_competencies, loops, users,
 };
+use super::types::{CompetencyId, LoopId};
 use super::{DbConn, write_tx};
 
 /// Bind parameters per statement: under SQLite's limit (32 766) and
@@ -27,7 +30,7 @@ pub struct Rows {
     pub candidates: Vec<CandidateRow>,
     pub loops: Vec<LoopRow>,
     /// `(loop_id, competency_id)`.
-    pub loop_competencies: Vec<(String, String)>,
+    pub loop_competencies: Vec<(LoopId, CompetencyId)>,
     /// New chains: `(chain, last_seq, last_hash)`, written with their final head.
     pub chains: Vec<(String, i32, String)>,
     pub interviews: Vec<InterviewRow>,
@@ -99,6 +102,23 @@ pub fn insert(conn: &mut DbConn, rows: &Rows) -> QueryResult<()> {
                 ))
                 .execute(conn)?;
         }
+        Ok(())
+    })
+}
+
+/// Writes the analytics snapshots of decided loops (as
+/// `workflows::analytics::snapshot` computes them) in one transaction,
+/// many rows per statement.
+pub fn insert_analytics(conn: &mut DbConn, snapshots: &[Snapshot]) -> QueryResult<()> {
+    let loops: Vec<_> = snapshots.iter().map(|s| s.lp.clone()).collect();
+    let votes: Vec<_> = snapshots.iter().flat_map(|s| s.votes.clone()).collect();
+    let ratings: Vec<_> = snapshots.iter().flat_map(|s| s.ratings.clone()).collect();
+    let agreement: Vec<_> = snapshots.iter().flat_map(|s| s.agreement.clone()).collect();
+    write_tx(conn, |conn| {
+        insert_chunks!(conn, analytics_loops::table, &loops, 19);
+        insert_chunks!(conn, analytics_votes::table, &votes, 12);
+        insert_chunks!(conn, analytics_ratings::table, &ratings, 5);
+        insert_chunks!(conn, analytics_agreement::table, &agreement, 14);
         Ok(())
     })
 }

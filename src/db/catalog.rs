@@ -10,6 +10,7 @@ use super::models::{CandidateRow, CompetencyRow, UserRow};
 use super::schema::{
     candidates, competencies, interview_competencies, interviews, loop_competencies, users,
 };
+use super::types::{CandidateId, CompetencyId, LoopId, UserId};
 
 pub fn competencies(conn: &mut DbConn, include_retired: bool) -> QueryResult<Vec<CompetencyRow>> {
     let mut q = competencies::table
@@ -22,7 +23,7 @@ pub fn competencies(conn: &mut DbConn, include_retired: bool) -> QueryResult<Vec
     q.load(conn)
 }
 
-pub fn competency(conn: &mut DbConn, id: &str) -> QueryResult<Option<CompetencyRow>> {
+pub fn competency(conn: &mut DbConn, id: CompetencyId) -> QueryResult<Option<CompetencyRow>> {
     competencies::table
         .find(id)
         .select(CompetencyRow::as_select())
@@ -32,13 +33,13 @@ pub fn competency(conn: &mut DbConn, id: &str) -> QueryResult<Option<CompetencyR
 
 pub fn competencies_by_ids(
     conn: &mut DbConn,
-    ids: &[&str],
-) -> QueryResult<HashMap<String, CompetencyRow>> {
+    ids: &[CompetencyId],
+) -> QueryResult<HashMap<CompetencyId, CompetencyRow>> {
     let rows: Vec<CompetencyRow> = competencies::table
         .filter(competencies::id.eq_any(ids))
         .select(CompetencyRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
 pub fn insert_competency(conn: &mut DbConn, row: &CompetencyRow) -> QueryResult<()> {
@@ -59,7 +60,7 @@ pub struct CompetencyChanges {
 
 pub fn update_competency(
     conn: &mut DbConn,
-    id: &str,
+    id: CompetencyId,
     c: &CompetencyChanges,
 ) -> QueryResult<CompetencyRow> {
     diesel::update(competencies::table.find(id))
@@ -68,12 +69,12 @@ pub fn update_competency(
         .get_result(conn)
 }
 
-pub fn users_by_ids(conn: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<String, UserRow>> {
+pub fn users_by_ids(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<HashMap<UserId, UserRow>> {
     let rows: Vec<UserRow> = users::table
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
 /// The people a loop names: `named` (its hiring manager, Bar Raiser and
@@ -87,11 +88,11 @@ pub fn users_by_ids(conn: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<Stri
 /// the whole list as one array (`= ANY($1)`), prepared once.
 pub fn loop_users(
     conn: &mut DbConn,
-    loop_id: &str,
-    named: [&str; 3],
-    interviewers: &[&str],
-) -> QueryResult<HashMap<String, UserRow>> {
-    let mut wanted: Vec<&str> = named.to_vec();
+    loop_id: LoopId,
+    named: [UserId; 3],
+    interviewers: &[UserId],
+) -> QueryResult<HashMap<UserId, UserRow>> {
+    let mut wanted: Vec<UserId> = named.to_vec();
     wanted.extend_from_slice(interviewers);
     if matches!(conn, DbConn::Postgres(_)) {
         return users_by_ids(conn, &wanted);
@@ -110,7 +111,7 @@ pub fn loop_users(
         )
         .select(UserRow::as_select())
         .load(conn)?;
-    let found = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let found = rows.into_iter().map(|r| (r.id, r)).collect();
     with_missing(conn, found, &wanted, users_by_ids)
 }
 
@@ -118,9 +119,9 @@ pub fn loop_users(
 /// interviews); on SQLite through sub-selects, as [`loop_users`] explains.
 pub fn loop_competencies(
     conn: &mut DbConn,
-    loop_id: &str,
-    ids: &[&str],
-) -> QueryResult<HashMap<String, CompetencyRow>> {
+    loop_id: LoopId,
+    ids: &[CompetencyId],
+) -> QueryResult<HashMap<CompetencyId, CompetencyRow>> {
     if matches!(conn, DbConn::Postgres(_)) {
         return competencies_by_ids(conn, ids);
     }
@@ -141,25 +142,25 @@ pub fn loop_competencies(
         )
         .select(CompetencyRow::as_select())
         .load(conn)?;
-    let found = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let found = rows.into_iter().map(|r| (r.id, r)).collect();
     with_missing(conn, found, ids, competencies_by_ids)
 }
 
 /// A lookup of rows by their ids.
-type ByIds<T> = fn(&mut DbConn, &[&str]) -> QueryResult<HashMap<String, T>>;
+type ByIds<K, T> = fn(&mut DbConn, &[K]) -> QueryResult<HashMap<K, T>>;
 
 /// `found`, plus whichever of `wanted` it lacks, fetched by id (an edit of
 /// the loop between the caller's read and the sub-select; rare).
-fn with_missing<T>(
+fn with_missing<K: Copy + Eq + std::hash::Hash, T>(
     conn: &mut DbConn,
-    mut found: HashMap<String, T>,
-    wanted: &[&str],
-    by_ids: ByIds<T>,
-) -> QueryResult<HashMap<String, T>> {
-    let missing: Vec<&str> = wanted
+    mut found: HashMap<K, T>,
+    wanted: &[K],
+    by_ids: ByIds<K, T>,
+) -> QueryResult<HashMap<K, T>> {
+    let missing: Vec<K> = wanted
         .iter()
         .copied()
-        .filter(|id| !found.contains_key(*id))
+        .filter(|id| !found.contains_key(id))
         .collect();
     if !missing.is_empty() {
         found.extend(by_ids(conn, &missing)?);
@@ -169,7 +170,7 @@ fn with_missing<T>(
 
 // --- candidates -------------------------------------------------------------
 
-pub fn candidate(conn: &mut DbConn, id: &str) -> QueryResult<Option<CandidateRow>> {
+pub fn candidate(conn: &mut DbConn, id: CandidateId) -> QueryResult<Option<CandidateRow>> {
     candidates::table
         .find(id)
         .select(CandidateRow::as_select())
@@ -194,13 +195,13 @@ pub struct CandidateChanges {
     pub links: Option<String>,
     pub notes: Option<Option<String>>,
     pub erased_at: Option<Option<NaiveDateTime>>,
-    pub erased_by: Option<Option<String>>,
+    pub erased_by: Option<Option<UserId>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
 pub fn update_candidate(
     conn: &mut DbConn,
-    id: &str,
+    id: CandidateId,
     c: &CandidateChanges,
 ) -> QueryResult<CandidateRow> {
     diesel::update(candidates::table.find(id))
@@ -211,7 +212,7 @@ pub fn update_candidate(
 
 pub fn candidate_page(
     conn: &mut DbConn,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<(NaiveDateTime, CandidateId)>,
     limit: i64,
 ) -> QueryResult<Vec<CandidateRow>> {
     let mut q = candidates::table
@@ -231,11 +232,11 @@ pub fn candidate_page(
 
 pub fn candidate_names(
     conn: &mut DbConn,
-    ids: &[&str],
-) -> QueryResult<HashMap<String, CandidateRow>> {
+    ids: &[CandidateId],
+) -> QueryResult<HashMap<CandidateId, CandidateRow>> {
     let rows: Vec<CandidateRow> = candidates::table
         .filter(candidates::id.eq_any(ids))
         .select(CandidateRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }

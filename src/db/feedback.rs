@@ -7,10 +7,14 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
 use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
+use super::types::{FeedbackId, InterviewId, LoopId};
 use crate::domain::proof;
-use crate::error::AppResult;
+use crate::domain::types::{StoredFeedbackState, Vote};
 
-pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option<FeedbackRow>> {
+pub fn by_interview(
+    conn: &mut DbConn,
+    interview_id: InterviewId,
+) -> QueryResult<Option<FeedbackRow>> {
     feedback::table
         .filter(feedback::interview_id.eq(interview_id))
         .select(FeedbackRow::as_select())
@@ -21,8 +25,8 @@ pub fn by_interview(conn: &mut DbConn, interview_id: &str) -> QueryResult<Option
 /// Ratings per feedback id, of feedback of any loops (the export).
 pub fn ratings(
     conn: &mut DbConn,
-    feedback_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<RatingRow>>> {
+    feedback_ids: &[FeedbackId],
+) -> QueryResult<HashMap<FeedbackId, Vec<RatingRow>>> {
     let rows: Vec<RatingRow> = match feedback_ids {
         // One feedback (every seal and draft save): a plain key lookup,
         // which stays prepared where an `IN` list would not.
@@ -40,7 +44,7 @@ pub fn ratings(
             ))
             .load(conn)?,
     };
-    Ok(by_feedback(rows, |r| &r.feedback_id))
+    Ok(by_feedback(rows, |r| r.feedback_id))
 }
 
 /// Ratings per feedback id, of some feedback of one loop.
@@ -50,9 +54,9 @@ pub fn ratings(
 /// narrowed to `feedback_ids` here; PostgreSQL binds the list as one array.
 pub fn loop_ratings(
     conn: &mut DbConn,
-    loop_id: &str,
-    feedback_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<RatingRow>>> {
+    loop_id: LoopId,
+    feedback_ids: &[FeedbackId],
+) -> QueryResult<HashMap<FeedbackId, Vec<RatingRow>>> {
     if matches!(conn, DbConn::Postgres(_)) || feedback_ids.len() <= 1 {
         return ratings(conn, feedback_ids);
     }
@@ -64,29 +68,29 @@ pub fn loop_ratings(
             feedback_ratings::competency_id,
         ))
         .load(conn)?;
-    Ok(only(by_feedback(rows, |r| &r.feedback_id), feedback_ids))
+    Ok(only(by_feedback(rows, |r| r.feedback_id), feedback_ids))
 }
 
 /// Addenda per feedback id, oldest first, of feedback of any loops.
 pub fn addenda(
     conn: &mut DbConn,
-    feedback_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<AddendumRow>>> {
+    feedback_ids: &[FeedbackId],
+) -> QueryResult<HashMap<FeedbackId, Vec<AddendumRow>>> {
     let rows: Vec<AddendumRow> = feedback_addenda::table
         .filter(feedback_addenda::feedback_id.eq_any(feedback_ids))
         .select(AddendumRow::as_select())
         .order((feedback_addenda::created_at, feedback_addenda::id))
         .load(conn)?;
-    Ok(by_feedback(rows, |a| &a.feedback_id))
+    Ok(by_feedback(rows, |a| a.feedback_id))
 }
 
 /// Addenda per feedback id, of some feedback of one loop (see
 /// [`loop_ratings`]).
 pub fn loop_addenda(
     conn: &mut DbConn,
-    loop_id: &str,
-    feedback_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<AddendumRow>>> {
+    loop_id: LoopId,
+    feedback_ids: &[FeedbackId],
+) -> QueryResult<HashMap<FeedbackId, Vec<AddendumRow>>> {
     if matches!(conn, DbConn::Postgres(_)) {
         return addenda(conn, feedback_ids);
     }
@@ -95,14 +99,14 @@ pub fn loop_addenda(
         .select(AddendumRow::as_select())
         .order((feedback_addenda::created_at, feedback_addenda::id))
         .load(conn)?;
-    Ok(only(by_feedback(rows, |a| &a.feedback_id), feedback_ids))
+    Ok(only(by_feedback(rows, |a| a.feedback_id), feedback_ids))
 }
 
 /// The ids of a loop's feedback, as a sub-select.
 fn of_loop(
-    loop_id: &str,
+    loop_id: LoopId,
 ) -> diesel::dsl::Select<
-    diesel::dsl::Filter<feedback::table, diesel::dsl::Eq<feedback::loop_id, &str>>,
+    diesel::dsl::Filter<feedback::table, diesel::dsl::Eq<feedback::loop_id, LoopId>>,
     feedback::id,
 > {
     feedback::table
@@ -110,16 +114,19 @@ fn of_loop(
         .select(feedback::id)
 }
 
-fn by_feedback<T>(rows: Vec<T>, key: impl Fn(&T) -> &String) -> HashMap<String, Vec<T>> {
-    let mut map: HashMap<String, Vec<T>> = HashMap::new();
+fn by_feedback<T>(rows: Vec<T>, key: impl Fn(&T) -> FeedbackId) -> HashMap<FeedbackId, Vec<T>> {
+    let mut map: HashMap<FeedbackId, Vec<T>> = HashMap::new();
     for r in rows {
-        map.entry(key(&r).clone()).or_default().push(r);
+        map.entry(key(&r)).or_default().push(r);
     }
     map
 }
 
-fn only<T>(mut map: HashMap<String, Vec<T>>, ids: &[&str]) -> HashMap<String, Vec<T>> {
-    map.retain(|k, _| ids.contains(&k.as_str()));
+fn only<T>(
+    mut map: HashMap<FeedbackId, Vec<T>>,
+    ids: &[FeedbackId],
+) -> HashMap<FeedbackId, Vec<T>> {
+    map.retain(|k, _| ids.contains(k));
     map
 }
 
@@ -133,8 +140,8 @@ pub fn insert(conn: &mut DbConn, row: &FeedbackRow) -> QueryResult<()> {
 /// Replaces the draft's content and bumps its revision.
 pub fn update_draft(
     conn: &mut DbConn,
-    id: &str,
-    vote: Option<&str>,
+    id: FeedbackId,
+    vote: Option<Vote>,
     summary: Option<&str>,
     revision: i32,
     at: chrono::NaiveDateTime,
@@ -152,7 +159,7 @@ pub fn update_draft(
 
 pub fn replace_ratings(
     conn: &mut DbConn,
-    feedback_id: &str,
+    feedback_id: FeedbackId,
     rows: &[RatingRow],
 ) -> QueryResult<()> {
     diesel::delete(feedback_ratings::table.filter(feedback_ratings::feedback_id.eq(feedback_id)))
@@ -168,20 +175,24 @@ pub fn replace_ratings(
 /// Seals a draft. Returns false when it was not a draft any more.
 pub fn seal(
     conn: &mut DbConn,
-    id: &str,
+    id: FeedbackId,
     at: chrono::NaiveDateTime,
     sha: &str,
     salt: &str,
 ) -> QueryResult<bool> {
-    let n = diesel::update(feedback::table.find(id).filter(feedback::state.eq("draft")))
-        .set((
-            feedback::state.eq("sealed"),
-            feedback::sealed_at.eq(at),
-            feedback::content_sha256.eq(sha),
-            feedback::receipt_salt.eq(salt),
-            feedback::updated_at.eq(at),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        feedback::table
+            .find(id)
+            .filter(feedback::state.eq(StoredFeedbackState::Draft)),
+    )
+    .set((
+        feedback::state.eq(StoredFeedbackState::Sealed),
+        feedback::sealed_at.eq(at),
+        feedback::content_sha256.eq(sha),
+        feedback::receipt_salt.eq(salt),
+        feedback::updated_at.eq(at),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -203,19 +214,19 @@ pub fn insert_read(conn: &mut DbConn, row: &ReadRow) -> QueryResult<()> {
 }
 
 /// A read-log row as the proof sees it.
-pub fn read_facts(row: &ReadRow) -> AppResult<proof::ReadFacts> {
-    Ok(proof::ReadFacts {
-        id: super::parse_uuid(&row.id)?,
-        feedback_id: super::parse_uuid(&row.feedback_id)?,
-        reader: super::parse_uuid(&row.reader_id)?,
-        via: row.via.clone(),
+pub fn read_facts(row: &ReadRow) -> proof::ReadFacts {
+    proof::ReadFacts {
+        id: row.id.into(),
+        feedback_id: row.feedback_id.into(),
+        reader: row.reader_id.into(),
+        via: row.via,
         reason: row.reason.clone(),
         at: super::from_db(row.read_at),
-    })
+    }
 }
 
 /// The loop's read log, oldest first.
-pub fn reads(conn: &mut DbConn, loop_id: &str) -> QueryResult<Vec<ReadRow>> {
+pub fn reads(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Vec<ReadRow>> {
     feedback_reads::table
         .filter(feedback_reads::loop_id.eq(loop_id))
         .select(ReadRow::as_select())
@@ -225,7 +236,7 @@ pub fn reads(conn: &mut DbConn, loop_id: &str) -> QueryResult<Vec<ReadRow>> {
 
 // --- debrief votes ----------------------------------------------------------
 
-pub fn votes(conn: &mut DbConn, loop_id: &str) -> QueryResult<Vec<DebriefVoteRow>> {
+pub fn votes(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Vec<DebriefVoteRow>> {
     debrief_votes::table
         .filter(debrief_votes::loop_id.eq(loop_id))
         .select(DebriefVoteRow::as_select())

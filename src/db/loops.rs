@@ -6,38 +6,40 @@ use diesel::prelude::*;
 
 use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow};
 use super::schema::{feedback, interview_competencies, interviews, loop_competencies, loops};
+use super::types::{CandidateId, CompetencyId, InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
+use crate::domain::types::{InterviewRole, LoopState, Outcome, Verdict};
 
 /// A loop with everything needed to authorise and describe it.
 #[derive(Debug, Clone)]
 pub struct LoopBundle {
     pub row: LoopRow,
-    pub required_competency_ids: Vec<String>,
+    pub required_competency_ids: Vec<CompetencyId>,
     pub interviews: Vec<InterviewRow>,
     /// Competency ids per interview id, in assigned order.
-    pub competencies: HashMap<String, Vec<String>>,
+    pub competencies: HashMap<InterviewId, Vec<CompetencyId>>,
     /// Feedback per interview id (content not loaded).
-    pub feedback: HashMap<String, FeedbackRow>,
+    pub feedback: HashMap<InterviewId, FeedbackRow>,
 }
 
 impl LoopBundle {
-    pub fn interview(&self, id: &str) -> Option<&InterviewRow> {
+    pub fn interview(&self, id: InterviewId) -> Option<&InterviewRow> {
         self.interviews.iter().find(|i| i.id == id)
     }
 
-    pub fn interview_of(&self, user_id: &str) -> Option<&InterviewRow> {
+    pub fn interview_of(&self, user_id: UserId) -> Option<&InterviewRow> {
         self.interviews.iter().find(|i| i.interviewer_id == user_id)
     }
 
-    pub fn competencies_of(&self, interview_id: &str) -> &[String] {
+    pub fn competencies_of(&self, interview_id: InterviewId) -> &[CompetencyId] {
         self.competencies
-            .get(interview_id)
+            .get(&interview_id)
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 }
 
-pub fn row(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopRow>> {
+pub fn row(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
     loops::table
         .find(id)
         .select(LoopRow::as_select())
@@ -49,7 +51,7 @@ pub fn row(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopRow>> {
 /// write transaction already excludes other writers) and returns the row.
 /// Every change to a loop, its interviews or its feedback starts here, so
 /// changes to one loop serialise and always see its latest state.
-pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopRow>> {
+pub fn lock(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
     diesel::update(loops::table.find(id))
         .set(loops::version.eq(loops::version + 1))
         .returning(loops::all_columns)
@@ -85,7 +87,7 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
             interview_competencies::position,
         ))
         .load(conn)?;
-    let mut competencies: HashMap<String, Vec<String>> = HashMap::new();
+    let mut competencies: HashMap<InterviewId, Vec<CompetencyId>> = HashMap::new();
     for l in links {
         competencies
             .entry(l.interview_id)
@@ -96,10 +98,7 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
         .filter(feedback::loop_id.eq(&row.id))
         .select(FeedbackRow::as_select())
         .load(conn)?;
-    let feedback = fb
-        .into_iter()
-        .map(|f| (f.interview_id.clone(), f))
-        .collect();
+    let feedback = fb.into_iter().map(|f| (f.interview_id, f)).collect();
     Ok(LoopBundle {
         row,
         required_competency_ids,
@@ -109,7 +108,7 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
     })
 }
 
-pub fn bundle(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopBundle>> {
+pub fn bundle(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> {
     match row(conn, id)? {
         Some(r) => bundle_from_row(conn, r).map(Some),
         None => Ok(None),
@@ -117,29 +116,33 @@ pub fn bundle(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopBundle>> {
 }
 
 /// Locks the loop, then loads it whole.
-pub fn lock_bundle(conn: &mut DbConn, id: &str) -> QueryResult<Option<LoopBundle>> {
+pub fn lock_bundle(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> {
     match lock(conn, id)? {
         Some(r) => bundle_from_row(conn, r).map(Some),
         None => Ok(None),
     }
 }
 
-pub fn touch(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+pub fn touch(conn: &mut DbConn, id: LoopId) -> QueryResult<()> {
     diesel::update(loops::table.find(id))
         .set(loops::updated_at.eq(to_db(now())))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn insert(conn: &mut DbConn, row: &LoopRow, required: &[String]) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConn, row: &LoopRow, required: &[CompetencyId]) -> QueryResult<()> {
     diesel::insert_into(loops::table)
         .values(row)
         .execute(conn)?;
-    set_required(conn, &row.id, required)?;
-    super::audit::create_chain(conn, &row.id)
+    set_required(conn, row.id, required)?;
+    super::audit::create_chain(conn, &row.id.to_string())
 }
 
-pub fn set_required(conn: &mut DbConn, loop_id: &str, required: &[String]) -> QueryResult<()> {
+pub fn set_required(
+    conn: &mut DbConn,
+    loop_id: LoopId,
+    required: &[CompetencyId],
+) -> QueryResult<()> {
     diesel::delete(loop_competencies::table.filter(loop_competencies::loop_id.eq(loop_id)))
         .execute(conn)?;
     for c in required {
@@ -158,30 +161,30 @@ pub fn set_required(conn: &mut DbConn, loop_id: &str, required: &[String]) -> Qu
 pub struct LoopChanges {
     pub position: Option<String>,
     pub level: Option<String>,
-    pub hiring_manager_id: Option<String>,
-    pub bar_raiser_id: Option<String>,
-    pub recruiter_id: Option<String>,
+    pub hiring_manager_id: Option<UserId>,
+    pub bar_raiser_id: Option<UserId>,
+    pub recruiter_id: Option<UserId>,
     pub feedback_due_hours: Option<i32>,
-    pub state: Option<String>,
+    pub state: Option<LoopState>,
     pub cancel_reason: Option<Option<String>>,
     pub cancelled_at: Option<Option<chrono::NaiveDateTime>>,
     pub debrief_opened_at: Option<Option<chrono::NaiveDateTime>>,
     pub votes_revealed_at: Option<Option<chrono::NaiveDateTime>>,
-    pub decision_outcome: Option<Option<String>>,
+    pub decision_outcome: Option<Option<Outcome>>,
     pub decision_rationale: Option<Option<String>>,
     pub decision_recycle: Option<Option<bool>>,
-    pub decided_by: Option<Option<String>>,
+    pub decided_by: Option<Option<UserId>>,
     pub decision_recorded_at: Option<Option<chrono::NaiveDateTime>>,
-    pub bar_raiser_verdict: Option<Option<String>>,
+    pub bar_raiser_verdict: Option<Option<Verdict>>,
     pub veto_rationale: Option<Option<String>>,
     pub verdict_at: Option<Option<chrono::NaiveDateTime>>,
-    pub final_outcome: Option<Option<String>>,
+    pub final_outcome: Option<Option<Outcome>>,
     pub decided_at: Option<Option<chrono::NaiveDateTime>>,
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
 /// Applies `changes` (and stamps `updated_at`), returning the new row.
-pub fn update(conn: &mut DbConn, id: &str, mut changes: LoopChanges) -> QueryResult<LoopRow> {
+pub fn update(conn: &mut DbConn, id: LoopId, mut changes: LoopChanges) -> QueryResult<LoopRow> {
     changes.updated_at = Some(to_db(now()));
     diesel::update(loops::table.find(id))
         .set(&changes)
@@ -192,16 +195,16 @@ pub fn update(conn: &mut DbConn, id: &str, mut changes: LoopChanges) -> QueryRes
 /// Filters of the loop list.
 #[derive(Debug, Clone, Default)]
 pub struct LoopFilter {
-    pub state: Option<String>,
-    pub candidate_id: Option<String>,
+    pub state: Option<LoopState>,
+    pub candidate_id: Option<CandidateId>,
     /// Only loops this user takes part in (any loop role, or as recruiter).
-    pub participant: Option<String>,
+    pub participant: Option<UserId>,
 }
 
 pub fn page(
     conn: &mut DbConn,
     filter: &LoopFilter,
-    after: Option<(chrono::NaiveDateTime, String)>,
+    after: Option<(chrono::NaiveDateTime, LoopId)>,
     limit: i64,
 ) -> QueryResult<Vec<LoopRow>> {
     let mut q = loops::table
@@ -210,20 +213,20 @@ pub fn page(
         .limit(limit)
         .into_boxed();
     if let Some(s) = &filter.state {
-        q = q.filter(loops::state.eq(s.clone()));
+        q = q.filter(loops::state.eq(*s));
     }
     if let Some(c) = &filter.candidate_id {
-        q = q.filter(loops::candidate_id.eq(c.clone()));
+        q = q.filter(loops::candidate_id.eq(*c));
     }
     if let Some(p) = &filter.participant {
         let interviewing = interviews::table
-            .filter(interviews::interviewer_id.eq(p.clone()))
+            .filter(interviews::interviewer_id.eq(*p))
             .select(interviews::loop_id);
         q = q.filter(
             loops::hiring_manager_id
-                .eq(p.clone())
-                .or(loops::bar_raiser_id.eq(p.clone()))
-                .or(loops::recruiter_id.eq(p.clone()))
+                .eq(*p)
+                .or(loops::bar_raiser_id.eq(*p))
+                .or(loops::recruiter_id.eq(*p))
                 .or(loops::id.eq_any(interviewing)),
         );
     }
@@ -239,7 +242,7 @@ pub fn page(
 
 // --- interviews ---------------------------------------------------------------
 
-pub fn interview(conn: &mut DbConn, id: &str) -> QueryResult<Option<InterviewRow>> {
+pub fn interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<Option<InterviewRow>> {
     interviews::table
         .find(id)
         .select(InterviewRow::as_select())
@@ -250,18 +253,18 @@ pub fn interview(conn: &mut DbConn, id: &str) -> QueryResult<Option<InterviewRow
 pub fn insert_interview(
     conn: &mut DbConn,
     row: &InterviewRow,
-    competency_ids: &[String],
+    competency_ids: &[CompetencyId],
 ) -> QueryResult<()> {
     diesel::insert_into(interviews::table)
         .values(row)
         .execute(conn)?;
-    set_interview_competencies(conn, &row.id, competency_ids)
+    set_interview_competencies(conn, row.id, competency_ids)
 }
 
 pub fn set_interview_competencies(
     conn: &mut DbConn,
-    interview_id: &str,
-    competency_ids: &[String],
+    interview_id: InterviewId,
+    competency_ids: &[CompetencyId],
 ) -> QueryResult<()> {
     diesel::delete(
         interview_competencies::table.filter(interview_competencies::interview_id.eq(interview_id)),
@@ -270,8 +273,8 @@ pub fn set_interview_competencies(
     for (n, c) in competency_ids.iter().enumerate() {
         diesel::insert_into(interview_competencies::table)
             .values(InterviewCompetencyRow {
-                interview_id: interview_id.to_string(),
-                competency_id: c.clone(),
+                interview_id,
+                competency_id: *c,
                 position: n as i32,
             })
             .execute(conn)?;
@@ -282,21 +285,21 @@ pub fn set_interview_competencies(
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = interviews)]
 pub struct InterviewChanges {
-    pub interviewer_id: Option<String>,
-    pub loop_role: Option<String>,
+    pub interviewer_id: Option<UserId>,
+    pub loop_role: Option<InterviewRole>,
     pub starts_at: Option<chrono::NaiveDateTime>,
     pub duration_minutes: Option<i32>,
     pub excused_at: Option<Option<chrono::NaiveDateTime>>,
-    pub excused_by: Option<Option<String>>,
+    pub excused_by: Option<Option<UserId>>,
     pub excuse_reason: Option<Option<String>>,
     pub updated_at: Option<chrono::NaiveDateTime>,
     pub assigned_at: Option<Option<chrono::NaiveDateTime>>,
-    pub assigned_by: Option<Option<String>>,
+    pub assigned_by: Option<Option<UserId>>,
 }
 
 pub fn update_interview(
     conn: &mut DbConn,
-    id: &str,
+    id: InterviewId,
     c: &InterviewChanges,
 ) -> QueryResult<InterviewRow> {
     diesel::update(interviews::table.find(id))
@@ -305,7 +308,7 @@ pub fn update_interview(
         .get_result(conn)
 }
 
-pub fn delete_interview(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+pub fn delete_interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<()> {
     diesel::delete(
         interview_competencies::table.filter(interview_competencies::interview_id.eq(id)),
     )
@@ -318,7 +321,7 @@ pub fn delete_interview(conn: &mut DbConn, id: &str) -> QueryResult<()> {
 /// A person's interviews across loops, soonest first, with their loops.
 pub fn interviews_of(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: UserId,
 ) -> QueryResult<Vec<(InterviewRow, LoopRow)>> {
     interviews::table
         .inner_join(loops::table)
@@ -330,8 +333,8 @@ pub fn interviews_of(
 
 pub fn competency_links(
     conn: &mut DbConn,
-    interview_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<String>>> {
+    interview_ids: &[InterviewId],
+) -> QueryResult<HashMap<InterviewId, Vec<CompetencyId>>> {
     let links: Vec<InterviewCompetencyRow> = interview_competencies::table
         .filter(interview_competencies::interview_id.eq_any(interview_ids))
         .select(InterviewCompetencyRow::as_select())
@@ -340,7 +343,7 @@ pub fn competency_links(
             interview_competencies::position,
         ))
         .load(conn)?;
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut map: HashMap<InterviewId, Vec<CompetencyId>> = HashMap::new();
     for l in links {
         map.entry(l.interview_id).or_default().push(l.competency_id);
     }
@@ -349,16 +352,13 @@ pub fn competency_links(
 
 pub fn feedback_of(
     conn: &mut DbConn,
-    interview_ids: &[&str],
-) -> QueryResult<HashMap<String, FeedbackRow>> {
+    interview_ids: &[InterviewId],
+) -> QueryResult<HashMap<InterviewId, FeedbackRow>> {
     let rows: Vec<FeedbackRow> = feedback::table
         .filter(feedback::interview_id.eq_any(interview_ids))
         .select(FeedbackRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|f| (f.interview_id.clone(), f))
-        .collect())
+    Ok(rows.into_iter().map(|f| (f.interview_id, f)).collect())
 }
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

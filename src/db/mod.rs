@@ -39,8 +39,14 @@ pub mod outbox;
 pub mod schema;
 pub mod signin;
 pub mod tokens;
+pub mod types;
 pub mod users;
 pub mod webhooks;
+
+pub use types::{
+    AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId, ReadId,
+    RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
+};
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -702,7 +708,37 @@ where
 /// The current time as stored: UTC, microsecond precision (what PostgreSQL
 /// keeps), so a value read back equals the value written and hashed.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    #[cfg(feature = "tools")]
+    let t = Utc::now()
+        - chrono::Duration::microseconds(
+            demo_clock::BEHIND_US.load(std::sync::atomic::Ordering::Relaxed),
+        );
+    #[cfg(not(feature = "tools"))]
+    let t = Utc::now();
+    t.trunc_subsecs(6)
+}
+
+/// The demo's clock (`tools` builds only): `bar-raiser demo` writes its
+/// history of past loops through the real API with [`now`] set back to
+/// each step's moment, so every stored time, receipt and audit entry is
+/// what it would have been then. A server build has no such setting.
+#[cfg(feature = "tools")]
+pub mod demo_clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use chrono::{DateTime, Utc};
+
+    /// How far [`super::now`] runs behind the system clock, in µs.
+    pub(super) static BEHIND_US: AtomicI64 = AtomicI64::new(0);
+
+    /// From now on [`super::now`] reads `at`, running forward from there;
+    /// `None` puts it back on the system clock.
+    pub fn set(at: Option<DateTime<Utc>>) {
+        let behind = at.map_or(0, |at| {
+            (Utc::now() - at).num_microseconds().unwrap_or(0).max(0)
+        });
+        BEHIND_US.store(behind, Ordering::Relaxed);
+    }
 }
 
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
@@ -711,27 +747,6 @@ pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
 
 pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
-}
-
-/// Parses a stored UUID; a malformed one is a corrupted row, not user error.
-pub fn uuid(s: &str) -> uuid::Uuid {
-    uuid::Uuid::parse_str(s).unwrap_or_else(|_| {
-        tracing::error!(value = s, "malformed uuid in the database");
-        uuid::Uuid::nil()
-    })
-}
-
-/// Parses a stored id where a wrong value must not pass as the nil UUID
-/// (the proof and its receipts).
-pub fn parse_uuid(s: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(s)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("malformed id {s:?} in the database")))
-}
-
-/// Parses a stored enum value; the CHECK constraints make failure a bug.
-pub fn parse_enum<T: std::str::FromStr>(s: &str) -> Result<T, AppError> {
-    s.parse()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("unexpected value {s:?} in the database")))
 }
 
 /// Readiness: the database answers a trivial query.

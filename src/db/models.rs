@@ -1,20 +1,25 @@
-//! Row types, one per table, exactly as stored. API types live in `api/`;
-//! conversions happen there.
+//! Row types, one per table, as stored: ids and enum columns typed (see
+//! `db::types`), so a row that loads is well-formed. Request and response
+//! types live beside their workflows; conversions happen there.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use super::types::*;
+use crate::domain::types::{
+    AccountRole, InterviewRole, LoopState, Outcome, ReadVia, StoredFeedbackState, Verdict, Vote,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub email_lower: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: AccountRole,
     pub bar_raiser_certified: bool,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -26,9 +31,9 @@ pub struct UserRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
-    pub id: String,
-    pub user_id: String,
-    pub family_id: String,
+    pub id: RefreshTokenId,
+    pub user_id: UserId,
+    pub family_id: TokenFamilyId,
     pub token_hash: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -39,7 +44,7 @@ pub struct RefreshTokenRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = competencies)]
 pub struct CompetencyRow {
-    pub id: String,
+    pub id: CompetencyId,
     pub name: String,
     pub description: String,
     pub retired: bool,
@@ -50,7 +55,7 @@ pub struct CompetencyRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = candidates)]
 pub struct CandidateRow {
-    pub id: String,
+    pub id: CandidateId,
     pub name: String,
     pub email: Option<String>,
     pub email_lower: Option<String>,
@@ -58,8 +63,8 @@ pub struct CandidateRow {
     pub links: String,
     pub notes: Option<String>,
     pub erased_at: Option<NaiveDateTime>,
-    pub erased_by: Option<String>,
-    pub created_by: String,
+    pub erased_by: Option<UserId>,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -67,30 +72,30 @@ pub struct CandidateRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = loops)]
 pub struct LoopRow {
-    pub id: String,
-    pub candidate_id: String,
+    pub id: LoopId,
+    pub candidate_id: CandidateId,
     pub position: String,
     pub level: String,
-    pub hiring_manager_id: String,
-    pub bar_raiser_id: String,
-    pub recruiter_id: String,
+    pub hiring_manager_id: UserId,
+    pub bar_raiser_id: UserId,
+    pub recruiter_id: UserId,
     pub feedback_due_hours: i32,
-    pub state: String,
+    pub state: LoopState,
     pub cancel_reason: Option<String>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub debrief_opened_at: Option<NaiveDateTime>,
     pub votes_revealed_at: Option<NaiveDateTime>,
-    pub decision_outcome: Option<String>,
+    pub decision_outcome: Option<Outcome>,
     pub decision_rationale: Option<String>,
     pub decision_recycle: Option<bool>,
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     pub decision_recorded_at: Option<NaiveDateTime>,
-    pub bar_raiser_verdict: Option<String>,
+    pub bar_raiser_verdict: Option<Verdict>,
     pub veto_rationale: Option<String>,
     pub verdict_at: Option<NaiveDateTime>,
-    pub final_outcome: Option<String>,
+    pub final_outcome: Option<Outcome>,
     pub decided_at: Option<NaiveDateTime>,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -99,39 +104,39 @@ pub struct LoopRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = interviews)]
 pub struct InterviewRow {
-    pub id: String,
-    pub loop_id: String,
-    pub interviewer_id: String,
-    pub loop_role: String,
+    pub id: InterviewId,
+    pub loop_id: LoopId,
+    pub interviewer_id: UserId,
+    pub loop_role: InterviewRole,
     pub starts_at: NaiveDateTime,
     pub duration_minutes: i32,
     pub excused_at: Option<NaiveDateTime>,
-    pub excused_by: Option<String>,
+    pub excused_by: Option<UserId>,
     pub excuse_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// When the current interviewer was put on it (null: at creation).
     pub assigned_at: Option<NaiveDateTime>,
-    pub assigned_by: Option<String>,
+    pub assigned_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = interview_competencies)]
 pub struct InterviewCompetencyRow {
-    pub interview_id: String,
-    pub competency_id: String,
+    pub interview_id: InterviewId,
+    pub competency_id: CompetencyId,
     pub position: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = feedback)]
 pub struct FeedbackRow {
-    pub id: String,
-    pub interview_id: String,
-    pub loop_id: String,
-    pub author_id: String,
-    pub state: String,
-    pub vote: Option<String>,
+    pub id: FeedbackId,
+    pub interview_id: InterviewId,
+    pub loop_id: LoopId,
+    pub author_id: UserId,
+    pub state: StoredFeedbackState,
+    pub vote: Option<Vote>,
     pub summary: Option<String>,
     pub revision: i32,
     pub created_at: NaiveDateTime,
@@ -145,8 +150,8 @@ pub struct FeedbackRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = feedback_ratings)]
 pub struct RatingRow {
-    pub feedback_id: String,
-    pub competency_id: String,
+    pub feedback_id: FeedbackId,
+    pub competency_id: CompetencyId,
     pub rating: Option<i32>,
     pub evidence: Option<String>,
 }
@@ -154,9 +159,9 @@ pub struct RatingRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = feedback_addenda)]
 pub struct AddendumRow {
-    pub id: String,
-    pub feedback_id: String,
-    pub author_id: String,
+    pub id: AddendumId,
+    pub feedback_id: FeedbackId,
+    pub author_id: UserId,
     pub text: String,
     pub created_at: NaiveDateTime,
 }
@@ -164,11 +169,11 @@ pub struct AddendumRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = feedback_reads)]
 pub struct ReadRow {
-    pub id: String,
-    pub feedback_id: String,
-    pub loop_id: String,
-    pub reader_id: String,
-    pub via: String,
+    pub id: ReadId,
+    pub feedback_id: FeedbackId,
+    pub loop_id: LoopId,
+    pub reader_id: UserId,
+    pub via: ReadVia,
     pub reason: Option<String>,
     pub read_at: NaiveDateTime,
 }
@@ -176,9 +181,9 @@ pub struct ReadRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = debrief_votes)]
 pub struct DebriefVoteRow {
-    pub loop_id: String,
-    pub voter_id: String,
-    pub vote: String,
+    pub loop_id: LoopId,
+    pub voter_id: UserId,
+    pub vote: Vote,
     pub rationale: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -189,11 +194,13 @@ pub struct DebriefVoteRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEventRow {
-    pub id: String,
+    pub id: AuditEventId,
+    /// `org` or the loop's id.
     pub chain: String,
     pub seq: i32,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub action: String,
+    /// Whatever the event is about (a loop, a feedback, a user, …).
     pub subject_id: Option<String>,
     pub payload: String,
     pub created_at: NaiveDateTime,

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::models::OutboxRow;
 use super::schema::outbox;
+use super::types::{InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
+use crate::domain::types::InterviewRole;
 
 /// What an outbox row is delivered as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,16 +375,16 @@ pub fn requeue_dead(conn: &mut DbConn, ids: Option<&[String]>) -> QueryResult<us
 /// names. No feedback content is loaded: only whether it is sealed.
 #[derive(Debug, Clone)]
 pub struct ReminderFacts {
-    pub interview_id: String,
-    pub interviewer_id: String,
-    pub loop_role: String,
+    pub interview_id: InterviewId,
+    pub interviewer_id: UserId,
+    pub loop_role: InterviewRole,
     pub starts_at: NaiveDateTime,
     pub duration_minutes: i32,
-    pub loop_id: String,
+    pub loop_id: LoopId,
     pub position: String,
     pub feedback_due_hours: i32,
-    pub recruiter_id: String,
-    pub bar_raiser_id: String,
+    pub recruiter_id: UserId,
+    pub bar_raiser_id: UserId,
     pub candidate: String,
 }
 
@@ -395,8 +397,8 @@ pub fn reminder_candidates(
 ) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops};
     type Row = (
-        (String, String, String, NaiveDateTime, i32),
-        (String, String, i32, String, String),
+        (InterviewId, UserId, InterviewRole, NaiveDateTime, i32),
+        (LoopId, String, i32, UserId, UserId),
         String,
     );
     let rows: Vec<Row> = interviews::table
@@ -446,8 +448,8 @@ pub fn reminder_candidates(
 /// Name and address of active users, by id: who reminders go to.
 pub fn active_recipients(
     conn: &mut DbConn,
-    ids: &[&str],
-) -> QueryResult<Vec<(String, String, String)>> {
+    ids: &[UserId],
+) -> QueryResult<Vec<(UserId, String, String)>> {
     use super::schema::users;
     users::table
         .filter(users::id.eq_any(ids))

@@ -308,6 +308,8 @@ diesel::table! {
         spread_debrief -> Nullable<Double>,
         convergence -> Nullable<Double>,
         bar_raiser_overruled -> Nullable<Bool>,
+        debrief_open_hours -> Nullable<Double>,
+        decision_hours -> Nullable<Double>,
     }
 }
 
@@ -324,6 +326,7 @@ diesel::table! {
         ended_at -> Timestamp,
         sealed_at -> Timestamp,
         late -> Bool,
+        seal_hours -> Double,
     }
 }
 
@@ -334,6 +337,25 @@ diesel::table! {
         loop_id -> Text,
         decided_at -> Timestamp,
         rating -> Integer,
+    }
+}
+
+diesel::table! {
+    analytics_agreement (loop_id, subject) {
+        loop_id -> Text,
+        subject -> Text,
+        decided_at -> Timestamp,
+        pairable -> Integer,
+        o11 -> Double,
+        o12 -> Double,
+        o13 -> Double,
+        o14 -> Double,
+        o22 -> Double,
+        o23 -> Double,
+        o24 -> Double,
+        o33 -> Double,
+        o34 -> Double,
+        o44 -> Double,
     }
 }
 
@@ -352,6 +374,7 @@ diesel::joinable!(audit_events -> audit_chains (chain));
 diesel::joinable!(analytics_votes -> analytics_loops (loop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    analytics_agreement,
     analytics_loops,
     analytics_votes,
     analytics_ratings,

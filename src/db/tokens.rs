@@ -5,16 +5,17 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::api_tokens;
+use super::types::{TokenId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiTokenRow {
-    pub id: String,
+    pub id: TokenId,
     pub name: String,
     pub token_hash: String,
     /// Space-separated scope names.
     pub scopes: String,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -36,7 +37,7 @@ pub fn by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ApiTokenRow>
         .optional()
 }
 
-pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<ApiTokenRow>> {
+pub fn by_id(conn: &mut DbConn, id: TokenId) -> QueryResult<Option<ApiTokenRow>> {
     api_tokens::table
         .find(id)
         .select(ApiTokenRow::as_select())
@@ -51,7 +52,7 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
         .load(conn)
 }
 
-pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+pub fn revoke(conn: &mut DbConn, id: TokenId, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(
         api_tokens::table
             .find(id)
@@ -64,7 +65,7 @@ pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()>
 
 /// Records use, at most once a minute per token, so busy integrations do
 /// not turn every read into a write.
-pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+pub fn touch(conn: &mut DbConn, id: TokenId, at: NaiveDateTime) -> QueryResult<()> {
     let stale = at - chrono::Duration::seconds(60);
     diesel::update(
         api_tokens::table.find(id).filter(

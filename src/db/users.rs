@@ -4,9 +4,11 @@ use diesel::prelude::*;
 
 use super::models::{RefreshTokenRow, UserRow};
 use super::schema::{refresh_tokens, settings, users};
+use super::types::{LoopId, RefreshTokenId, TokenFamilyId, UserId};
 use super::{DbConn, now, to_db};
+use crate::domain::types::AccountRole;
 
-pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+pub fn by_id(conn: &mut DbConn, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
@@ -37,7 +39,7 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> QueryResult<()> {
 #[diesel(table_name = users)]
 pub struct UserChanges {
     pub name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<AccountRole>,
     pub bar_raiser_certified: Option<bool>,
     pub active: Option<bool>,
     pub password_hash: Option<String>,
@@ -47,7 +49,7 @@ pub struct UserChanges {
     pub updated_at: Option<chrono::NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult<UserRow> {
+pub fn update(conn: &mut DbConn, id: UserId, changes: &UserChanges) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
         .set(changes)
         .returning(users::all_columns)
@@ -56,7 +58,7 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult
 
 /// Loops `user_id` takes part in (hiring manager, Bar Raiser, interviewer
 /// or shadow) that are neither decided nor cancelled, by id.
-pub fn open_loops_of(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String>> {
+pub fn open_loops_of(conn: &mut DbConn, user_id: UserId) -> QueryResult<Vec<LoopId>> {
     use super::schema::{interviews, loops};
     use crate::domain::LoopState;
     let via_interviews = interviews::table
@@ -69,8 +71,8 @@ pub fn open_loops_of(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String
                 .or(loops::bar_raiser_id.eq(user_id))
                 .or(loops::id.eq_any(via_interviews)),
         )
-        .filter(loops::state.ne(LoopState::Decided.as_str()))
-        .filter(loops::state.ne(LoopState::Cancelled.as_str()))
+        .filter(loops::state.ne(LoopState::Decided))
+        .filter(loops::state.ne(LoopState::Cancelled))
         .select(loops::id)
         .order(loops::id.asc())
         .load(conn)
@@ -79,7 +81,7 @@ pub fn open_loops_of(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String
 /// One page of users, newest first, after the `(created_at, id)` cursor.
 pub fn page(
     conn: &mut DbConn,
-    after: Option<(chrono::NaiveDateTime, String)>,
+    after: Option<(chrono::NaiveDateTime, UserId)>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut q = users::table
@@ -116,7 +118,7 @@ pub fn refresh_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<Refr
 
 /// Marks a token used. Returns false when it was no longer live (a
 /// concurrent refresh won), so the loser can treat it as reuse.
-pub fn mark_rotated(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn mark_rotated(conn: &mut DbConn, id: RefreshTokenId) -> QueryResult<bool> {
     let n = diesel::update(
         refresh_tokens::table
             .find(id)
@@ -128,7 +130,7 @@ pub fn mark_rotated(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
+pub fn revoke_family(conn: &mut DbConn, family_id: TokenFamilyId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -138,7 +140,7 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
     .execute(conn)
 }
 
-pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

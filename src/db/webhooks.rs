@@ -5,11 +5,12 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::webhooks;
+use super::types::{UserId, WebhookId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhooks)]
 pub struct WebhookRow {
-    pub id: String,
+    pub id: WebhookId,
     pub url: String,
     /// Space-separated event type names.
     pub event_types: String,
@@ -18,7 +19,7 @@ pub struct WebhookRow {
     /// before Standard Webhooks, whose text is the key
     /// ([`crate::notify::webhooks::SigningKey`]).
     pub secret: String,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
     /// The secret before the last rotation, signing beside `secret` until
@@ -44,7 +45,7 @@ pub fn insert(conn: &mut DbConn, row: &WebhookRow) -> QueryResult<()> {
 }
 
 /// A live (not deleted) webhook.
-pub fn live_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<WebhookRow>> {
+pub fn live_by_id(conn: &mut DbConn, id: WebhookId) -> QueryResult<Option<WebhookRow>> {
     webhooks::table
         .find(id)
         .filter(webhooks::deleted_at.is_null())
@@ -63,7 +64,7 @@ pub fn live(conn: &mut DbConn) -> QueryResult<Vec<WebhookRow>> {
 }
 
 /// Marks a webhook deleted; false when there was no live one.
-pub fn delete(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConn, id: WebhookId, at: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(
         webhooks::table
             .find(id)
@@ -78,7 +79,7 @@ pub fn delete(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<boo
 /// until `previous_expires_at`. False when there was no live one.
 pub fn rotate_secret(
     conn: &mut DbConn,
-    id: &str,
+    id: WebhookId,
     secret: &str,
     previous: &str,
     previous_expires_at: NaiveDateTime,

@@ -8,8 +8,6 @@
 //! these functions, so no figure reflects a loop in flight. Every figure
 //! that cannot be computed (no variation, too few loops) is `None`, never 0.
 
-use std::collections::BTreeMap;
-
 use super::{AccountRole, Vote};
 
 /// Interviewer figures need at least this many decided loops by default.
@@ -287,49 +285,117 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
     Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
 }
 
-/// Krippendorff's α for ordinal data. `units` are the units of analysis
-/// (loops), each the values its coders (interviewers) gave, missing cells
-/// simply absent; a unit with fewer than two values is not pairable and
-/// does not count. `None` when there is no pairable unit or the values do
-/// not vary at all (expected disagreement 0).
-pub fn krippendorff_alpha_ordinal(units: &[Vec<u8>]) -> Option<f64> {
-    // The coincidence matrix o[c][k] over the values present.
-    let mut o: BTreeMap<(u8, u8), f64> = BTreeMap::new();
-    for u in units.iter().filter(|u| u.len() >= 2) {
-        let w = 1.0 / (u.len() - 1) as f64;
-        for (i, c) in u.iter().enumerate() {
-            for (j, k) in u.iter().enumerate() {
-                if i != j {
-                    *o.entry((*c, *k)).or_default() += w;
-                }
+/// One unit's (or a sum of units') coincidence matrix of Krippendorff's α
+/// over the values 1 to 4: `o[c-1][k-1]` counts the ordered pairs of
+/// different coders who gave c and k, each unit's pairs weighted by one
+/// over its number of values less one. Symmetric. Units add up, so a
+/// period's α is computed from the sum of its loops' stored matrices.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Coincidences(pub [[f64; 4]; 4]);
+
+/// The cells of a symmetric 4×4 coincidence matrix's upper triangle, in
+/// the order they are stored.
+const UPPER_CELLS: [(usize, usize); 10] = [
+    (0, 0),
+    (0, 1),
+    (0, 2),
+    (0, 3),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (2, 2),
+    (2, 3),
+    (3, 3),
+];
+
+impl Coincidences {
+    /// A unit's contribution; `None` when it has fewer than two values in
+    /// 1–4 (not pairable).
+    pub fn of_unit(values: &[u8]) -> Option<Coincidences> {
+        let mut counts = [0.0f64; 4];
+        for v in values.iter().filter(|v| (1..=4).contains(*v)) {
+            counts[usize::from(*v) - 1] += 1.0;
+        }
+        let m: f64 = counts.iter().sum();
+        if m < 2.0 {
+            return None;
+        }
+        let mut o = [[0.0; 4]; 4];
+        for (c, nc) in counts.iter().enumerate() {
+            for (k, nk) in counts.iter().enumerate() {
+                let pairs = if c == k { nc * (nc - 1.0) } else { nc * nk };
+                o[c][k] = pairs / (m - 1.0);
+            }
+        }
+        Some(Coincidences(o))
+    }
+
+    pub fn add(&mut self, other: &Coincidences) {
+        for (row, o) in self.0.iter_mut().zip(other.0.iter()) {
+            for (a, b) in row.iter_mut().zip(o.iter()) {
+                *a += b;
             }
         }
     }
-    let mut marginals: BTreeMap<u8, f64> = BTreeMap::new();
-    for ((c, _), w) in &o {
-        *marginals.entry(*c).or_default() += w;
+
+    /// The upper triangle, row by row: o11 o12 o13 o14 o22 o23 o24 o33 o34 o44.
+    pub fn upper(&self) -> [f64; 10] {
+        UPPER_CELLS.map(|(c, k)| self.0[c][k])
     }
-    let n: f64 = marginals.values().sum();
-    if n <= 1.0 {
-        return None;
+
+    /// The matrix from its upper triangle ([`Coincidences::upper`]).
+    pub fn from_upper(u: [f64; 10]) -> Coincidences {
+        let mut o = [[0.0; 4]; 4];
+        for ((c, k), value) in UPPER_CELLS.into_iter().zip(u) {
+            o[c][k] = value;
+            o[k][c] = value;
+        }
+        Coincidences(o)
     }
-    // Ordinal distance: (sum of the marginals from c to k − (n_c + n_k)/2)².
-    let delta = |c: u8, k: u8| {
-        let (lo, hi) = if c <= k { (c, k) } else { (k, c) };
-        let between: f64 = marginals.range(lo..=hi).map(|(_, w)| w).sum();
-        (between - (marginals[&lo] + marginals[&hi]) / 2.0).powi(2)
-    };
-    let observed: f64 = o.iter().map(|((c, k), w)| w * delta(*c, *k)).sum();
-    let mut expected = 0.0;
-    for (c, nc) in &marginals {
-        for (k, nk) in &marginals {
-            expected += nc * nk * delta(*c, *k);
+
+    /// Ordinal α of these coincidences; `None` when no value is pairable
+    /// or the values do not vary at all (expected disagreement 0).
+    pub fn alpha_ordinal(&self) -> Option<f64> {
+        let o = &self.0;
+        let marginals: Vec<f64> = o.iter().map(|row| row.iter().sum()).collect();
+        let n: f64 = marginals.iter().sum();
+        if n <= 1.0 {
+            return None;
+        }
+        // Ordinal distance: (sum of the marginals from c to k − (n_c + n_k)/2)².
+        let delta = |c: usize, k: usize| {
+            let (lo, hi) = if c <= k { (c, k) } else { (k, c) };
+            let between: f64 = marginals[lo..=hi].iter().sum();
+            (between - (marginals[lo] + marginals[hi]) / 2.0).powi(2)
+        };
+        let mut observed = 0.0;
+        let mut expected = 0.0;
+        for c in 0..4 {
+            for k in 0..4 {
+                observed += o[c][k] * delta(c, k);
+                expected += marginals[c] * marginals[k] * delta(c, k);
+            }
+        }
+        if expected <= 0.0 {
+            return None;
+        }
+        Some(1.0 - (n - 1.0) * observed / expected)
+    }
+}
+
+/// Krippendorff's α for ordinal data over the values 1 to 4. `units` are
+/// the units of analysis (loops), each the values its coders
+/// (interviewers) gave, missing cells simply absent; a unit with fewer
+/// than two values is not pairable and does not count. `None` when there
+/// is no pairable unit or the values do not vary at all.
+pub fn krippendorff_alpha_ordinal(units: &[Vec<u8>]) -> Option<f64> {
+    let mut o = Coincidences::default();
+    for u in units {
+        if let Some(c) = Coincidences::of_unit(u) {
+            o.add(&c);
         }
     }
-    if expected <= 0.0 {
-        return None;
-    }
-    Some(1.0 - (n - 1.0) * observed / expected)
+    o.alpha_ordinal()
 }
 
 #[cfg(test)]
@@ -565,5 +631,31 @@ mod tests {
         //            = 8·(4 + 16 + 36 + 4 + 16 + 4) = 640; α = 1 − 7·96/640.
         let alpha = krippendorff_alpha_ordinal(&[vec![1, 2], vec![2, 3], vec![3, 4], vec![4, 1]]);
         assert!(close(alpha, 1.0 - 7.0 * 96.0 / 640.0), "{alpha:?}");
+    }
+
+    #[test]
+    fn stored_coincidences_add_up_to_the_same_alpha() {
+        let units = [
+            vec![1, 2, 2],
+            vec![2, 3],
+            vec![3, 4, 4, 1],
+            vec![4],
+            vec![2, 2],
+        ];
+        let mut sum = Coincidences::default();
+        for u in &units {
+            if let Some(c) = Coincidences::of_unit(u) {
+                // What a row stores and reads back.
+                sum.add(&Coincidences::from_upper(c.upper()));
+            }
+        }
+        assert_eq!(Coincidences::of_unit(&[4]), None);
+        let a = sum.alpha_ordinal().unwrap();
+        let b = krippendorff_alpha_ordinal(&units).unwrap();
+        assert!((a - b).abs() < 1e-12, "{a} {b}");
+        // A unit of two coders who agree on 3: one pair each way, weight 1.
+        let c = Coincidences::of_unit(&[3, 3]).unwrap();
+        assert_eq!(c.0[2][2], 2.0);
+        assert_eq!(c.upper().iter().sum::<f64>(), 2.0);
     }
 }

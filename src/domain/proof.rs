@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::audit::{Event, timestamp};
 use super::feedback::{Content, canonical_json, sha256_hex};
+use super::types::{Outcome, ReadVia, Verdict};
 use super::{Rating, Vote};
 
 /// The audit actions whose payload carries a receipt checked here.
@@ -102,7 +103,7 @@ pub fn vote_receipt(
 /// The hiring manager's decision as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionFacts {
-    pub outcome: String,
+    pub outcome: Outcome,
     pub rationale: String,
     pub recycle: bool,
     pub decided_by: Uuid,
@@ -123,9 +124,9 @@ pub fn decision_receipt(d: &DecisionFacts) -> String {
 /// The Bar Raiser's verdict on a hire as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerdictFacts {
-    pub verdict: String,
+    pub verdict: Verdict,
     pub rationale: Option<String>,
-    pub final_outcome: String,
+    pub final_outcome: Outcome,
     pub at: DateTime<Utc>,
 }
 
@@ -145,7 +146,7 @@ pub struct ReadFacts {
     pub id: Uuid,
     pub feedback_id: Uuid,
     pub reader: Uuid,
-    pub via: String,
+    pub via: ReadVia,
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -239,6 +240,11 @@ fn field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn uuid_field(v: &Value, key: &str) -> Option<Uuid> {
+    typed_field(v, key)
+}
+
+/// A payload field read as a typed value (an id, a vote, an outcome).
+fn typed_field<T: std::str::FromStr>(v: &Value, key: &str) -> Option<T> {
     field(v, key).and_then(|s| s.parse().ok())
 }
 
@@ -344,7 +350,7 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
             }
             // Recorded in the clear before receipts existed.
             _ => {
-                field(recorded, "vote") == Some(v.vote.as_str())
+                typed_field(recorded, "vote") == Some(v.vote)
                     && field(recorded, "rationale") == Some(v.rationale.as_str())
             }
         };
@@ -369,7 +375,7 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
             let ok = match field(p, "receipt") {
                 Some(r) => decision_receipt(d) == r,
                 None => {
-                    field(p, "outcome") == Some(d.outcome.as_str())
+                    typed_field(p, "outcome") == Some(d.outcome)
                         && field(p, "rationale") == Some(d.rationale.as_str())
                 }
             };
@@ -389,7 +395,7 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
             checked += 1;
             let ok = match field(p, "receipt") {
                 Some(r) => verdict_receipt(v) == r,
-                None => field(p, "final_outcome") == Some(v.final_outcome.as_str()),
+                None => typed_field(p, "final_outcome") == Some(v.final_outcome),
             };
             if !ok {
                 return Err(bad("verdict", loop_id, "record"));
@@ -517,23 +523,23 @@ mod tests {
             salt: Some("s2".into()),
         };
         let decision = DecisionFacts {
-            outcome: "hire".into(),
+            outcome: Outcome::Hire,
             rationale: "strong".into(),
             recycle: false,
             decided_by: id(8),
             recorded_at: at(4),
         };
         let verdict = VerdictFacts {
-            verdict: "veto".into(),
+            verdict: Verdict::Veto,
             rationale: Some("x".repeat(60)),
-            final_outcome: "no_hire".into(),
+            final_outcome: Outcome::NoHire,
             at: at(5),
         };
         let read = ReadFacts {
             id: id(30),
             feedback_id: id(10),
             reader: id(9),
-            via: "sealed_own".into(),
+            via: ReadVia::SealedOwn,
             reason: None,
             at: at(6),
         };
@@ -629,7 +635,7 @@ mod tests {
                 bad("debrief_vote", id(7), "record"),
             ),
             (
-                |s| s.decision.as_mut().unwrap().outcome = "no_hire".into(),
+                |s| s.decision.as_mut().unwrap().outcome = Outcome::NoHire,
                 bad("decision", id(99), "record"),
             ),
             (

@@ -57,10 +57,9 @@ pub const ACTIONS: &[&Action] = &[
 
 #[derive(Debug)]
 pub enum AccountEvent {
-    /// `role`: as stored.
     UserCreated {
         user: Uuid,
-        role: String,
+        role: AccountRole,
         bar_raiser_certified: bool,
         active: bool,
     },
@@ -226,7 +225,7 @@ mod tests {
         let events = [
             AccountEvent::UserCreated {
                 user: id,
-                role: "admin".into(),
+                role: AccountRole::Admin,
                 bar_raiser_certified: false,
                 active: true,
             },

@@ -176,7 +176,7 @@ impl FeedbackEvent {
                 on_loop(loop_id, &ADDENDUM_ADDED, interview.to_string(), payload)
             }
             FeedbackEvent::Read { loop_id, read } => {
-                let action = if read.via == ReadVia::BreakGlass.as_str() {
+                let action = if read.via == ReadVia::BreakGlass {
                     &BREAK_GLASS_READ
                 } else {
                     &READ

@@ -144,7 +144,7 @@ pub struct LoopChange {
     pub bar_raiser_id: Option<Uuid>,
     pub recruiter_id: Option<Uuid>,
     pub feedback_due_hours: Option<i32>,
-    pub required_competency_ids: Option<Vec<String>>,
+    pub required_competency_ids: Option<Vec<Uuid>>,
 }
 
 /// An interview's fields as a change records them (`None`: unchanged).
@@ -152,7 +152,7 @@ pub struct LoopChange {
 pub struct InterviewChange {
     pub interviewer_id: Option<Uuid>,
     pub loop_role: Option<InterviewRole>,
-    pub competency_ids: Option<Vec<String>>,
+    pub competency_ids: Option<Vec<Uuid>>,
     pub starts_at: Option<DateTime<Utc>>,
     pub duration_minutes: Option<i32>,
 }
@@ -168,7 +168,7 @@ pub enum LoopEvent {
         bar_raiser_id: Uuid,
         recruiter_id: Uuid,
         feedback_due_hours: i32,
-        required_competency_ids: Vec<String>,
+        required_competency_ids: Vec<Uuid>,
     },
     Updated {
         loop_id: Uuid,
@@ -193,7 +193,7 @@ pub enum LoopEvent {
         interview: Uuid,
         interviewer_id: Uuid,
         loop_role: InterviewRole,
-        competency_ids: Vec<String>,
+        competency_ids: Vec<Uuid>,
         starts_at: DateTime<Utc>,
         duration_minutes: i32,
         /// The interviewer, told of the assignment once the loop is scheduled.
@@ -211,8 +211,7 @@ pub enum LoopEvent {
     InterviewRemoved {
         loop_id: Uuid,
         interview: Uuid,
-        /// As stored.
-        interviewer_id: String,
+        interviewer_id: Uuid,
         told: Option<(LoopRef, Recipient)>,
     },
 }
@@ -422,7 +421,7 @@ mod tests {
             LoopEvent::InterviewRemoved {
                 loop_id: id,
                 interview: id,
-                interviewer_id: id.to_string(),
+                interviewer_id: id,
                 told: None,
             },
         ];

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{LoopRef, Notice, Recipient};
 use crate::db::{self, DbConn, from_db, to_db};
+use crate::domain::StoredFeedbackState;
 use crate::domain::progress::InterviewFacts;
-use crate::domain::{InterviewRole, StoredFeedbackState};
 use crate::error::AppResult;
 
 /// How long before `due_at` the interviewer hears that feedback is due.
@@ -78,10 +78,9 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
         let candidates = db::outbox::reminder_candidates(conn, to_db(now + DUE_SOON))?;
         let mut wanted = Vec::new();
         for c in &candidates {
-            let role = c.loop_role.parse().unwrap_or(InterviewRole::Interviewer);
             let facts = InterviewFacts {
-                id: db::uuid(&c.interview_id),
-                role,
+                id: c.interview_id.into(),
+                role: c.loop_role,
                 starts_at: from_db(c.starts_at),
                 duration_minutes: c.duration_minutes,
                 excused: false,
@@ -95,23 +94,17 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
         if wanted.is_empty() {
             return Ok(0);
         }
-        let mut ids: Vec<&str> = wanted
+        let mut ids: Vec<db::UserId> = wanted
             .iter()
-            .flat_map(|(c, _, _)| {
-                [
-                    c.interviewer_id.as_str(),
-                    c.recruiter_id.as_str(),
-                    c.bar_raiser_id.as_str(),
-                ]
-            })
+            .flat_map(|(c, _, _)| [c.interviewer_id, c.recruiter_id, c.bar_raiser_id])
             .collect();
         ids.sort_unstable();
         ids.dedup();
         let people = db::outbox::active_recipients(conn, &ids)?;
-        let person = |id: &str| {
+        let person = |id: db::UserId| {
             people
                 .iter()
-                .find(|(pid, _, _)| pid == id)
+                .find(|(pid, _, _)| *pid == id)
                 .map(|(_, email, name)| Recipient {
                     email: email.clone(),
                     name: name.clone(),
@@ -120,13 +113,13 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
         let mut queued = 0;
         for (c, facts, due) in wanted {
             let about = LoopRef {
-                id: db::uuid(&c.loop_id),
+                id: c.loop_id.into(),
                 candidate: c.candidate.clone(),
                 position: c.position.clone(),
             };
             let interview_id: Uuid = facts.id;
             let due_at = facts.due_at(c.feedback_due_hours);
-            let interviewer = person(&c.interviewer_id);
+            let interviewer = person(c.interviewer_id);
             for stage in due {
                 let (to, notice) = match stage {
                     Stage::DueSoon => (
@@ -146,11 +139,11 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
                     // Someone who is late themselves is not told about it twice.
                     Stage::OverdueToRecruiter | Stage::OverdueToBarRaiser => {
                         let who = if stage == Stage::OverdueToRecruiter {
-                            &c.recruiter_id
+                            c.recruiter_id
                         } else {
-                            &c.bar_raiser_id
+                            c.bar_raiser_id
                         };
-                        let to = (who != &c.interviewer_id).then(|| person(who)).flatten();
+                        let to = (who != c.interviewer_id).then(|| person(who)).flatten();
                         let name = interviewer
                             .as_ref()
                             .map_or_else(|| "An interviewer".to_string(), |r| r.name.clone());
@@ -171,7 +164,7 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
                     std::slice::from_ref(&to),
                     &about,
                     &notice,
-                    Some(&stage.key(&c.interview_id)),
+                    Some(&stage.key(&c.interview_id.to_string())),
                 )?;
             }
         }
@@ -183,6 +176,8 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    use crate::domain::InterviewRole;
 
     /// A 60-minute interview at 09:00 in a loop with a 24 h deadline: it
     /// ends at 10:00 and is due the next day at 10:00.

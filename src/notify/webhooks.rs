@@ -285,7 +285,7 @@ impl Payload {
 }
 
 /// The outbox `recipient` of a delivery to webhook `id`.
-pub fn recipient(id: &str) -> String {
+pub fn recipient(id: impl std::fmt::Display) -> String {
     format!("webhook:{id}")
 }
 
@@ -366,7 +366,7 @@ pub fn emit(conn: &mut DbConn, payload: &Payload) -> AppResult<()> {
         db::outbox::insert_kind(
             conn,
             Kind::Webhook,
-            &recipient(&h.id),
+            &recipient(h.id),
             event.as_str(),
             &payload.body(occurred_at, legacy),
             "",
@@ -620,13 +620,13 @@ impl WebhookSender {
     /// connection error is worth a retry; a deleted webhook or a refused
     /// target is not.
     pub async fn send(&self, db: &Db, row: &OutboxRow) -> Result<(), SendError> {
-        let id = row
+        let id: db::WebhookId = row
             .recipient
             .strip_prefix("webhook:")
-            .ok_or_else(|| SendError::Unsendable("not a webhook recipient".into()))?
-            .to_string();
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| SendError::Unsendable("not a webhook recipient".into()))?;
         let hook = db
-            .run(move |c| Ok(db::webhooks::live_by_id(c, &id)?))
+            .run(move |c| Ok(db::webhooks::live_by_id(c, id)?))
             .await
             .map_err(|e| transient(format!("loading the webhook: {e}")))?
             .ok_or_else(|| SendError::Unsendable("the webhook was deleted".into()))?;
@@ -762,11 +762,11 @@ mod tests {
     fn the_previous_secret_signs_until_it_expires() {
         let now = Utc::now().naive_utc();
         let mut hook = WebhookRow {
-            id: "h".into(),
+            id: Uuid::from_u128(1).into(),
             url: "https://x.example".into(),
             event_types: "loop.scheduled".into(),
             secret: generate_secret(),
-            created_by: "u".into(),
+            created_by: Uuid::from_u128(2).into(),
             created_at: now,
             deleted_at: None,
             previous_secret: Some(format!("{LEGACY_PREFIX}old-secret-text")),

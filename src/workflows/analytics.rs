@@ -19,10 +19,10 @@ use uuid::Uuid;
 use super::views::{self, CompetencyRef, Person};
 use super::{Actor, AppState};
 use crate::db::analytics::{
-    AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
+    AnalyticsAgreementRow, AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
 };
-use crate::db::{self, DbConn};
-use crate::domain::analytics::{self as rules, LoopFacts, Participation, Voter};
+use crate::db::{self, CompetencyId, DbConn, FeedbackId, LoopId, UserId};
+use crate::domain::analytics::{self as rules, Coincidences, LoopFacts, Participation, Voter};
 use crate::domain::{InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict, Vote};
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -40,50 +40,47 @@ fn vote_of(score: i32) -> AppResult<Vote> {
 
 /// Captures a decided loop's facts; call in the transaction that makes its
 /// outcome final. A loop not decided, or captured already, is left alone.
-pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
+pub fn capture(conn: &mut DbConn, loop_id: LoopId) -> AppResult<bool> {
+    match snapshot(conn, loop_id)? {
+        Some(s) => Ok(db::analytics::insert(conn, &s)?),
+        None => Ok(false),
+    }
+}
+
+/// A decided loop's facts as [`capture`] writes them (`None` when the loop
+/// is not decided); the benchmark seeder batch-inserts these.
+pub fn snapshot(conn: &mut DbConn, loop_id: LoopId) -> AppResult<Option<Snapshot>> {
     let Some(b) = db::loops::bundle(conn, loop_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let r = &b.row;
-    if views::state_of(&b)? != LoopState::Decided {
-        return Ok(false);
+    if r.state != LoopState::Decided {
+        return Ok(None);
     }
     let decided_at = r.decided_at.unwrap_or(r.updated_at);
-    let decided_hire = r
-        .decision_outcome
-        .as_deref()
-        .map(db::parse_enum::<Outcome>)
-        .transpose()?
-        == Some(Outcome::Hire);
-    let vetoed = r
-        .bar_raiser_verdict
-        .as_deref()
-        .map(db::parse_enum::<Verdict>)
-        .transpose()?
-        == Some(Verdict::Veto);
-    let debrief: HashMap<String, Vote> = db::feedback::votes(conn, loop_id)?
+    let decided_hire = r.decision_outcome == Some(Outcome::Hire);
+    let vetoed = r.bar_raiser_verdict == Some(Verdict::Veto);
+    let debrief: HashMap<UserId, Vote> = db::feedback::votes(conn, loop_id)?
         .into_iter()
-        .map(|v| Ok((v.voter_id, db::parse_enum(&v.vote)?)))
-        .collect::<AppResult<_>>()?;
+        .map(|v| (v.voter_id, v.vote))
+        .collect();
     // The voters: voting, not excused, sealed with a vote.
     let mut voters = Vec::new();
     for i in &b.interviews {
-        let role: InterviewRole = db::parse_enum(&i.loop_role)?;
+        let role: InterviewRole = i.loop_role;
         let Some(f) = b.feedback.get(&i.id) else {
             continue;
         };
-        let sealed =
-            db::parse_enum::<StoredFeedbackState>(&f.state)? == StoredFeedbackState::Sealed;
+        let sealed = f.state == StoredFeedbackState::Sealed;
         if role != InterviewRole::Interviewer || i.excused_at.is_some() || !sealed {
             continue;
         }
-        let (Some(vote), Some(sealed_at)) = (f.vote.as_deref(), f.sealed_at) else {
+        let (Some(vote), Some(sealed_at)) = (f.vote, f.sealed_at) else {
             continue;
         };
-        let vote: Vote = db::parse_enum(vote)?;
         voters.push((i, f, vote, sealed_at));
     }
-    let sealed_of = |user: &str| {
+    let sealed_of = |user: UserId| {
         voters
             .iter()
             .find(|(i, ..)| i.interviewer_id == user)
@@ -97,8 +94,8 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
                 debrief: debrief.get(&i.interviewer_id).copied(),
             })
             .collect(),
-        hiring_manager_sealed: sealed_of(&r.hiring_manager_id),
-        bar_raiser_sealed: sealed_of(&r.bar_raiser_id),
+        hiring_manager_sealed: sealed_of(r.hiring_manager_id),
+        bar_raiser_sealed: sealed_of(r.bar_raiser_id),
         decided_hire,
         vetoed,
     };
@@ -108,11 +105,11 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
     };
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let lp = AnalyticsLoopRow {
-        loop_id: r.id.clone(),
+        loop_id: r.id,
         decided_at,
         position: r.position.clone(),
-        hiring_manager_id: r.hiring_manager_id.clone(),
-        bar_raiser_id: r.bar_raiser_id.clone(),
+        hiring_manager_id: r.hiring_manager_id,
+        bar_raiser_id: r.bar_raiser_id,
         decided_hire,
         vetoed,
         last_interview_end_at: b
@@ -130,9 +127,19 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
         spread_debrief: m.spread_debrief,
         convergence: m.convergence,
         bar_raiser_overruled: m.bar_raiser_overruled,
+        debrief_open_hours: None,
+        decision_hours: None,
+    };
+    let lp = AnalyticsLoopRow {
+        debrief_open_hours: lp
+            .last_interview_end_at
+            .zip(lp.debrief_opened_at)
+            .map(|(a, b)| hours(a, b)),
+        decision_hours: lp.debrief_opened_at.map(|a| hours(a, decided_at)),
+        ..lp
     };
     let hired = facts.hired();
-    let ids: Vec<&str> = voters.iter().map(|(_, f, ..)| f.id.as_str()).collect();
+    let ids: Vec<FeedbackId> = voters.iter().map(|(_, f, ..)| f.id).collect();
     let mut rated = db::feedback::ratings(conn, &ids)?;
     let mut votes = Vec::new();
     let mut ratings = Vec::new();
@@ -146,9 +153,9 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
         let ended_at = end_of(i);
         let due = ended_at + Duration::hours(i64::from(r.feedback_due_hours));
         votes.push(AnalyticsVoteRow {
-            interview_id: i.id.clone(),
-            loop_id: r.id.clone(),
-            interviewer_id: i.interviewer_id.clone(),
+            interview_id: i.id,
+            loop_id: r.id,
+            interviewer_id: i.interviewer_id,
             decided_at,
             sealed_vote: score(*vote),
             debrief_vote: debrief.get(&i.interviewer_id).map(|v| score(*v)),
@@ -157,23 +164,55 @@ pub fn capture(conn: &mut DbConn, loop_id: &str) -> AppResult<bool> {
             ended_at,
             sealed_at: *sealed_at,
             late: *sealed_at > due,
+            seal_hours: hours(ended_at, *sealed_at),
         });
         for rating in rated.remove(&f.id).unwrap_or_default() {
             if let Some(value) = rating.rating {
                 ratings.push(AnalyticsRatingRow {
-                    interview_id: i.id.clone(),
+                    interview_id: i.id,
                     competency_id: rating.competency_id,
-                    loop_id: r.id.clone(),
+                    loop_id: r.id,
                     decided_at,
                     rating: value,
                 });
             }
         }
     }
-    Ok(db::analytics::insert(
-        conn,
-        &Snapshot { lp, votes, ratings },
-    )?)
+    // What α needs of this loop, summed later instead of re-read.
+    let mut agreement = Vec::new();
+    let mut unit = |subject: &str, values: Vec<u8>| {
+        if !values.is_empty() {
+            agreement.push(AnalyticsAgreementRow::new(
+                r.id,
+                subject,
+                decided_at,
+                Coincidences::of_unit(&values).map(|c| c.upper()),
+            ));
+        }
+    };
+    unit(
+        "",
+        votes
+            .iter()
+            .map(|v| u8::try_from(v.sealed_vote).unwrap_or(0))
+            .collect(),
+    );
+    let mut by_competency: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for x in &ratings {
+        by_competency
+            .entry(x.competency_id.to_string())
+            .or_default()
+            .push(u8::try_from(x.rating).unwrap_or(0));
+    }
+    for (competency, values) in by_competency {
+        unit(&competency, values);
+    }
+    Ok(Some(Snapshot {
+        lp,
+        votes,
+        ratings,
+        agreement,
+    }))
 }
 
 /// Captures every decided loop that has no snapshot yet (loops decided
@@ -185,7 +224,7 @@ pub async fn backfill(db: &crate::db::Db) -> AppResult<usize> {
             .write_patiently(|conn| {
                 let ids = db::analytics::missing(conn, 100)?;
                 for id in &ids {
-                    capture(conn, id)?;
+                    capture(conn, *id)?;
                 }
                 Ok(ids.len())
             })
@@ -247,7 +286,7 @@ fn resolve(p: &Period) -> AppResult<(Covered, Scope)> {
         from: Some(db::to_db(from)),
         to: Some(db::to_db(to)),
         position: p.position.clone(),
-        competency: p.competency_id.map(|c| c.to_string()),
+        competency: p.competency_id.map(CompetencyId::from),
     };
     Ok((
         Covered {
@@ -288,9 +327,9 @@ pub struct LoopAnalytics {
 }
 
 impl LoopAnalytics {
-    fn from_row(r: AnalyticsLoopRow) -> AppResult<LoopAnalytics> {
-        Ok(LoopAnalytics {
-            loop_id: db::parse_uuid(&r.loop_id)?,
+    fn from_row(r: AnalyticsLoopRow) -> LoopAnalytics {
+        LoopAnalytics {
+            loop_id: r.loop_id.into(),
             position: r.position,
             decided_at: db::from_db(r.decided_at),
             voters: r.voters,
@@ -303,7 +342,7 @@ impl LoopAnalytics {
             hired: r.decided_hire && !r.vetoed,
             vetoed: r.vetoed,
             bar_raiser_overruled: r.bar_raiser_overruled,
-        })
+        }
     }
 }
 
@@ -314,22 +353,21 @@ pub async fn for_loop(state: &AppState, me: &Actor, id: Uuid) -> AppResult<LoopA
     state
         .db
         .read(move |conn| {
-            let key = id.to_string();
-            let b = db::loops::bundle(conn, &key)?.ok_or(AppError::NotFound)?;
-            let mine = me.is_admin()
-                || views::is_participant(&b, &me.id.to_string())
-                || b.row.recruiter_id == me.id.to_string();
+            let key = LoopId::from(id);
+            let b = db::loops::bundle(conn, key)?.ok_or(AppError::NotFound)?;
+            let mine =
+                me.is_admin() || views::is_participant(&b, me.id) || b.row.recruiter_id == me.id;
             if !mine {
                 return Err(AppError::NotFound);
             }
-            if views::state_of(&b)? != LoopState::Decided {
+            if b.row.state != LoopState::Decided {
                 return Err(AppError::conflict(
                     "loop_not_decided",
                     "analytics cover decided loops only",
                 ));
             }
-            match db::analytics::loop_row(conn, &key)? {
-                Some(r) => LoopAnalytics::from_row(r),
+            match db::analytics::loop_row(conn, key)? {
+                Some(r) => Ok(LoopAnalytics::from_row(r)),
                 // Decided but not captured yet (the backfill runs at start).
                 None => Err(AppError::conflict(
                     "loop_not_decided",
@@ -389,32 +427,32 @@ fn participation(v: &AnalyticsVoteRow) -> AppResult<Participation> {
 fn table(
     conn: &mut DbConn,
     scope: &Scope,
-    only: Option<&str>,
+    only: Option<UserId>,
     min_loops: usize,
 ) -> AppResult<Vec<InterviewerAnalytics>> {
     // Each row carries the mean of its loop's other sealed votes, taken at
     // capture: one interviewer's figures need only their own rows.
     let rows = db::analytics::votes_in(conn, scope, only)?;
-    let mut by_person: BTreeMap<&str, Vec<Participation>> = BTreeMap::new();
+    let mut by_person: BTreeMap<UserId, Vec<Participation>> = BTreeMap::new();
     for r in &rows {
         by_person
-            .entry(r.interviewer_id.as_str())
+            .entry(r.interviewer_id)
             .or_default()
             .push(participation(r)?);
     }
     if let Some(o) = only {
         by_person.entry(o).or_default();
     }
-    let ids: Vec<&str> = by_person.keys().copied().collect();
+    let ids: Vec<UserId> = by_person.keys().copied().collect();
     let people = db::catalog::users_by_ids(conn, &ids)?;
     by_person
         .into_iter()
         .map(|(id, loops)| {
             let m = rules::interviewer_metrics(&loops, min_loops);
-            let u = people.get(id).ok_or(AppError::NotFound)?;
+            let u = people.get(&id).ok_or(AppError::NotFound)?;
             Ok(InterviewerAnalytics {
                 interviewer: Person {
-                    id: db::parse_uuid(&u.id)?,
+                    id: u.id.into(),
                     name: u.name.clone(),
                     email: u.email.clone(),
                 },
@@ -473,15 +511,15 @@ pub async fn interviewer(
     let mut items = state
         .db
         .read(move |conn| {
-            db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound)?;
-            table(conn, &scope, Some(&id.to_string()), min_loops)
+            db::users::by_id(conn, id.into())?.ok_or(AppError::NotFound)?;
+            table(conn, &scope, Some(id.into()), min_loops)
         })
         .await?;
     items.pop().ok_or(AppError::NotFound)
 }
 
 /// Krippendorff's α of one set of ratings.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Agreement {
     /// Units (loops) with two or more values.
     pub units: usize,
@@ -556,8 +594,8 @@ fn hours(a: chrono::NaiveDateTime, b: chrono::NaiveDateTime) -> f64 {
 }
 
 /// The reliability data α is computed from: units (loops) of values.
-fn units<'a>(rows: impl Iterator<Item = (&'a str, i32)>) -> Vec<Vec<u8>> {
-    let mut by: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+fn units<K: Ord>(rows: impl Iterator<Item = (K, i32)>) -> Vec<Vec<u8>> {
+    let mut by: BTreeMap<K, Vec<u8>> = BTreeMap::new();
     for (unit, v) in rows {
         by.entry(unit)
             .or_default()
@@ -573,41 +611,58 @@ fn agreement(units: &[Vec<u8>]) -> Agreement {
     }
 }
 
+/// The organisation's figures over a period. Everything α needs was summed
+/// per loop at capture ([`capture`]): this adds the stored coincidences up
+/// instead of re-reading every vote and rating of the period.
 pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summary> {
     require_org_reader(me)?;
     let (period, scope) = resolve(&p)?;
     state
         .db
         .read(move |conn| {
-            let loops = db::analytics::loops_in(conn, &scope)?;
-            let votes = db::analytics::votes_in(conn, &scope, None)?;
-            let ratings = db::analytics::ratings_in(conn, &scope)?;
-            let mut per_competency: BTreeMap<&str, Vec<(&str, i32)>> = BTreeMap::new();
-            for r in ratings.iter().filter(|r| {
-                scope
-                    .competency
-                    .as_deref()
-                    .is_none_or(|c| c == r.competency_id)
-            }) {
-                per_competency
-                    .entry(r.competency_id.as_str())
-                    .or_default()
-                    .push((r.loop_id.as_str(), r.rating));
+            let loops = db::analytics::loop_figures_in(conn, &scope)?;
+            let seal = db::analytics::seal_hours_in(conn, &scope)?;
+            let mut votes = Agreement {
+                units: 0,
+                alpha: None,
+            };
+            let mut per_competency = Vec::new();
+            for (subject, units, o) in db::analytics::agreement_in(conn, &scope)? {
+                let a = Agreement {
+                    units: usize::try_from(units).unwrap_or(0),
+                    alpha: Coincidences::from_upper(o).alpha_ordinal(),
+                };
+                if subject.is_empty() {
+                    votes = a;
+                } else {
+                    per_competency.push((subject, a));
+                }
             }
-            let ids: Vec<&str> = per_competency.keys().copied().collect();
-            let names = db::catalog::competencies_by_ids(conn, &ids)?;
-            let competencies = per_competency
+            // A subject is a competency id as the capture stored it.
+            let per_competency = per_competency
                 .into_iter()
-                .map(|(id, rows)| {
-                    Ok(CompetencyAgreement {
-                        competency: CompetencyRef {
-                            id: db::parse_uuid(id)?,
-                            name: names.get(id).map(|c| c.name.clone()).unwrap_or_default(),
-                        },
-                        agreement: agreement(&units(rows.into_iter())),
-                    })
+                .map(|(subject, a)| {
+                    let id: CompetencyId = subject.parse().map_err(|_| {
+                        AppError::Internal(anyhow::anyhow!(
+                            "stored analytics subject {subject:?} is not a competency id"
+                        ))
+                    })?;
+                    Ok((id, a))
                 })
-                .collect::<AppResult<_>>()?;
+                .collect::<AppResult<Vec<_>>>()?;
+            let ids: Vec<CompetencyId> = per_competency.iter().map(|(id, _)| *id).collect();
+            let names = db::catalog::competencies_by_ids(conn, &ids)?;
+            let mut competencies: Vec<CompetencyAgreement> = per_competency
+                .into_iter()
+                .map(|(id, a)| CompetencyAgreement {
+                    competency: CompetencyRef {
+                        id: id.into(),
+                        name: names.get(&id).map(|c| c.name.clone()).unwrap_or_default(),
+                    },
+                    agreement: a,
+                })
+                .collect();
+            competencies.sort_by_key(|c| c.competency.id.to_string());
             let n = loops.len();
             let share = |k: usize| (n > 0).then(|| k as f64 / n as f64);
             let convergences: Vec<f64> = loops.iter().filter_map(|l| l.convergence).collect();
@@ -615,22 +670,22 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                 .iter()
                 .filter_map(|l| l.toward_hiring_manager.map(|t| (t, l.changed)))
                 .fold((0, 0), |(a, b), (t, c)| (a + t, b + c));
-            let mut brs: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+            let mut brs: BTreeMap<UserId, (usize, usize, usize)> = BTreeMap::new();
             for l in &loops {
-                let e = brs.entry(l.bar_raiser_id.as_str()).or_default();
+                let e = brs.entry(l.bar_raiser_id).or_default();
                 e.0 += 1;
                 e.1 += usize::from(l.vetoed);
                 e.2 += usize::from(l.decided_hire && !l.vetoed);
             }
-            let br_ids: Vec<&str> = brs.keys().copied().collect();
+            let br_ids: Vec<UserId> = brs.keys().copied().collect();
             let people = db::catalog::users_by_ids(conn, &br_ids)?;
             let bar_raisers = brs
                 .into_iter()
                 .map(|(id, (loops, vetoes, concurs))| {
-                    let u = people.get(id).ok_or(AppError::NotFound)?;
+                    let u = people.get(&id).ok_or(AppError::NotFound)?;
                     Ok(BarRaiserOutcomes {
                         bar_raiser: Person {
-                            id: db::parse_uuid(&u.id)?,
+                            id: u.id.into(),
                             name: u.name.clone(),
                             email: u.email.clone(),
                         },
@@ -642,24 +697,12 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                     })
                 })
                 .collect::<AppResult<_>>()?;
-            let seal: Vec<f64> = votes
-                .iter()
-                .map(|v| hours(v.ended_at, v.sealed_at))
-                .collect();
-            let open: Vec<f64> = loops
-                .iter()
-                .filter_map(|l| Some(hours(l.last_interview_end_at?, l.debrief_opened_at?)))
-                .collect();
-            let decide: Vec<f64> = loops
-                .iter()
-                .filter_map(|l| Some(hours(l.debrief_opened_at?, l.decided_at)))
-                .collect();
+            let open: Vec<f64> = loops.iter().filter_map(|l| l.debrief_open_hours).collect();
+            let decide: Vec<f64> = loops.iter().filter_map(|l| l.decision_hours).collect();
             Ok(Summary {
                 period,
                 loops: n,
-                votes: agreement(&units(
-                    votes.iter().map(|v| (v.loop_id.as_str(), v.sealed_vote)),
-                )),
+                votes,
                 competencies,
                 mean_convergence: rules::mean(&convergences),
                 changed_share: share(loops.iter().filter(|l| l.changed > 0).count()),
@@ -688,19 +731,21 @@ pub struct ReliabilityData {
     pub competencies: BTreeMap<Uuid, Vec<Vec<Option<u8>>>>,
 }
 
-fn matrix<'a>(rows: impl Iterator<Item = (&'a str, &'a str, i32)>) -> Vec<Vec<Option<u8>>> {
-    let mut units: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut coders: BTreeMap<&str, usize> = BTreeMap::new();
-    let cells: Vec<(&str, &str, i32)> = rows.collect();
+fn matrix<U: Ord + Copy, C: Ord + Copy>(
+    rows: impl Iterator<Item = (U, C, i32)>,
+) -> Vec<Vec<Option<u8>>> {
+    let mut units: BTreeMap<U, usize> = BTreeMap::new();
+    let mut coders: BTreeMap<C, usize> = BTreeMap::new();
+    let cells: Vec<(U, C, i32)> = rows.collect();
     for (u, c, _) in &cells {
         let n = units.len();
-        units.entry(u).or_insert(n);
+        units.entry(*u).or_insert(n);
         let n = coders.len();
-        coders.entry(c).or_insert(n);
+        coders.entry(*c).or_insert(n);
     }
     let mut m = vec![vec![None; units.len()]; coders.len()];
     for (u, c, v) in cells {
-        m[coders[c]][units[u]] = u8::try_from(v).ok();
+        m[coders[&c]][units[&u]] = u8::try_from(v).ok();
     }
     m
 }
@@ -715,27 +760,26 @@ pub async fn reliability(state: &AppState, me: &Actor, p: Period) -> AppResult<R
         .read(move |conn| {
             let votes = db::analytics::votes_in(conn, &scope, None)?;
             let ratings = db::analytics::ratings_in(conn, &scope)?;
-            let coder: HashMap<&str, &str> = votes
+            // A rating whose interview cast no vote is its own coder.
+            let coder: HashMap<Uuid, Uuid> = votes
                 .iter()
-                .map(|v| (v.interview_id.as_str(), v.interviewer_id.as_str()))
+                .map(|v| (v.interview_id.into(), v.interviewer_id.into()))
                 .collect();
-            let mut competencies: BTreeMap<Uuid, Vec<(&str, &str, i32)>> = BTreeMap::new();
+            let mut competencies: BTreeMap<Uuid, Vec<(LoopId, Uuid, i32)>> = BTreeMap::new();
             for r in &ratings {
-                let who = coder
-                    .get(r.interview_id.as_str())
-                    .copied()
-                    .unwrap_or(r.interview_id.as_str());
+                let interview = Uuid::from(r.interview_id);
+                let who = coder.get(&interview).copied().unwrap_or(interview);
                 competencies
-                    .entry(db::parse_uuid(&r.competency_id)?)
+                    .entry(r.competency_id.into())
                     .or_default()
-                    .push((&r.loop_id, who, r.rating));
+                    .push((r.loop_id, who, r.rating));
             }
             Ok(ReliabilityData {
                 period,
                 votes: matrix(
                     votes
                         .iter()
-                        .map(|v| (v.loop_id.as_str(), v.interviewer_id.as_str(), v.sealed_vote)),
+                        .map(|v| (v.loop_id, v.interviewer_id, v.sealed_vote)),
                 ),
                 competencies: competencies
                     .into_iter()
@@ -789,16 +833,16 @@ pub async fn report(state: &AppState, me: &Actor, p: Period) -> AppResult<Report
         .read(move |conn| {
             let loops = db::analytics::loops_in(conn, &scope)?;
             let votes = db::analytics::votes_in(conn, &scope, None)?;
-            let mut differences: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let mut differences: BTreeMap<UserId, Vec<f64>> = BTreeMap::new();
             for v in &votes {
                 if let Some(m) = v.others_mean {
                     differences
-                        .entry(v.interviewer_id.as_str())
+                        .entry(v.interviewer_id)
                         .or_default()
                         .push(f64::from(v.sealed_vote) - m);
                 }
             }
-            let ids: Vec<&str> = differences.keys().copied().collect();
+            let ids: Vec<UserId> = differences.keys().copied().collect();
             let people = db::catalog::users_by_ids(conn, &ids)?;
             let mut leniency: Vec<LeniencyPoint> = differences
                 .into_iter()
@@ -806,7 +850,7 @@ pub async fn report(state: &AppState, me: &Actor, p: Period) -> AppResult<Report
                 .filter_map(|(id, d)| {
                     let (mean, half_width) = rules::mean_with_interval(&d)?;
                     Some(LeniencyPoint {
-                        name: people.get(id).map(|u| u.name.clone()).unwrap_or_default(),
+                        name: people.get(&id).map(|u| u.name.clone()).unwrap_or_default(),
                         loops: d.len(),
                         mean,
                         half_width,
@@ -814,12 +858,12 @@ pub async fn report(state: &AppState, me: &Actor, p: Period) -> AppResult<Report
                 })
                 .collect();
             leniency.sort_by(|a, b| a.mean.total_cmp(&b.mean));
-            let mut months: BTreeMap<String, Vec<(&str, i32)>> = BTreeMap::new();
+            let mut months: BTreeMap<String, Vec<(LoopId, i32)>> = BTreeMap::new();
             for v in &votes {
                 months
                     .entry(v.decided_at.format("%Y-%m").to_string())
                     .or_default()
-                    .push((v.loop_id.as_str(), v.sealed_vote));
+                    .push((v.loop_id, v.sealed_vote));
             }
             let alpha_by_month = months
                 .into_iter()
@@ -838,10 +882,7 @@ pub async fn report(state: &AppState, me: &Actor, p: Period) -> AppResult<Report
                 .collect();
             Ok(Report {
                 summary,
-                loops: loops
-                    .into_iter()
-                    .map(LoopAnalytics::from_row)
-                    .collect::<AppResult<_>>()?,
+                loops: loops.into_iter().map(LoopAnalytics::from_row).collect(),
                 leniency,
                 min_loops,
                 seal_histogram: rules::histogram(&seal),

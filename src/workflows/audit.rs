@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Actor, AppState, views};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, FeedbackId, LoopId};
 use crate::domain::{StoredFeedbackState, audit::may_audit, proof};
 use crate::error::{AppError, AppResult};
 
@@ -73,7 +73,7 @@ pub struct AuditVerification {
 /// the loop).
 fn require_auditor(b: &db::loops::LoopBundle, me: &Actor) -> AppResult<()> {
     views::require_visible(b, me)?;
-    let id = me.id.to_string();
+    let id = me.id;
     may_audit(
         me.is_admin(),
         b.row.recruiter_id == id,
@@ -89,13 +89,13 @@ fn require_auditor(b: &db::loops::LoopBundle, me: &Actor) -> AppResult<()> {
 /// the damage).
 pub async fn log(state: &AppState, me: &Actor, id: Uuid) -> AppResult<AuditLog> {
     let me = me.clone();
-    let key = id.to_string();
+    let key = LoopId::from(id);
     state
         .db
         .run(move |conn| {
-            let b = db::loops::bundle(conn, &key)?.ok_or(AppError::NotFound)?;
+            let b = db::loops::bundle(conn, key)?.ok_or(AppError::NotFound)?;
             require_auditor(&b, &me)?;
-            let items = db::audit::events(conn, &key)?
+            let items = db::audit::events(conn, &key.to_string())?
                 .into_iter()
                 .map(|e| AuditEvent {
                     payload: crate::events::visible_payload(
@@ -119,22 +119,22 @@ pub async fn log(state: &AppState, me: &Actor, id: Uuid) -> AppResult<AuditLog> 
 
 /// Everything of the loop that the chain vouches for, as stored.
 fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<proof::Stored> {
-    let loop_id = b.row.id.as_str();
-    let all: Vec<&str> = b.feedback.values().map(|f| f.id.as_str()).collect();
+    let loop_id = b.row.id;
+    let all: Vec<FeedbackId> = b.feedback.values().map(|f| f.id).collect();
     let mut ratings = db::feedback::loop_ratings(conn, loop_id, &all)?;
     let mut stored = proof::Stored {
-        loop_id: db::parse_uuid(loop_id)?,
+        loop_id: loop_id.into(),
         ..Default::default()
     };
     for f in b.feedback.values() {
         if let Some(salt) = &f.receipt_salt {
-            stored.salts.insert(db::parse_uuid(&f.id)?, salt.clone());
+            stored.salts.insert(f.id.into(), salt.clone());
         }
-        if f.state == StoredFeedbackState::Sealed.as_str() {
+        if f.state == StoredFeedbackState::Sealed {
             let rs = ratings.remove(&f.id).unwrap_or_default();
             stored
                 .sealed
-                .push(crate::workflows::feedback::sealed_facts(f, &rs)?);
+                .push(crate::workflows::feedback::sealed_facts(f, &rs));
         }
     }
     for a in db::feedback::loop_addenda(conn, loop_id, &all)?
@@ -142,16 +142,16 @@ fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<pr
         .flatten()
     {
         stored.addenda.push(proof::StoredAddendum {
-            id: db::parse_uuid(&a.id)?,
-            feedback_id: db::parse_uuid(&a.feedback_id)?,
+            id: a.id.into(),
+            feedback_id: a.feedback_id.into(),
             text: a.text,
             created_at: db::from_db(a.created_at),
         });
     }
     for v in db::feedback::votes(conn, loop_id)? {
         stored.votes.push(proof::StoredVote {
-            voter: db::parse_uuid(&v.voter_id)?,
-            vote: db::parse_enum(&v.vote)?,
+            voter: v.voter_id.into(),
+            vote: v.vote,
             rationale: v.rationale,
             updated_at: db::from_db(v.updated_at),
             salt: v.receipt_salt,
@@ -159,26 +159,30 @@ fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<pr
     }
     let r = &b.row;
     if let (Some(outcome), Some(by), Some(at)) =
-        (&r.decision_outcome, &r.decided_by, r.decision_recorded_at)
+        (r.decision_outcome, r.decided_by, r.decision_recorded_at)
     {
         stored.decision = Some(proof::DecisionFacts {
-            outcome: outcome.clone(),
+            outcome,
             rationale: r.decision_rationale.clone().unwrap_or_default(),
             recycle: r.decision_recycle.unwrap_or(false),
-            decided_by: db::parse_uuid(by)?,
+            decided_by: by.into(),
             recorded_at: db::from_db(at),
         });
     }
-    if let (Some(verdict), Some(at)) = (&r.bar_raiser_verdict, r.verdict_at) {
+    // A verdict without its final outcome is not one the chain can vouch
+    // for: the check then reports the verdict missing.
+    if let (Some(verdict), Some(final_outcome), Some(at)) =
+        (r.bar_raiser_verdict, r.final_outcome, r.verdict_at)
+    {
         stored.verdict = Some(proof::VerdictFacts {
-            verdict: verdict.clone(),
+            verdict,
             rationale: r.veto_rationale.clone(),
-            final_outcome: r.final_outcome.clone().unwrap_or_default(),
+            final_outcome,
             at: db::from_db(at),
         });
     }
     for read in db::feedback::reads(conn, loop_id)? {
-        stored.reads.push(db::feedback::read_facts(&read)?);
+        stored.reads.push(db::feedback::read_facts(&read));
     }
     Ok(stored)
 }
@@ -188,13 +192,14 @@ fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<pr
 /// recorded against the rows as stored.
 pub async fn verify(state: &AppState, me: &Actor, id: Uuid) -> AppResult<AuditVerification> {
     let me = me.clone();
-    let id = id.to_string();
+    let id = LoopId::from(id);
+    let chain_key = id.to_string();
     state
         .db
         .run(move |conn| {
-            let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
+            let b = db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)?;
             require_auditor(&b, &me)?;
-            let chain = db::audit::verify(conn, &id)?;
+            let chain = db::audit::verify(conn, &chain_key)?;
             if !chain.valid {
                 return Ok(AuditVerification {
                     valid: false,
@@ -206,7 +211,7 @@ pub async fn verify(state: &AppState, me: &Actor, id: Uuid) -> AppResult<AuditVe
                     reason: chain.reason,
                 });
             }
-            let events = db::audit::events(conn, &id)?;
+            let events = db::audit::events(conn, &chain_key)?;
             let stored = stored_subjects(conn, &b)?;
             let (subjects_checked, bad) = match proof::check(&events, &stored) {
                 Ok(n) => (n, None),

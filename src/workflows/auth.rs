@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::{Actor, AppState};
 use crate::auth::tokens::{Keys, random_token, token_hash};
 use crate::db::{
-    self, DbConn, models::RefreshTokenRow, models::UserRow, now, signin::Claim, to_db,
+    self, DbConn, RefreshTokenId, TokenFamilyId, UserId, models::RefreshTokenRow, models::UserRow,
+    now, signin::Claim, to_db,
 };
 use crate::domain::signin;
 use crate::error::{AppError, AppResult};
@@ -88,15 +88,20 @@ impl Issuer {
 
     /// Issues a refresh token in `family` (a new family at login) and
     /// returns the secret; only its hash is stored.
-    fn store_refresh(&self, conn: &mut DbConn, user_id: &str, family: &str) -> AppResult<String> {
+    fn store_refresh(
+        &self,
+        conn: &mut DbConn,
+        user_id: UserId,
+        family: TokenFamilyId,
+    ) -> AppResult<String> {
         let token = random_token();
         let at = now();
         db::users::insert_refresh(
             conn,
             &RefreshTokenRow {
-                id: Uuid::new_v4().to_string(),
-                user_id: user_id.to_string(),
-                family_id: family.to_string(),
+                id: RefreshTokenId::random(),
+                user_id,
+                family_id: family,
                 token_hash: token_hash(&token),
                 created_at: to_db(at),
                 expires_at: to_db(at + self.refresh_ttl),
@@ -108,10 +113,19 @@ impl Issuer {
     }
 
     /// A new pair for `user` in `family`.
-    fn pair(&self, conn: &mut DbConn, user: &UserRow, family: &str) -> AppResult<TokenPair> {
-        let refresh_token = self.store_refresh(conn, &user.id, family)?;
+    fn pair(
+        &self,
+        conn: &mut DbConn,
+        user: &UserRow,
+        family: TokenFamilyId,
+    ) -> AppResult<TokenPair> {
+        let refresh_token = self.store_refresh(conn, user.id, family)?;
         Ok(TokenPair {
-            access_token: self.keys.issue(&user.id, &user.role, user.session_epoch)?,
+            access_token: self.keys.issue(
+                &user.id.to_string(),
+                user.role.as_str(),
+                user.session_epoch,
+            )?,
             token_type: "Bearer".into(),
             expires_in: self.keys.access_ttl.as_secs(),
             refresh_token,
@@ -171,7 +185,7 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Client) -> AppRe
                 .db
                 .write(move |conn| {
                     db::signin::credit(conn, &counters)?;
-                    issuer.pair(conn, &u, &Uuid::new_v4().to_string())
+                    issuer.pair(conn, &u, TokenFamilyId::random())
                 })
                 .await?;
             (Answer::SignedIn(tokens), signin::after_success(&taken))
@@ -204,27 +218,27 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<TokenPa
                 return Ok(Rotation::Refused("invalid_refresh_token"));
             };
             if token.rotated_at.is_some() || token.revoked_at.is_some() {
-                db::users::revoke_family(conn, &token.family_id)?;
+                db::users::revoke_family(conn, token.family_id)?;
                 return Ok(Rotation::Refused("refresh_token_reused"));
             }
             if token.expires_at <= to_db(now()) {
                 return Ok(Rotation::Refused("refresh_token_expired"));
             }
-            let user = match db::users::by_id(conn, &token.user_id)? {
+            let user = match db::users::by_id(conn, token.user_id)? {
                 Some(u) if u.active => u,
                 _ => {
-                    db::users::revoke_family(conn, &token.family_id)?;
+                    db::users::revoke_family(conn, token.family_id)?;
                     return Ok(Rotation::Refused("invalid_refresh_token"));
                 }
             };
-            if !db::users::mark_rotated(conn, &token.id)? {
-                db::users::revoke_family(conn, &token.family_id)?;
+            if !db::users::mark_rotated(conn, token.id)? {
+                db::users::revoke_family(conn, token.family_id)?;
                 return Ok(Rotation::Refused("refresh_token_reused"));
             }
             Ok(Rotation::Issued(issuer.pair(
                 conn,
                 &user,
-                &token.family_id,
+                token.family_id,
             )?))
         })
         .await?;
@@ -238,14 +252,14 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<TokenPa
 /// stop working.
 pub async fn logout(state: &AppState, me: &Actor, refresh_token: &str) -> AppResult<()> {
     let hash = token_hash(refresh_token.trim());
-    let me = me.id.to_string();
+    let me = me.id;
     state
         .db
         .write(move |conn| {
             if let Some(token) = db::users::refresh_by_hash(conn, &hash)?
                 && token.user_id == me
             {
-                db::users::revoke_family(conn, &token.family_id)?;
+                db::users::revoke_family(conn, token.family_id)?;
             }
             Ok(())
         })

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::pagination::{Page, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::{Actor, AppState};
-use crate::db::{self, catalog::CandidateChanges, models::CandidateRow};
+use crate::db::{self, CandidateId, catalog::CandidateChanges, models::CandidateRow};
 use crate::domain::candidates::{self as rules, ERASED_NAME, Fields};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, catalog::CatalogEvent};
@@ -34,7 +34,7 @@ pub struct Candidate {
 impl From<CandidateRow> for Candidate {
     fn from(r: CandidateRow) -> Self {
         Candidate {
-            id: db::uuid(&r.id),
+            id: r.id.into(),
             name: r.name,
             email: r.email,
             phone: r.phone,
@@ -42,7 +42,7 @@ impl From<CandidateRow> for Candidate {
             notes: r.notes,
             erased: r.erased_at.is_some(),
             erased_at: r.erased_at.map(db::from_db),
-            created_by: db::uuid(&r.created_by),
+            created_by: r.created_by.into(),
             created_at: db::from_db(r.created_at),
             updated_at: db::from_db(r.updated_at),
         }
@@ -124,7 +124,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateCandidate) -> AppRe
         .write(move |conn| {
             let at = db::to_db(db::now());
             let row = CandidateRow {
-                id: Uuid::new_v4().to_string(),
+                id: CandidateId::random(),
                 name: req.name.trim().to_string(),
                 email: Some(req.email.trim().to_string()),
                 email_lower: Some(req.email.trim().to_lowercase()),
@@ -133,12 +133,12 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateCandidate) -> AppRe
                 notes: req.notes.clone(),
                 erased_at: None,
                 erased_by: None,
-                created_by: me.to_string(),
+                created_by: me,
                 created_at: at,
                 updated_at: at,
             };
             db::catalog::insert_candidate(conn, &row).map_err(duplicate)?;
-            let candidate = db::parse_uuid(&row.id)?;
+            let candidate = row.id.into();
             events::record(conn, &by, CatalogEvent::CandidateCreated { candidate })?;
             Ok(row)
         })
@@ -153,28 +153,22 @@ pub async fn list(state: &AppState, me: &Actor, q: CandidateQuery) -> AppResult<
     let p = page.clone();
     let rows = state
         .db
-        .run(move |conn| {
-            Ok(db::catalog::candidate_page(
-                conn,
-                p.after.clone(),
-                p.fetch(),
-            )?)
-        })
+        .run(move |conn| Ok(db::catalog::candidate_page(conn, p.after(), p.fetch())?))
         .await?;
     Ok(Page::from_rows(
         rows,
         &page,
-        |r| (r.created_at, r.id.clone()),
+        |r| (r.created_at, r.id),
         Candidate::from,
     ))
 }
 
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Candidate>> {
     me.require_recruiter_or_admin()?;
-    let id = id.to_string();
+    let id = CandidateId::from(id);
     let row = state
         .db
-        .run(move |conn| db::catalog::candidate(conn, &id)?.ok_or(AppError::NotFound))
+        .run(move |conn| db::catalog::candidate(conn, id)?.ok_or(AppError::NotFound))
         .await?;
     Ok(tagged(row))
 }
@@ -196,11 +190,11 @@ pub async fn update(
         notes: req.notes.as_deref(),
     })?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = CandidateId::from(id);
     let row = state
         .db
         .write(move |conn| {
-            let existing = db::catalog::candidate(conn, &key)?.ok_or(AppError::NotFound)?;
+            let existing = db::catalog::candidate(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(existing.updated_at)?;
             if existing.erased_at.is_some() {
                 return Err(AppError::conflict(
@@ -218,7 +212,7 @@ pub async fn update(
                 updated_at: Some(db::to_db(db::now())),
                 ..Default::default()
             };
-            let row = db::catalog::update_candidate(conn, &key, &changes).map_err(duplicate)?;
+            let row = db::catalog::update_candidate(conn, key, &changes).map_err(duplicate)?;
             let fields = [
                 ("name", req.name.is_some()),
                 ("email", req.email.is_some()),
@@ -254,11 +248,11 @@ pub async fn erase(
 ) -> AppResult<Tagged<Candidate>> {
     me.require_recruiter_or_admin()?;
     let (by, me) = (me.by(state), me.id);
-    let key = id.to_string();
+    let key = CandidateId::from(id);
     let row = state
         .db
         .write(move |conn| {
-            let existing = db::catalog::candidate(conn, &key)?.ok_or(AppError::NotFound)?;
+            let existing = db::catalog::candidate(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(existing.updated_at)?;
             if existing.erased_at.is_some() {
                 return Ok(existing);
@@ -272,12 +266,12 @@ pub async fn erase(
                 links: Some("[]".into()),
                 notes: Some(None),
                 erased_at: Some(Some(at)),
-                erased_by: Some(Some(me.to_string())),
+                erased_by: Some(Some(me)),
                 updated_at: Some(at),
             };
-            let row = db::catalog::update_candidate(conn, &key, &changes)?;
-            db::outbox::redact_candidate(conn, &key, &existing.name, ERASED_NAME)?;
-            db::idempotency::forget_mentions(conn, &key)?;
+            let row = db::catalog::update_candidate(conn, key, &changes)?;
+            db::outbox::redact_candidate(conn, &id.to_string(), &existing.name, ERASED_NAME)?;
+            db::idempotency::forget_mentions(conn, &id.to_string())?;
             events::record(conn, &by, CatalogEvent::CandidateErased { candidate: id })?;
             Ok(row)
         })

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::preconditions::{IfMatch, Tagged};
 use super::{Actor, AppState};
-use crate::db::{self, catalog::CompetencyChanges, models::CompetencyRow};
+use crate::db::{self, CompetencyId, catalog::CompetencyChanges, models::CompetencyRow};
 use crate::domain::competencies as rules;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, catalog::CatalogEvent};
@@ -23,18 +23,16 @@ pub struct Competency {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<CompetencyRow> for Competency {
-    type Error = AppError;
-
-    fn try_from(r: CompetencyRow) -> AppResult<Self> {
-        Ok(Competency {
-            id: db::parse_uuid(&r.id)?,
+impl From<CompetencyRow> for Competency {
+    fn from(r: CompetencyRow) -> Self {
+        Competency {
+            id: r.id.into(),
             name: r.name,
             description: r.description,
             retired: r.retired,
             created_at: db::from_db(r.created_at),
             updated_at: db::from_db(r.updated_at),
-        })
+        }
     }
 }
 
@@ -96,10 +94,7 @@ pub async fn list(state: &AppState, _me: &Actor, q: CompetencyQuery) -> AppResul
         .run(move |conn| Ok(db::catalog::competencies(conn, include)?))
         .await?;
     Ok(CompetencyList {
-        items: rows
-            .into_iter()
-            .map(Competency::try_from)
-            .collect::<AppResult<_>>()?,
+        items: rows.into_iter().map(Competency::from).collect(),
     })
 }
 
@@ -113,7 +108,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateCompetency) -> AppR
         .write(move |conn| {
             let at = db::to_db(db::now());
             let row = CompetencyRow {
-                id: Uuid::new_v4().to_string(),
+                id: CompetencyId::random(),
                 name: req.name.trim().to_string(),
                 description: req.description.trim().to_string(),
                 retired: false,
@@ -122,14 +117,14 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateCompetency) -> AppR
             };
             db::catalog::insert_competency(conn, &row).map_err(taken)?;
             let event = CatalogEvent::CompetencyCreated {
-                competency: db::parse_uuid(&row.id)?,
+                competency: row.id.into(),
                 name: row.name.clone(),
             };
             events::record(conn, &by, event)?;
             Ok(row)
         })
         .await?;
-    Competency::try_from(row)
+    Ok(Competency::from(row))
 }
 
 /// Renames, describes, retires or restores a competency (admins).
@@ -143,11 +138,11 @@ pub async fn update(
     me.require_admin()?;
     check(req.name.as_deref(), req.description.as_deref())?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = CompetencyId::from(id);
     let row = state
         .db
         .write(move |conn| {
-            let current = db::catalog::competency(conn, &key)?.ok_or(AppError::NotFound)?;
+            let current = db::catalog::competency(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(current.updated_at)?;
             let changes = CompetencyChanges {
                 name: req.name.as_ref().map(|n| n.trim().to_string()),
@@ -155,7 +150,7 @@ pub async fn update(
                 retired: req.retired,
                 updated_at: Some(db::to_db(db::now())),
             };
-            let row = db::catalog::update_competency(conn, &key, &changes).map_err(taken)?;
+            let row = db::catalog::update_competency(conn, key, &changes).map_err(taken)?;
             // The recorded name is the one asked for, untrimmed, as before.
             let event = CatalogEvent::CompetencyUpdated {
                 competency: id,
@@ -167,5 +162,5 @@ pub async fn update(
             Ok(row)
         })
         .await?;
-    Ok(Tagged::at(row.updated_at, Competency::try_from(row)?))
+    Ok(Tagged::at(row.updated_at, Competency::from(row)))
 }

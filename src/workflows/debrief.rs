@@ -14,7 +14,7 @@ use super::views::{self, CompetencyRef, Loop, Names, Person};
 use super::{Actor, AppState};
 use crate::db::loops::{LoopBundle, LoopChanges};
 use crate::db::models::{DebriefVoteRow, FeedbackRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, FeedbackId, InterviewId, LoopId, UserId};
 use crate::domain::debrief::{self as rules, MatrixInterview, Read, Tally, Voter};
 use crate::domain::{
     InterviewRole, LoopState, Outcome, ReadVia, Refusal, StoredFeedbackState, Verdict, Violation,
@@ -181,7 +181,7 @@ pub struct DebriefView {
 /// The participants and the loop's recruiter (once, by email).
 fn everyone(b: &LoopBundle, names: &Names) -> Audience {
     let mut to = views::participants(b, names);
-    if let Some(r) = names.recipient(&b.row.recruiter_id) {
+    if let Some(r) = names.recipient(b.row.recruiter_id) {
         to.retain(|p| p.email != r.email);
         to.push(r);
     }
@@ -194,21 +194,18 @@ fn everyone(b: &LoopBundle, names: &Names) -> Audience {
 /// Who hears of a decision or a verdict.
 fn decision_audience(b: &LoopBundle, names: &Names) -> Audience {
     let r = &b.row;
-    let to: Vec<Recipient> = rules::decision_audience(
-        r.hiring_manager_id.as_str(),
-        r.recruiter_id.as_str(),
-        r.bar_raiser_id.as_str(),
-    )
-    .into_iter()
-    .filter_map(|id| names.recipient(id))
-    .collect();
+    let to: Vec<Recipient> =
+        rules::decision_audience(r.hiring_manager_id, r.recruiter_id, r.bar_raiser_id)
+            .into_iter()
+            .filter_map(|id| names.recipient(id))
+            .collect();
     Audience {
         to,
         about: names.loop_ref(b),
     }
 }
 
-fn reload_view(conn: &mut DbConn, id: &str) -> AppResult<Loop> {
+fn reload_view(conn: &mut DbConn, id: LoopId) -> AppResult<Loop> {
     let b = db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)?;
     views::loop_view(conn, &b)
 }
@@ -219,19 +216,16 @@ pub async fn open(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Loop
     state
         .db
         .write(move |conn| {
-            let id = loop_id.to_string();
-            let b = lock_visible(conn, &id, &me)?;
-            let outstanding = progress::outstanding(&views::all_facts(&b)?);
-            let next = lifecycle::open_debrief(
-                views::state_of(&b)?,
-                &views::loop_actor(&b, &me),
-                outstanding,
-            )?;
+            let id = LoopId::from(loop_id);
+            let b = lock_visible(conn, id, &me)?;
+            let outstanding = progress::outstanding(&views::all_facts(&b));
+            let next =
+                lifecycle::open_debrief(b.row.state, &views::loop_actor(&b, &me), outstanding)?;
             db::loops::update(
                 conn,
-                &id,
+                id,
                 LoopChanges {
-                    state: Some(next.as_str().into()),
+                    state: Some(next),
                     debrief_opened_at: Some(Some(db::to_db(db::now()))),
                     ..Default::default()
                 },
@@ -239,7 +233,7 @@ pub async fn open(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Loop
             let names = Names::load(conn, &b)?;
             let audience = everyone(&b, &names);
             events::record(conn, &by, DebriefEvent::Opened { loop_id, audience })?;
-            reload_view(conn, &id)
+            reload_view(conn, id)
         })
         .await
 }
@@ -255,61 +249,53 @@ fn sealed_of(b: &LoopBundle) -> Vec<&FeedbackRow> {
     b.interviews
         .iter()
         .filter_map(|i| b.feedback.get(&i.id))
-        .filter(|f| f.state == StoredFeedbackState::Sealed.as_str())
+        .filter(|f| f.state == StoredFeedbackState::Sealed)
         .collect()
 }
 
 /// The sealed vote of the interview `interview_id`, if its feedback is sealed.
-fn sealed_vote(b: &LoopBundle, interview_id: &str) -> AppResult<Option<Vote>> {
+fn sealed_vote(b: &LoopBundle, interview_id: InterviewId) -> Option<Vote> {
     b.feedback
-        .get(interview_id)
-        .filter(|f| f.state == StoredFeedbackState::Sealed.as_str())
-        .and_then(|f| f.vote.as_deref())
-        .map(db::parse_enum)
-        .transpose()
+        .get(&interview_id)
+        .filter(|f| f.state == StoredFeedbackState::Sealed)
+        .and_then(|f| f.vote)
 }
 
 fn vote_table(
     conn: &mut DbConn,
     b: &LoopBundle,
     names: &Names,
-) -> AppResult<(Vec<VoteRow>, rules::VoteTable<String>)> {
-    let votes_cast: HashMap<String, DebriefVoteRow> = db::feedback::votes(conn, &b.row.id)?
+) -> AppResult<(Vec<VoteRow>, rules::VoteTable<Uuid>)> {
+    let votes_cast: HashMap<UserId, DebriefVoteRow> = db::feedback::votes(conn, b.row.id)?
         .into_iter()
-        .map(|v| (v.voter_id.clone(), v))
+        .map(|v| (v.voter_id, v))
         .collect();
     let voters = b
         .interviews
         .iter()
-        .filter(|i| i.loop_role == InterviewRole::Interviewer.as_str() && i.excused_at.is_none())
-        .map(|i| {
-            let debrief = match votes_cast.get(&i.interviewer_id) {
-                Some(v) => Some((db::parse_enum(&v.vote)?, v.rationale.clone())),
-                None => None,
-            };
-            Ok(Voter {
-                voter: i.interviewer_id.clone(),
-                interview: i.id.clone(),
-                sealed: sealed_vote(b, &i.id)?,
-                debrief,
-            })
+        .filter(|i| i.loop_role == InterviewRole::Interviewer && i.excused_at.is_none())
+        .map(|i| Voter::<Uuid> {
+            voter: i.interviewer_id.into(),
+            interview: i.id.into(),
+            sealed: sealed_vote(b, i.id),
+            debrief: votes_cast
+                .get(&i.interviewer_id)
+                .map(|v| (v.vote, v.rationale.clone())),
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect();
     let mut table = rules::vote_table(voters, b.row.votes_revealed_at.is_some());
     let rows = std::mem::take(&mut table.lines)
         .into_iter()
-        .map(|l| {
-            Ok(VoteRow {
-                voter: names.person(&l.voter),
-                interview_id: db::parse_uuid(&l.interview)?,
-                sealed_vote: l.sealed_vote,
-                has_voted: l.has_voted,
-                debrief_vote: l.debrief_vote,
-                rationale: l.rationale,
-                changed: l.changed,
-            })
+        .map(|l| VoteRow {
+            voter: names.person(l.voter.into()),
+            interview_id: l.interview,
+            sealed_vote: l.sealed_vote,
+            has_voted: l.has_voted,
+            debrief_vote: l.debrief_vote,
+            rationale: l.rationale,
+            changed: l.changed,
         })
-        .collect::<AppResult<_>>()?;
+        .collect();
     Ok((rows, table))
 }
 
@@ -321,62 +307,64 @@ fn competency_matrix(
 ) -> AppResult<Vec<MatrixRow>> {
     let ratings = db::feedback::loop_ratings(
         conn,
-        &b.row.id,
-        &sealed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        b.row.id,
+        &sealed.iter().map(|f| f.id).collect::<Vec<FeedbackId>>(),
     )?;
-    let interviews: Vec<MatrixInterview<&str>> = b
+    let interviews: Vec<MatrixInterview<Uuid>> = b
         .interviews
         .iter()
         .map(|i| MatrixInterview {
-            interview: i.id.as_str(),
+            interview: i.id.into(),
             competencies: b
-                .competencies_of(&i.id)
+                .competencies_of(i.id)
                 .iter()
-                .map(String::as_str)
+                .map(|c| Uuid::from(*c))
                 .collect(),
             sealed_ratings: sealed.iter().find(|f| f.interview_id == i.id).map(|f| {
                 ratings
                     .get(&f.id)
                     .map(|rs| {
                         rs.iter()
-                            .map(|r| (r.competency_id.as_str(), r.rating))
+                            .map(|r| (r.competency_id.into(), r.rating))
                             .collect()
                     })
                     .unwrap_or_default()
             }),
         })
         .collect();
-    let required: Vec<&str> = b
+    let required: Vec<Uuid> = b
         .required_competency_ids
         .iter()
-        .map(String::as_str)
+        .map(|c| Uuid::from(*c))
         .collect();
-    rules::matrix(&required, &interviews, |c| names.competency(c).name)
-        .into_iter()
-        .map(|line| {
-            let ratings = line
-                .cells
-                .into_iter()
-                .map(|(interview_id, rating)| {
-                    let i = b
-                        .interviews
-                        .iter()
-                        .find(|i| i.id == interview_id)
-                        .ok_or(AppError::NotFound)?;
-                    Ok(MatrixCell {
-                        interview_id: db::parse_uuid(&i.id)?,
-                        interviewer: names.person(&i.interviewer_id),
-                        loop_role: db::parse_enum(&i.loop_role)?,
-                        rating,
-                    })
+    rules::matrix(&required, &interviews, |c| {
+        names.competency((*c).into()).name
+    })
+    .into_iter()
+    .map(|line| {
+        let ratings = line
+            .cells
+            .into_iter()
+            .map(|(interview_id, rating)| {
+                let i = b
+                    .interviews
+                    .iter()
+                    .find(|i| i.id == interview_id)
+                    .ok_or(AppError::NotFound)?;
+                Ok(MatrixCell {
+                    interview_id: i.id.into(),
+                    interviewer: names.person(i.interviewer_id),
+                    loop_role: i.loop_role,
+                    rating,
                 })
-                .collect::<AppResult<_>>()?;
-            Ok(MatrixRow {
-                competency: names.competency(line.competency),
-                ratings,
             })
+            .collect::<AppResult<_>>()?;
+        Ok(MatrixRow {
+            competency: names.competency(line.competency.into()),
+            ratings,
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// The independence report and the break-glass reads, from the read log
@@ -386,72 +374,70 @@ fn independence(
     b: &LoopBundle,
     names: &Names,
 ) -> AppResult<(Vec<IndependenceLine>, bool, Vec<BreakGlassRead>)> {
-    let log = db::feedback::reads(conn, &b.row.id)?;
+    let log = db::feedback::reads(conn, b.row.id)?;
     let reads: Vec<Read> = log
         .iter()
-        .map(|r| {
-            Ok(Read {
-                reader: db::parse_uuid(&r.reader_id)?,
-                at: db::from_db(r.read_at),
-                via: db::parse_enum(&r.via)?,
-            })
+        .map(|r| Read {
+            reader: r.reader_id.into(),
+            at: db::from_db(r.read_at),
+            via: r.via,
         })
-        .collect::<AppResult<_>>()?;
+        .collect();
     let participants = rules::report_participants(
-        b.row.hiring_manager_id.as_str(),
-        b.row.bar_raiser_id.as_str(),
-        b.interviews.iter().map(|i| i.interviewer_id.as_str()),
+        b.row.hiring_manager_id,
+        b.row.bar_raiser_id,
+        b.interviews.iter().map(|i| i.interviewer_id),
     );
     let facts: Vec<(Uuid, Option<DateTime<Utc>>)> = participants
         .iter()
         .map(|p| {
             let sealed_at = b
-                .interview_of(p)
+                .interview_of(*p)
                 .and_then(|i| b.feedback.get(&i.id))
                 .and_then(|f| f.sealed_at)
                 .map(db::from_db);
-            Ok((db::parse_uuid(p)?, sealed_at))
+            ((*p).into(), sealed_at)
         })
-        .collect::<AppResult<_>>()?;
+        .collect();
     let report = rules::independence(&facts, &reads, b.row.debrief_opened_at.map(db::from_db));
     let independent = rules::all_independent(&report);
-    let operator_events: Vec<_> = db::audit::events(conn, &b.row.id)?
+    let operator_events: Vec<_> = db::audit::events(conn, &b.row.id.to_string())?
         .into_iter()
         .filter(|e| e.action == OPERATOR_CHANGE)
         .collect();
-    let mut others: Vec<String> = b
+    let mut others: Vec<UserId> = b
         .interviews
         .iter()
-        .filter_map(|i| i.assigned_by.clone())
+        .filter_map(|i| i.assigned_by)
         .chain(
             operator_events
                 .iter()
-                .filter_map(|e| e.actor_id.map(|a| a.to_string())),
+                .filter_map(|e| e.actor_id.map(UserId::from)),
         )
         .filter(|id| !names.users.contains_key(id))
         .collect();
     others.sort();
     others.dedup();
-    let refs: Vec<&str> = others.iter().map(String::as_str).collect();
-    let more = db::catalog::users_by_ids(conn, &refs)?;
-    let person = |id: &str| -> AppResult<Person> {
-        match more.get(id) {
-            Some(u) => Ok(Person {
-                id: db::parse_uuid(&u.id)?,
+    let more = db::catalog::users_by_ids(conn, &others)?;
+    let person = |id: UserId| -> Person {
+        match more.get(&id) {
+            Some(u) => Person {
+                id: u.id.into(),
                 name: u.name.clone(),
                 email: u.email.clone(),
-            }),
-            None => Ok(names.person(id)),
+            },
+            None => names.person(id),
         }
     };
     let lines = participants
         .iter()
         .zip(report)
         .map(|(id, line)| {
-            let interview = b.interview_of(id);
+            let interview = b.interview_of(*id);
+            let subject = id.to_string();
             let operator_changes = operator_events
                 .iter()
-                .filter(|e| e.subject_id.as_deref() == Some(*id))
+                .filter(|e| e.subject_id.as_deref() == Some(subject.as_str()))
                 .map(|e| {
                     // Lenient as before: a change without a `changed` list
                     // shows an empty one; a payload that is not JSON is an
@@ -460,8 +446,13 @@ fn independence(
                         serde_json::from_str(&e.payload).map_err(anyhow::Error::from)?;
                     Ok(OperatorChange {
                         by: match e.actor_id {
-                            Some(a) => person(&a.to_string())?,
-                            None => names.person(""),
+                            Some(a) => person(a.into()),
+                            // The system: no one to name.
+                            None => Person {
+                                id: Uuid::nil(),
+                                name: String::new(),
+                                email: String::new(),
+                            },
                         },
                         at: e.created_at,
                         changed: serde_json::from_value(payload["changed"].clone())
@@ -470,14 +461,11 @@ fn independence(
                 })
                 .collect::<AppResult<_>>()?;
             Ok(IndependenceLine {
-                participant: names.person(id),
-                interview_id: interview.map(|i| db::parse_uuid(&i.id)).transpose()?,
+                participant: names.person(*id),
+                interview_id: interview.map(|i| i.id.into()),
                 joined_at: interview.map(views::joined_at),
-                added_by: interview
-                    .and_then(|i| i.assigned_by.as_deref())
-                    .map(&person)
-                    .transpose()?,
-                late_joiner: views::joined_late(b, id),
+                added_by: interview.and_then(|i| i.assigned_by).map(&person),
+                late_joiner: views::joined_late(b, *id),
                 sealed_at: line.sealed_at,
                 first_read_at: line.first_read_at,
                 independent: line.independent,
@@ -485,40 +473,37 @@ fn independence(
             })
         })
         .collect::<AppResult<_>>()?;
-    let feedback_interview: HashMap<&str, &str> = b
+    let feedback_interview: HashMap<FeedbackId, InterviewId> = b
         .feedback
         .values()
-        .map(|f| (f.id.as_str(), f.interview_id.as_str()))
+        .map(|f| (f.id, f.interview_id))
         .collect();
     let break_glass_reads = log
         .iter()
         .zip(&reads)
         .filter(|(_, read)| rules::listed_apart(read.via))
-        .map(|(r, _)| {
-            Ok(BreakGlassRead {
-                reader: names.person(&r.reader_id),
-                // Deliberately lenient, as before: a read of feedback no
-                // longer in the loop shows the nil id.
-                interview_id: feedback_interview
-                    .get(r.feedback_id.as_str())
-                    .map(|i| db::parse_uuid(i))
-                    .transpose()?
-                    .unwrap_or_default(),
-                read_at: db::from_db(r.read_at),
-                reason: r.reason.clone(),
-            })
+        .map(|(r, _)| BreakGlassRead {
+            reader: names.person(r.reader_id),
+            // Deliberately lenient, as before: a read of feedback no
+            // longer in the loop shows the nil id.
+            interview_id: feedback_interview
+                .get(&r.feedback_id)
+                .map(|i| Uuid::from(*i))
+                .unwrap_or_default(),
+            read_at: db::from_db(r.read_at),
+            reason: r.reason.clone(),
         })
-        .collect::<AppResult<_>>()?;
+        .collect();
     Ok((lines, independent, break_glass_reads))
 }
 
 fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &Actor) -> AppResult<Assembled> {
     let names = Names::load(conn, b)?;
-    let loop_state = views::state_of(b)?;
+    let loop_state = b.row.state;
     let sealed = sealed_of(b);
     let mut reads = Vec::new();
     for f in &sealed {
-        let reader = views::reader(b, me, Some(&f.author_id));
+        let reader = views::reader(b, me, Some(f.author_id));
         if let Some(via) =
             visibility::content_access(&reader, Some(StoredFeedbackState::Sealed), loop_state, true)
                 .map_err(AppError::forbidden)?
@@ -537,7 +522,7 @@ fn assemble(conn: &mut DbConn, b: &LoopBundle, me: &Actor) -> AppResult<Assemble
     let (independence_report, independent, break_glass_reads) = independence(conn, b, &names)?;
     Ok(Assembled {
         view: DebriefView {
-            loop_id: db::parse_uuid(&b.row.id)?,
+            loop_id: b.row.id.into(),
             state: loop_state,
             debrief_opened_at: b.row.debrief_opened_at.map(db::from_db),
             feedback,
@@ -562,7 +547,7 @@ pub async fn show(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Debr
     let Assembled { view, reads } = state
         .db
         .run(move |conn| {
-            let b = db::loops::bundle(conn, &loop_id.to_string())?.ok_or(AppError::NotFound)?;
+            let b = db::loops::bundle(conn, loop_id.into())?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &me)?;
             let reader = views::reader(&b, &me, None);
             rules::may_view(
@@ -572,8 +557,7 @@ pub async fn show(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Debr
                 me.is_admin(),
             )
             .map_err(AppError::forbidden)?;
-            if !visibility::debrief_reached(views::state_of(&b)?, b.row.debrief_opened_at.is_some())
-            {
+            if !visibility::debrief_reached(b.row.state, b.row.debrief_opened_at.is_some()) {
                 return Err(AppError::conflict(
                     "debrief_not_open",
                     "the debrief has not opened yet",
@@ -609,14 +593,10 @@ pub async fn cast_vote(
     state
         .db
         .write(move |conn| {
-            let id = loop_id.to_string();
-            let b = lock_visible(conn, &id, &me)?;
-            lifecycle::cast_debrief_vote(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
-            let me_str = me.id.to_string();
-            let sealed_vote = match b.interview_of(&me_str) {
-                Some(i) => sealed_vote(&b, &i.id)?,
-                None => None,
-            };
+            let id = LoopId::from(loop_id);
+            let b = lock_visible(conn, id, &me)?;
+            lifecycle::cast_debrief_vote(b.row.state, &views::loop_actor(&b, &me))?;
+            let sealed_vote = b.interview_of(me.id).and_then(|i| sealed_vote(&b, i.id));
             let problems: Vec<Violation> =
                 rules::revote_problems(sealed_vote, req.vote, &req.rationale);
             if !problems.is_empty() {
@@ -626,11 +606,11 @@ pub async fn cast_vote(
             let at = db::to_db(now);
             let salt = proof::new_salt();
             let rationale = req.rationale.trim().to_string();
-            let receipt = proof::vote_receipt(&salt, me.id, req.vote, &rationale, now);
+            let receipt = proof::vote_receipt(&salt, me.id.into(), req.vote, &rationale, now);
             let row = DebriefVoteRow {
-                loop_id: id.clone(),
-                voter_id: me_str,
-                vote: req.vote.as_str().into(),
+                loop_id: id,
+                voter_id: me.id,
+                vote: req.vote,
                 rationale,
                 created_at: at,
                 updated_at: at,
@@ -642,7 +622,7 @@ pub async fn cast_vote(
                 &by,
                 DebriefEvent::VoteCast {
                     loop_id,
-                    voter: me.id,
+                    voter: me.id.into(),
                     receipt,
                 },
             )?;
@@ -665,13 +645,13 @@ pub async fn reveal(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Lo
     state
         .db
         .write(move |conn| {
-            let id = loop_id.to_string();
-            let b = lock_visible(conn, &id, &me)?;
-            lifecycle::reveal_votes(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            let id = LoopId::from(loop_id);
+            let b = lock_visible(conn, id, &me)?;
+            lifecycle::reveal_votes(b.row.state, &views::loop_actor(&b, &me))?;
             if b.row.votes_revealed_at.is_none() {
                 db::loops::update(
                     conn,
-                    &id,
+                    id,
                     LoopChanges {
                         votes_revealed_at: Some(Some(db::to_db(db::now()))),
                         ..Default::default()
@@ -679,7 +659,7 @@ pub async fn reveal(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Lo
                 )?;
                 events::record(conn, &by, DebriefEvent::VotesRevealed { loop_id })?;
             }
-            reload_view(conn, &id)
+            reload_view(conn, id)
         })
         .await
 }
@@ -696,10 +676,10 @@ pub async fn decide(
     state
         .db
         .write(move |conn| {
-            let id = loop_id.to_string();
-            let b = lock_visible(conn, &id, &me)?;
+            let id = LoopId::from(loop_id);
+            let b = lock_visible(conn, id, &me)?;
             let actor = views::loop_actor(&b, &me);
-            let next = lifecycle::decide(views::state_of(&b)?, &actor, req.outcome)?;
+            let next = lifecycle::decide(b.row.state, &actor, req.outcome)?;
             if let Some(message) = rules::decision_rationale_problem(&req.rationale) {
                 return Err(AppError::invalid_field("rationale", message));
             }
@@ -708,23 +688,23 @@ pub async fn decide(
             let at = Some(db::to_db(now));
             let is_final = next == LoopState::Decided;
             let receipt = proof::decision_receipt(&proof::DecisionFacts {
-                outcome: req.outcome.as_str().into(),
+                outcome: req.outcome,
                 rationale: rationale.clone(),
                 recycle: req.recycle,
-                decided_by: me.id,
+                decided_by: me.id.into(),
                 recorded_at: now,
             });
             db::loops::update(
                 conn,
-                &id,
+                id,
                 LoopChanges {
-                    state: Some(next.as_str().into()),
-                    decision_outcome: Some(Some(req.outcome.as_str().into())),
+                    state: Some(next),
+                    decision_outcome: Some(Some(req.outcome)),
                     decision_rationale: Some(Some(rationale)),
                     decision_recycle: Some(Some(req.recycle)),
-                    decided_by: Some(Some(me.id.to_string())),
+                    decided_by: Some(Some(me.id)),
                     decision_recorded_at: Some(at),
-                    final_outcome: is_final.then(|| Some(req.outcome.as_str().to_string())),
+                    final_outcome: is_final.then_some(Some(req.outcome)),
                     decided_at: is_final.then_some(at),
                     ..Default::default()
                 },
@@ -740,9 +720,9 @@ pub async fn decide(
             };
             events::record(conn, &by, event)?;
             if is_final {
-                super::analytics::capture(conn, &id)?;
+                super::analytics::capture(conn, id)?;
             }
-            reload_view(conn, &id)
+            reload_view(conn, id)
         })
         .await
 }
@@ -760,9 +740,9 @@ pub async fn verdict(
     state
         .db
         .write(move |conn| {
-            let id = loop_id.to_string();
-            let b = lock_visible(conn, &id, &me)?;
-            let (current, actor) = (views::state_of(&b)?, views::loop_actor(&b, &me));
+            let id = LoopId::from(loop_id);
+            let b = lock_visible(conn, id, &me)?;
+            let (current, actor) = (b.row.state, views::loop_actor(&b, &me));
             let (next, verdict, outcome) = match &veto {
                 Some(rationale) => {
                     if let Some(message) = rules::veto_rationale_problem(rationale) {
@@ -784,20 +764,20 @@ pub async fn verdict(
             let now = db::now();
             let at = Some(db::to_db(now));
             let receipt = proof::verdict_receipt(&proof::VerdictFacts {
-                verdict: verdict.as_str().into(),
+                verdict,
                 rationale: rationale.clone(),
-                final_outcome: outcome.as_str().into(),
+                final_outcome: outcome,
                 at: now,
             });
             db::loops::update(
                 conn,
-                &id,
+                id,
                 LoopChanges {
-                    state: Some(next.as_str().into()),
-                    bar_raiser_verdict: Some(Some(verdict.as_str().into())),
+                    state: Some(next),
+                    bar_raiser_verdict: Some(Some(verdict)),
                     veto_rationale: Some(rationale),
                     verdict_at: Some(at),
-                    final_outcome: Some(Some(outcome.as_str().into())),
+                    final_outcome: Some(Some(outcome)),
                     decided_at: Some(at),
                     ..Default::default()
                 },
@@ -812,8 +792,8 @@ pub async fn verdict(
             };
             events::record(conn, &by, event)?;
             // The outcome is final: its facts are captured for analytics.
-            super::analytics::capture(conn, &id)?;
-            reload_view(conn, &id)
+            super::analytics::capture(conn, id)?;
+            reload_view(conn, id)
         })
         .await
 }

@@ -13,7 +13,7 @@ use super::preconditions::{IfMatch, Tagged};
 use super::views::{self, Interview, Names};
 use super::{Actor, AppState};
 use crate::db::{
-    self, DbConn,
+    self, DbConn, InterviewId, LoopId, UserId,
     loops::{InterviewChanges, LoopBundle},
     models::InterviewRow,
 };
@@ -70,8 +70,8 @@ fn check_interviewer(
     id: Uuid,
     problems: &mut Vec<FieldProblem>,
 ) -> AppResult<()> {
-    let found = db::users::by_id(conn, &id.to_string())?;
-    let acct = found.as_ref().map(account).transpose()?;
+    let found = db::users::by_id(conn, id.into())?;
+    let acct = found.as_ref().map(account);
     problems.extend(rules::person_problem("interviewer_id", acct, false));
     Ok(())
 }
@@ -79,8 +79,8 @@ fn check_interviewer(
 /// Rule 7 for putting `interviewer` on an interview of loop `b`: never
 /// oneself (403 `self_assignment`), never the loop's recruiter (422).
 fn check_assignment(b: &LoopBundle, me: &Actor, interviewer: Uuid) -> AppResult<()> {
-    let recruiter = db::parse_uuid(&b.row.recruiter_id)?;
-    match visibility::may_assign(me.id, interviewer, recruiter) {
+    let recruiter = b.row.recruiter_id.into();
+    match visibility::may_assign(me.id.into(), interviewer, recruiter) {
         Ok(()) => Ok(()),
         Err("self_assignment") => Err(AppError::forbidden("self_assignment")),
         Err(code) => Err(AppError::Validation {
@@ -110,15 +110,15 @@ fn taken(e: diesel::result::Error) -> AppError {
 /// interview.
 fn lock_for_edit(
     conn: &mut DbConn,
-    interview_id: &str,
+    interview_id: InterviewId,
     me: &Actor,
 ) -> AppResult<(LoopBundle, InterviewRow)> {
     let interview = db::loops::interview(conn, interview_id)?.ok_or(AppError::NotFound)?;
-    let b = lock_visible(conn, &interview.loop_id, me)?;
+    let b = lock_visible(conn, interview.loop_id, me)?;
     rules::edit_interview(
-        views::state_of(&b)?,
+        b.row.state,
         &views::loop_actor(&b, me),
-        b.feedback.contains_key(interview_id),
+        b.feedback.contains_key(&interview_id),
     )?;
     Ok((b, interview))
 }
@@ -127,25 +127,25 @@ fn lock_for_edit(
 /// be told (the loop is scheduled) and can be.
 fn told(
     conn: &mut DbConn,
-    loop_id: &str,
-    interview_id: &str,
+    loop_id: LoopId,
+    interview_id: InterviewId,
 ) -> AppResult<Option<(LoopRef, Seat)>> {
     let b = bundle(conn, loop_id)?;
-    if !rules::interviewers_told(views::state_of(&b)?) {
+    if !rules::interviewers_told(b.row.state) {
         return Ok(None);
     }
     let names = Names::load(conn, &b)?;
     let Some(i) = b.interview(interview_id) else {
         return Ok(None);
     };
-    Ok(seat(&b, &names, i)?.map(|s| (names.loop_ref(&b), s)))
+    Ok(seat(&b, &names, i).map(|s| (names.loop_ref(&b), s)))
 }
 
-fn view_of(conn: &mut DbConn, loop_id: &str, interview_id: &str) -> AppResult<Interview> {
+fn view_of(conn: &mut DbConn, loop_id: LoopId, interview_id: InterviewId) -> AppResult<Interview> {
     let b = bundle(conn, loop_id)?;
     let names = Names::load(conn, &b)?;
     let i = b.interview(interview_id).ok_or(AppError::NotFound)?;
-    views::interview_view(&b, i, &names, db::now())
+    Ok(views::interview_view(&b, i, &names, db::now()))
 }
 
 /// Adds an interview to a loop (the loop's recruiter, admins) while the
@@ -156,12 +156,12 @@ pub async fn create(
     loop_id: Uuid,
     req: CreateInterview,
 ) -> AppResult<Interview> {
-    let (by, me, key) = (me.by(state), me.clone(), loop_id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), LoopId::from(loop_id));
     state
         .db
         .write(move |conn| {
-            let b = lock_visible(conn, &key, &me)?;
-            lifecycle::edit(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            let b = lock_visible(conn, key, &me)?;
+            lifecycle::edit(b.row.state, &views::loop_actor(&b, &me))?;
             check_assignment(&b, &me, req.interviewer_id)?;
             let mut problems: Vec<FieldProblem> = rules::duration_problem(req.duration_minutes)
                 .into_iter()
@@ -179,10 +179,10 @@ pub async fn create(
             let interview = Uuid::new_v4();
             let loop_role = req.loop_role.unwrap_or(InterviewRole::Interviewer);
             let row = InterviewRow {
-                id: interview.to_string(),
-                loop_id: key.clone(),
-                interviewer_id: req.interviewer_id.to_string(),
-                loop_role: loop_role.as_str().into(),
+                id: interview.into(),
+                loop_id: key,
+                interviewer_id: req.interviewer_id.into(),
+                loop_role,
                 starts_at: db::to_db(req.starts_at),
                 duration_minutes: req.duration_minutes,
                 excused_at: None,
@@ -191,36 +191,36 @@ pub async fn create(
                 created_at: at,
                 updated_at: at,
                 assigned_at: Some(at),
-                assigned_by: Some(me.id.to_string()),
+                assigned_by: Some(me.id),
             };
             db::loops::insert_interview(conn, &row, &comps).map_err(taken)?;
-            recheck_composition(conn, &key)?;
+            recheck_composition(conn, key)?;
             let event = LoopEvent::InterviewAdded {
                 loop_id,
                 interview,
                 interviewer_id: req.interviewer_id,
                 loop_role,
-                competency_ids: comps,
+                competency_ids: comps.into_iter().map(Uuid::from).collect(),
                 starts_at: req.starts_at,
                 duration_minutes: row.duration_minutes,
-                told: told(conn, &key, &row.id)?,
+                told: told(conn, key, row.id)?,
             };
             events::record(conn, &by, event)?;
-            view_of(conn, &key, &row.id)
+            view_of(conn, key, row.id)
         })
         .await
 }
 
 /// One interview and its feedback status.
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Interview>> {
-    let (id, me) = (id.to_string(), me.clone());
+    let (id, me) = (InterviewId::from(id), me.clone());
     state
         .db
         .run(move |conn| {
-            let interview = db::loops::interview(conn, &id)?.ok_or(AppError::NotFound)?;
-            let b = bundle(conn, &interview.loop_id)?;
+            let interview = db::loops::interview(conn, id)?.ok_or(AppError::NotFound)?;
+            let b = bundle(conn, interview.loop_id)?;
             views::require_visible(&b, &me)?;
-            let view = view_of(conn, &interview.loop_id, &id)?;
+            let view = view_of(conn, interview.loop_id, id)?;
             Ok(Tagged::at(interview.updated_at, view))
         })
         .await
@@ -235,13 +235,13 @@ pub async fn update(
     if_match: IfMatch,
     req: UpdateInterview,
 ) -> AppResult<Interview> {
-    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), InterviewId::from(id));
     state
         .db
         .write(move |conn| {
-            let (b, interview) = lock_for_edit(conn, &key, &me)?;
+            let (b, interview) = lock_for_edit(conn, key, &me)?;
             if_match.check(interview.updated_at)?;
-            let current = db::parse_uuid(&interview.interviewer_id)?;
+            let current: Uuid = interview.interviewer_id.into();
             let moved_to = req.interviewer_id.filter(|who| *who != current);
             if let Some(who) = moved_to {
                 check_assignment(&b, &me, who)?;
@@ -257,7 +257,7 @@ pub async fn update(
             let comps = match &req.competency_ids {
                 Some(ids) => {
                     let mut allowed = b.required_competency_ids.clone();
-                    allowed.extend(b.competencies_of(&key).iter().cloned());
+                    allowed.extend(b.competencies_of(key).iter().copied());
                     Some(check_competencies(
                         conn,
                         "competency_ids",
@@ -272,45 +272,45 @@ pub async fn update(
             let at = db::to_db(db::now());
             db::loops::update_interview(
                 conn,
-                &key,
+                key,
                 &InterviewChanges {
-                    interviewer_id: req.interviewer_id.map(|u| u.to_string()),
-                    loop_role: req.loop_role.map(|r| r.as_str().to_string()),
+                    interviewer_id: req.interviewer_id.map(UserId::from),
+                    loop_role: req.loop_role,
                     starts_at: req.starts_at.map(db::to_db),
                     duration_minutes: req.duration_minutes,
                     updated_at: Some(at),
                     assigned_at: moved_to.map(|_| Some(at)),
-                    assigned_by: moved_to.map(|_| Some(me.id.to_string())),
+                    assigned_by: moved_to.map(|_| Some(me.id)),
                     ..Default::default()
                 },
             )
             .map_err(taken)?;
             if let Some(comps) = &comps {
-                db::loops::set_interview_competencies(conn, &key, comps)?;
+                db::loops::set_interview_competencies(conn, key, comps)?;
             }
-            recheck_composition(conn, &b.row.id)?;
+            recheck_composition(conn, b.row.id)?;
             let reassigned = moved_to.is_some();
             // The one taken off is told from the loop as it was.
-            let removed = if reassigned && rules::interviewers_told(views::state_of(&b)?) {
+            let removed = if reassigned && rules::interviewers_told(b.row.state) {
                 let names = Names::load(conn, &b)?;
                 names
-                    .recipient(&interview.interviewer_id)
+                    .recipient(interview.interviewer_id)
                     .map(|to| (names.loop_ref(&b), to))
             } else {
                 None
             };
-            let seat = told(conn, &b.row.id, &key)?;
+            let seat = told(conn, b.row.id, key)?;
             let about = removed
                 .as_ref()
                 .map(|(about, _)| about.clone())
                 .or_else(|| seat.as_ref().map(|(about, _)| about.clone()));
             let event = LoopEvent::InterviewUpdated {
-                loop_id: db::parse_uuid(&b.row.id)?,
+                loop_id: b.row.id.into(),
                 interview: id,
                 change: InterviewChange {
                     interviewer_id: req.interviewer_id,
                     loop_role: req.loop_role,
-                    competency_ids: comps,
+                    competency_ids: comps.map(|c| c.into_iter().map(Uuid::from).collect()),
                     starts_at: req.starts_at,
                     duration_minutes: req.duration_minutes,
                 },
@@ -324,33 +324,33 @@ pub async fn update(
                 }),
             };
             events::record(conn, &by, event)?;
-            view_of(conn, &b.row.id, &key)
+            view_of(conn, b.row.id, key)
         })
         .await
 }
 
 /// Removes an interview (same conditions as changing it).
 pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -> AppResult<()> {
-    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), InterviewId::from(id));
     state
         .db
         .write(move |conn| {
-            let (b, interview) = lock_for_edit(conn, &key, &me)?;
+            let (b, interview) = lock_for_edit(conn, key, &me)?;
             if_match.check(interview.updated_at)?;
-            db::loops::delete_interview(conn, &key)?;
-            recheck_composition(conn, &b.row.id)?;
-            let told = if rules::interviewers_told(views::state_of(&b)?) {
+            db::loops::delete_interview(conn, key)?;
+            recheck_composition(conn, b.row.id)?;
+            let told = if rules::interviewers_told(b.row.state) {
                 let names = Names::load(conn, &b)?;
                 names
-                    .recipient(&interview.interviewer_id)
+                    .recipient(interview.interviewer_id)
                     .map(|to| (names.loop_ref(&b), to))
             } else {
                 None
             };
             let event = LoopEvent::InterviewRemoved {
-                loop_id: db::parse_uuid(&b.row.id)?,
+                loop_id: b.row.id.into(),
                 interview: id,
-                interviewer_id: interview.interviewer_id,
+                interviewer_id: interview.interviewer_id.into(),
                 told,
             };
             events::record(conn, &by, event)
@@ -360,20 +360,20 @@ pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -
 
 /// The caller's own interviews across loops, soonest first, with due dates.
 pub async fn mine(state: &AppState, me: &Actor) -> AppResult<MyInterviews> {
-    let me_id = me.id.to_string();
+    let me_id = me.id;
     let items = state
         .db
         .run(move |conn| {
-            let rows = db::loops::interviews_of(conn, &me_id)?;
+            let rows = db::loops::interviews_of(conn, me_id)?;
             let mut items = Vec::with_capacity(rows.len());
             let now = db::now();
             for (interview, loop_row) in rows {
                 let b = db::loops::bundle_from_row(conn, loop_row)?;
                 let names = Names::load(conn, &b)?;
-                let view = views::interview_view(&b, &interview, &names, now)?;
+                let view = views::interview_view(&b, &interview, &names, now);
                 items.push(MyInterview {
-                    loop_id: db::parse_uuid(&b.row.id)?,
-                    loop_state: views::state_of(&b)?,
+                    loop_id: b.row.id.into(),
+                    loop_state: b.row.state,
                     candidate_name: names.candidate_name(),
                     position: b.row.position.clone(),
                     interview: view,

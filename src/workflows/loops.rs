@@ -10,7 +10,7 @@ use super::preconditions::{IfMatch, Tagged};
 use super::views::{self, CandidateRef, Loop, Names};
 use super::{Actor, AppState};
 use crate::db::{
-    self, DbConn,
+    self, CandidateId, CompetencyId, DbConn, LoopId, UserId,
     loops::{LoopBundle, LoopChanges, LoopFilter},
     models::{LoopRow, UserRow},
 };
@@ -113,11 +113,11 @@ pub(crate) fn fail_if(problems: Vec<FieldProblem>) -> AppResult<()> {
 }
 
 /// An account as the loop rules see it.
-pub(crate) fn account(u: &UserRow) -> AppResult<Account> {
-    Ok(Account {
+pub(crate) fn account(u: &UserRow) -> Account {
+    Account {
         active: u.active,
-        role: db::parse_enum(&u.role)?,
-    })
+        role: u.role,
+    }
 }
 
 /// Checks that each `(field, user id)` names an active account, and that
@@ -127,11 +127,10 @@ fn check_people(
     people: &[(&str, Uuid)],
     problems: &mut Vec<FieldProblem>,
 ) -> AppResult<()> {
-    let ids: Vec<String> = people.iter().map(|(_, id)| id.to_string()).collect();
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let found = db::catalog::users_by_ids(conn, &refs)?;
+    let ids: Vec<UserId> = people.iter().map(|(_, id)| UserId::from(*id)).collect();
+    let found = db::catalog::users_by_ids(conn, &ids)?;
     for ((field, _), id) in people.iter().zip(&ids) {
-        let acct = found.get(id).map(account).transpose()?;
+        let acct = found.get(id).map(account);
         problems.extend(rules::person_problem(field, acct, *field == "recruiter_id"));
     }
     Ok(())
@@ -143,31 +142,27 @@ pub(crate) fn check_competencies(
     conn: &mut DbConn,
     field: &str,
     ids: &[Uuid],
-    allowed: &[String],
+    allowed: &[CompetencyId],
     problems: &mut Vec<FieldProblem>,
-) -> AppResult<Vec<String>> {
-    let strings: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
-    let found = db::catalog::competencies_by_ids(conn, &refs)?;
-    let retired: Vec<Option<bool>> = strings
+) -> AppResult<Vec<CompetencyId>> {
+    let typed: Vec<CompetencyId> = ids.iter().copied().map(CompetencyId::from).collect();
+    let found = db::catalog::competencies_by_ids(conn, &typed)?;
+    let retired: Vec<Option<bool>> = typed
         .iter()
         .map(|id| found.get(id).map(|c| c.retired))
         .collect();
-    let allowed: Vec<Uuid> = allowed
-        .iter()
-        .map(|a| db::parse_uuid(a))
-        .collect::<AppResult<_>>()?;
+    let allowed: Vec<Uuid> = allowed.iter().copied().map(Uuid::from).collect();
     problems.extend(rules::competency_problems(field, ids, &retired, &allowed));
-    Ok(strings)
+    Ok(typed)
 }
 
 /// A loop's bundle, or 404.
-pub(crate) fn bundle(conn: &mut DbConn, id: &str) -> AppResult<LoopBundle> {
+pub(crate) fn bundle(conn: &mut DbConn, id: LoopId) -> AppResult<LoopBundle> {
     db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)
 }
 
 /// Loads a loop the caller may see, locked for writing.
-pub fn lock_visible(conn: &mut DbConn, id: &str, me: &Actor) -> AppResult<LoopBundle> {
+pub fn lock_visible(conn: &mut DbConn, id: LoopId, me: &Actor) -> AppResult<LoopBundle> {
     let b = db::loops::lock_bundle(conn, id)?.ok_or(AppError::NotFound)?;
     views::require_visible(&b, me)?;
     Ok(b)
@@ -176,13 +171,13 @@ pub fn lock_visible(conn: &mut DbConn, id: &str, me: &Actor) -> AppResult<LoopBu
 /// Re-checks composition after an edit to a loop whose composition binds
 /// (a scheduled one): an edit may not leave it in a shape it could not
 /// have been scheduled in.
-pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: &str) -> AppResult<()> {
+pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: LoopId) -> AppResult<()> {
     let b = bundle(conn, loop_id)?;
-    if !rules::composition_binds(views::state_of(&b)?) {
+    if !rules::composition_binds(b.row.state) {
         return Ok(());
     }
     let names = Names::load(conn, &b)?;
-    let broken: Vec<Violation> = composition::check(&views::composition(&b, &names)?);
+    let broken: Vec<Violation> = composition::check(&views::composition(&b, &names));
     if broken.is_empty() {
         Ok(())
     } else {
@@ -192,24 +187,18 @@ pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: &str) -> AppResult
 
 /// The interview `i` of `b`, as its interviewer's mail describes it, if
 /// they can be mailed.
-pub(crate) fn seat(
-    b: &LoopBundle,
-    names: &Names,
-    i: &db::models::InterviewRow,
-) -> AppResult<Option<Seat>> {
-    let Some(to) = names.recipient(&i.interviewer_id) else {
-        return Ok(None);
-    };
-    Ok(Some(Seat {
+pub(crate) fn seat(b: &LoopBundle, names: &Names, i: &db::models::InterviewRow) -> Option<Seat> {
+    let to = names.recipient(i.interviewer_id)?;
+    Some(Seat {
         to,
-        interview: db::parse_uuid(&i.id)?,
+        interview: i.id.into(),
         starts_at: db::from_db(i.starts_at),
         competencies: b
-            .competencies_of(&i.id)
+            .competencies_of(i.id)
             .iter()
-            .map(|c| names.competency(c).name)
+            .map(|c| names.competency(*c).name)
             .collect(),
-    }))
+    })
 }
 
 // --- the workflows -------------------------------------------------------------
@@ -222,12 +211,12 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
         Some(&req.level),
         req.feedback_due_hours,
     );
-    let (by, me) = (me.by(state), me.id);
+    let (by, me) = (me.by(state), Uuid::from(me.id));
     state
         .db
         .write(move |conn| {
             let recruiter = req.recruiter_id.unwrap_or(me);
-            let candidate = db::catalog::candidate(conn, &req.candidate_id.to_string())?;
+            let candidate = db::catalog::candidate(conn, req.candidate_id.into())?;
             problems.extend(rules::candidate_problem(
                 candidate.map(|c| c.erased_at.is_some()),
             ));
@@ -249,17 +238,17 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
             )?;
             fail_if(problems)?;
             let at = db::to_db(db::now());
-            let loop_id = Uuid::new_v4();
+            let loop_id = LoopId::random();
             let row = LoopRow {
-                id: loop_id.to_string(),
-                candidate_id: req.candidate_id.to_string(),
+                id: loop_id,
+                candidate_id: req.candidate_id.into(),
                 position: req.position.trim().to_string(),
                 level: req.level.trim().to_string(),
-                hiring_manager_id: req.hiring_manager_id.to_string(),
-                bar_raiser_id: req.bar_raiser_id.to_string(),
-                recruiter_id: recruiter.to_string(),
+                hiring_manager_id: req.hiring_manager_id.into(),
+                bar_raiser_id: req.bar_raiser_id.into(),
+                recruiter_id: recruiter.into(),
                 feedback_due_hours: req.feedback_due_hours.unwrap_or(rules::DEFAULT_DUE_HOURS),
-                state: LoopState::Draft.as_str().into(),
+                state: LoopState::Draft,
                 cancel_reason: None,
                 cancelled_at: None,
                 debrief_opened_at: None,
@@ -274,14 +263,14 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 verdict_at: None,
                 final_outcome: None,
                 decided_at: None,
-                created_by: me.to_string(),
+                created_by: me.into(),
                 created_at: at,
                 updated_at: at,
                 version: 0,
             };
             db::loops::insert(conn, &row, &required)?;
             let event = LoopEvent::Created {
-                loop_id,
+                loop_id: loop_id.into(),
                 candidate_id: req.candidate_id,
                 position: row.position.clone(),
                 level: row.level.clone(),
@@ -289,32 +278,32 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 bar_raiser_id: req.bar_raiser_id,
                 recruiter_id: recruiter,
                 feedback_due_hours: row.feedback_due_hours,
-                required_competency_ids: required,
+                required_competency_ids: required.into_iter().map(Uuid::from).collect(),
             };
             events::record(conn, &by, event)?;
-            let b = bundle(conn, &row.id)?;
+            let b = bundle(conn, row.id)?;
             views::loop_view(conn, &b)
         })
         .await
 }
 
-fn summary(r: LoopRow, candidate: Option<&db::models::CandidateRow>) -> AppResult<LoopSummary> {
-    Ok(LoopSummary {
-        id: db::parse_uuid(&r.id)?,
+fn summary(r: LoopRow, candidate: Option<&db::models::CandidateRow>) -> LoopSummary {
+    LoopSummary {
+        id: r.id.into(),
         candidate: CandidateRef {
-            id: db::parse_uuid(&r.candidate_id)?,
+            id: r.candidate_id.into(),
             name: candidate.map(|c| c.name.clone()).unwrap_or_default(),
             erased: candidate.is_some_and(|c| c.erased_at.is_some()),
         },
         position: r.position,
         level: r.level,
-        state: db::parse_enum(&r.state)?,
-        hiring_manager_id: db::parse_uuid(&r.hiring_manager_id)?,
-        bar_raiser_id: db::parse_uuid(&r.bar_raiser_id)?,
-        recruiter_id: db::parse_uuid(&r.recruiter_id)?,
+        state: r.state,
+        hiring_manager_id: r.hiring_manager_id.into(),
+        bar_raiser_id: r.bar_raiser_id.into(),
+        recruiter_id: r.recruiter_id.into(),
         created_at: db::from_db(r.created_at),
         updated_at: db::from_db(r.updated_at),
-    })
+    }
 }
 
 /// Loops, newest first. Members see only loops they take part in;
@@ -322,44 +311,39 @@ fn summary(r: LoopRow, candidate: Option<&db::models::CandidateRow>) -> AppResul
 pub async fn list(state: &AppState, me: &Actor, q: LoopQuery) -> AppResult<Page<LoopSummary>> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = LoopFilter {
-        state: q.state.map(|s| s.as_str().to_string()),
-        candidate_id: q.candidate_id.map(|c| c.to_string()),
-        participant: rules::lists_only_own(q.participant.is_some(), me.role)
-            .then(|| me.id.to_string()),
+        state: q.state,
+        candidate_id: q.candidate_id.map(CandidateId::from),
+        participant: rules::lists_only_own(q.participant.is_some(), me.role).then_some(me.id),
     };
     let p = page.clone();
     let (rows, candidates) = state
         .db
         .run(move |conn| {
-            let rows = db::loops::page(conn, &filter, p.after.clone(), p.fetch())?;
-            let ids: Vec<&str> = rows.iter().map(|r| r.candidate_id.as_str()).collect();
+            let rows = db::loops::page(conn, &filter, p.after(), p.fetch())?;
+            let ids: Vec<CandidateId> = rows.iter().map(|r| r.candidate_id).collect();
             let candidates = db::catalog::candidate_names(conn, &ids)?;
             Ok((rows, candidates))
         })
         .await?;
-    let page = Page::from_rows(
+    Ok(Page::from_rows(
         rows,
         &page,
-        |r| (r.created_at, r.id.clone()),
+        |r| (r.created_at, r.id),
         |r| {
             let c = candidates.get(&r.candidate_id);
             summary(r, c)
         },
-    );
-    Ok(Page {
-        items: page.items.into_iter().collect::<AppResult<_>>()?,
-        next_cursor: page.next_cursor,
-    })
+    ))
 }
 
 /// A loop: its interviews with feedback status (never content), progress
 /// and decision. Not found for people outside it.
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Loop>> {
-    let (id, me) = (id.to_string(), me.clone());
+    let (id, me) = (LoopId::from(id), me.clone());
     state
         .db
         .read(move |conn| {
-            let b = bundle(conn, &id)?;
+            let b = bundle(conn, id)?;
             views::require_visible(&b, &me)?;
             Ok(Tagged::at(b.row.updated_at, views::loop_view(conn, &b)?))
         })
@@ -375,21 +359,18 @@ pub async fn update(
     if_match: IfMatch,
     req: UpdateLoop,
 ) -> AppResult<Tagged<Loop>> {
-    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), LoopId::from(id));
     state
         .db
         .write(move |conn| {
-            let b = lock_visible(conn, &key, &me)?;
+            let b = lock_visible(conn, key, &me)?;
             if_match.check(b.row.updated_at)?;
-            lifecycle::edit(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            lifecycle::edit(b.row.state, &views::loop_actor(&b, &me))?;
             rules::self_appointment(
-                me.id,
+                me.id.into(),
                 &[
-                    (
-                        req.hiring_manager_id,
-                        db::parse_uuid(&b.row.hiring_manager_id)?,
-                    ),
-                    (req.bar_raiser_id, db::parse_uuid(&b.row.bar_raiser_id)?),
+                    (req.hiring_manager_id, b.row.hiring_manager_id.into()),
+                    (req.bar_raiser_id, b.row.bar_raiser_id.into()),
                 ],
             )?;
             let mut problems = rules::loop_problems(
@@ -408,7 +389,7 @@ pub async fn update(
             check_people(conn, &people, &mut problems)?;
             problems.extend(rules::recruiter_seat_problem(
                 req.recruiter_id
-                    .is_some_and(|r| b.interview_of(&r.to_string()).is_some()),
+                    .is_some_and(|r| b.interview_of(r.into()).is_some()),
             ));
             let required = match &req.required_competency_ids {
                 Some(ids) => Some(check_competencies(
@@ -423,21 +404,21 @@ pub async fn update(
             fail_if(problems)?;
             db::loops::update(
                 conn,
-                &key,
+                key,
                 LoopChanges {
                     position: req.position.as_ref().map(|p| p.trim().to_string()),
                     level: req.level.as_ref().map(|l| l.trim().to_string()),
-                    hiring_manager_id: req.hiring_manager_id.map(|u| u.to_string()),
-                    bar_raiser_id: req.bar_raiser_id.map(|u| u.to_string()),
-                    recruiter_id: req.recruiter_id.map(|u| u.to_string()),
+                    hiring_manager_id: req.hiring_manager_id.map(UserId::from),
+                    bar_raiser_id: req.bar_raiser_id.map(UserId::from),
+                    recruiter_id: req.recruiter_id.map(UserId::from),
                     feedback_due_hours: req.feedback_due_hours,
                     ..Default::default()
                 },
             )?;
             if let Some(required) = &required {
-                db::loops::set_required(conn, &key, required)?;
+                db::loops::set_required(conn, key, required)?;
             }
-            recheck_composition(conn, &key)?;
+            recheck_composition(conn, key)?;
             let change = LoopChange {
                 position: req.position,
                 level: req.level,
@@ -445,14 +426,15 @@ pub async fn update(
                 bar_raiser_id: req.bar_raiser_id,
                 recruiter_id: req.recruiter_id,
                 feedback_due_hours: req.feedback_due_hours,
-                required_competency_ids: required,
+                required_competency_ids: required
+                    .map(|ids| ids.into_iter().map(Uuid::from).collect()),
             };
             let event = LoopEvent::Updated {
                 loop_id: id,
                 change,
             };
             events::record(conn, &by, event)?;
-            let b = bundle(conn, &key)?;
+            let b = bundle(conn, key)?;
             Ok(Tagged::at(b.row.updated_at, views::loop_view(conn, &b)?))
         })
         .await
@@ -461,35 +443,34 @@ pub async fn update(
 /// Schedules a draft loop: every composition rule is checked and each one
 /// broken listed; on success interviewers are told.
 pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop> {
-    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), LoopId::from(id));
     state
         .db
         .write(move |conn| {
-            let b = lock_visible(conn, &key, &me)?;
+            let b = lock_visible(conn, key, &me)?;
             let names = Names::load(conn, &b)?;
-            let broken = composition::check(&views::composition(&b, &names)?);
-            let next =
-                lifecycle::schedule(views::state_of(&b)?, &views::loop_actor(&b, &me), broken)?;
+            let broken = composition::check(&views::composition(&b, &names));
+            let next = lifecycle::schedule(b.row.state, &views::loop_actor(&b, &me), broken)?;
             db::loops::update(
                 conn,
-                &key,
+                key,
                 LoopChanges {
-                    state: Some(next.as_str().into()),
+                    state: Some(next),
                     ..Default::default()
                 },
             )?;
             let mut seats = Vec::new();
             for i in &b.interviews {
-                seats.extend(seat(&b, &names, i)?);
+                seats.extend(seat(&b, &names, i));
             }
             let event = LoopEvent::Scheduled {
                 loop_id: id,
-                candidate_id: db::parse_uuid(&b.row.candidate_id)?,
+                candidate_id: b.row.candidate_id.into(),
                 about: names.loop_ref(&b),
                 seats,
             };
             events::record(conn, &by, event)?;
-            views::loop_view_with(&bundle(conn, &key)?, &names)
+            Ok(views::loop_view_with(&bundle(conn, key)?, &names))
         })
         .await
 }
@@ -501,17 +482,17 @@ pub async fn cancel(state: &AppState, me: &Actor, id: Uuid, req: CancelLoop) -> 
         return Err(AppError::validation(vec![v.into()]));
     }
     let reason = req.reason.trim().to_string();
-    let (by, me, key) = (me.by(state), me.clone(), id.to_string());
+    let (by, me, key) = (me.by(state), me.clone(), LoopId::from(id));
     state
         .db
         .write(move |conn| {
-            let b = lock_visible(conn, &key, &me)?;
-            let next = lifecycle::cancel(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
+            let b = lock_visible(conn, key, &me)?;
+            let next = lifecycle::cancel(b.row.state, &views::loop_actor(&b, &me))?;
             db::loops::update(
                 conn,
-                &key,
+                key,
                 LoopChanges {
-                    state: Some(next.as_str().into()),
+                    state: Some(next),
                     cancel_reason: Some(Some(reason.clone())),
                     cancelled_at: Some(Some(db::to_db(db::now()))),
                     ..Default::default()
@@ -525,7 +506,7 @@ pub async fn cancel(state: &AppState, me: &Actor, id: Uuid, req: CancelLoop) -> 
                 participants: views::participants(&b, &names),
             };
             events::record(conn, &by, event)?;
-            views::loop_view_with(&bundle(conn, &key)?, &names)
+            Ok(views::loop_view_with(&bundle(conn, key)?, &names))
         })
         .await
 }

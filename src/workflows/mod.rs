@@ -36,7 +36,7 @@ impl Actor {
     /// The actor as recorded on the events of `state`'s service.
     pub fn by(&self, state: &AppState) -> By {
         By {
-            actor: Some(self.id),
+            actor: Some(self.id.into()),
             public_url: state.config.public_url.clone(),
         }
     }

@@ -8,6 +8,8 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use uuid::Uuid;
+
 use crate::error::{AppError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -28,7 +30,7 @@ pub struct PageQuery {
 #[derive(Debug, Clone)]
 pub struct PageRequest {
     pub limit: i64,
-    pub after: Option<(NaiveDateTime, String)>,
+    pub after: Option<(NaiveDateTime, Uuid)>,
 }
 
 impl PageRequest {
@@ -62,6 +64,11 @@ impl PageRequest {
         }
     }
 
+    /// The position to continue after, with the id typed as the list's.
+    pub fn after<K: From<Uuid>>(&self) -> Option<(NaiveDateTime, K)> {
+        self.after.map(|(at, id)| (at, K::from(id)))
+    }
+
     /// One more than the page, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         self.limit + 1
@@ -75,7 +82,7 @@ impl TryFrom<&PageQuery> for PageRequest {
     }
 }
 
-pub fn encode(created_at: NaiveDateTime, id: &str) -> String {
+pub fn encode(created_at: NaiveDateTime, id: impl std::fmt::Display) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "{}|{}",
         created_at.and_utc().timestamp_micros(),
@@ -83,15 +90,14 @@ pub fn encode(created_at: NaiveDateTime, id: &str) -> String {
     ))
 }
 
-fn decode(cursor: &str) -> Option<(NaiveDateTime, String)> {
+fn decode(cursor: &str) -> Option<(NaiveDateTime, Uuid)> {
     if cursor.len() > 200 {
         return None;
     }
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let (micros, id) = raw.split_once('|')?;
     let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-    uuid::Uuid::parse_str(id).ok()?;
-    Some((at, id.to_string()))
+    Some((at, Uuid::parse_str(id).ok()?))
 }
 
 /// A page of results.
@@ -104,10 +110,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from `rows` fetched with [`PageRequest::fetch`].
-    pub fn from_rows<R>(
+    pub fn from_rows<R, K: std::fmt::Display>(
         mut rows: Vec<R>,
         req: &PageRequest,
-        key: impl Fn(&R) -> (NaiveDateTime, String),
+        key: impl Fn(&R) -> (NaiveDateTime, K),
         map: impl FnMut(R) -> T,
     ) -> Page<T> {
         let more = rows.len() as i64 > req.limit;
@@ -115,7 +121,7 @@ impl<T> Page<T> {
         let next_cursor = if more {
             rows.last().map(|r| {
                 let (at, id) = key(r);
-                encode(at, &id)
+                encode(at, id)
             })
         } else {
             None
@@ -136,8 +142,8 @@ mod tests {
         let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456)
             .unwrap()
             .naive_utc();
-        let id = uuid::Uuid::new_v4().to_string();
-        let c = encode(at, &id);
+        let id = Uuid::new_v4();
+        let c = encode(at, id);
         assert_eq!(decode(&c), Some((at, id)));
         for junk in ["", "!!!", "bm90IGEgY3Vyc29y", &"A".repeat(500)] {
             assert!(decode(junk).is_none(), "{junk}");

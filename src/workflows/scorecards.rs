@@ -14,7 +14,7 @@ use super::pagination::{Page, PageRequest};
 use super::{Actor, AppState};
 use crate::db::export::ScorecardFilter;
 use crate::db::models::{FeedbackRow, ReadRow, UserRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, CompetencyId, DbConn, FeedbackId, InterviewId, LoopId, UserId};
 use crate::domain::export::{self, ExportScope, ScorecardRating};
 use crate::domain::{InterviewRole, Rating, ReadVia, Vote};
 use crate::error::{AppError, AppResult, FieldError};
@@ -111,16 +111,16 @@ pub struct Scorecard {
     pub updated_at: DateTime<Utc>,
 }
 
-fn person(users: &HashMap<String, UserRow>, id: &str) -> AppResult<ScorecardUser> {
-    let name = users.get(id).map(|u| u.name.clone()).unwrap_or_default();
+fn person(users: &HashMap<UserId, UserRow>, id: UserId) -> ScorecardUser {
+    let name = users.get(&id).map(|u| u.name.clone()).unwrap_or_default();
     let (first_name, last_name) = export::split_name(&name);
-    Ok(ScorecardUser {
-        id: db::parse_uuid(id)?,
+    ScorecardUser {
+        id: id.into(),
         first_name,
         last_name,
         name,
         employee_id: None,
-    })
+    }
 }
 
 /// Builds the page's scorecards from their feedback rows, loading what
@@ -129,23 +129,23 @@ fn scorecards(
     conn: &mut DbConn,
     rows: &[(FeedbackRow, NaiveDateTime)],
 ) -> AppResult<Vec<Scorecard>> {
-    let ids: Vec<&str> = rows.iter().map(|(f, _)| f.id.as_str()).collect();
-    let mut loop_ids: Vec<&str> = rows.iter().map(|(f, _)| f.loop_id.as_str()).collect();
+    let ids: Vec<FeedbackId> = rows.iter().map(|(f, _)| f.id).collect();
+    let mut loop_ids: Vec<LoopId> = rows.iter().map(|(f, _)| f.loop_id).collect();
     loop_ids.sort_unstable();
     loop_ids.dedup();
-    let interview_ids: Vec<&str> = rows.iter().map(|(f, _)| f.interview_id.as_str()).collect();
-    let author_ids: Vec<&str> = rows.iter().map(|(f, _)| f.author_id.as_str()).collect();
+    let interview_ids: Vec<InterviewId> = rows.iter().map(|(f, _)| f.interview_id).collect();
+    let author_ids: Vec<UserId> = rows.iter().map(|(f, _)| f.author_id).collect();
 
-    let loops: HashMap<String, _> = db::export::loops_by_ids(conn, &loop_ids)?
+    let loops: HashMap<LoopId, _> = db::export::loops_by_ids(conn, &loop_ids)?
         .into_iter()
-        .map(|l| (l.id.clone(), l))
+        .map(|l| (l.id, l))
         .collect();
-    let interviews: HashMap<String, _> = db::export::interviews_by_ids(conn, &interview_ids)?
+    let interviews: HashMap<InterviewId, _> = db::export::interviews_by_ids(conn, &interview_ids)?
         .into_iter()
-        .map(|i| (i.id.clone(), i))
+        .map(|i| (i.id, i))
         .collect();
     let order = db::loops::competency_links(conn, &interview_ids)?;
-    let competency_ids: Vec<&str> = order.values().flatten().map(String::as_str).collect();
+    let competency_ids: Vec<CompetencyId> = order.values().flatten().copied().collect();
     let competencies = db::catalog::competencies_by_ids(conn, &competency_ids)?;
     let users = db::catalog::users_by_ids(conn, &author_ids)?;
     let mut ratings = db::feedback::ratings(conn, &ids)?;
@@ -166,7 +166,7 @@ fn scorecards(
             )));
         };
         let assigned = order.get(&f.interview_id).cloned().unwrap_or_default();
-        let name_of = |c: &str| {
+        let name_of = |c: &CompetencyId| {
             competencies
                 .get(c)
                 .map(|c| c.name.clone())
@@ -202,7 +202,9 @@ fn scorecards(
                 note: r.evidence.unwrap_or_default(),
             });
         }
-        let vote: Vote = db::parse_enum(f.vote.as_deref().unwrap_or(""))?;
+        let vote: Vote = f.vote.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("sealed feedback {} has no vote", f.id))
+        })?;
         let mut questions = vec![ScorecardQuestion {
             id: None,
             question: "Summary".into(),
@@ -210,7 +212,7 @@ fn scorecards(
         }];
         for a in addenda.remove(&f.id).unwrap_or_default() {
             questions.push(ScorecardQuestion {
-                id: Some(db::parse_uuid(&a.id)?),
+                id: Some(a.id.into()),
                 question: format!(
                     "Addendum ({})",
                     db::from_db(a.created_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -221,24 +223,20 @@ fn scorecards(
         let mut interview_name = format!(
             "{} interview: {}",
             lp.position,
-            assigned
-                .iter()
-                .map(|c| name_of(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            assigned.iter().map(name_of).collect::<Vec<_>>().join(", ")
         );
-        if db::parse_enum::<InterviewRole>(&interview.loop_role)? == InterviewRole::Shadow {
+        if interview.loop_role == InterviewRole::Shadow {
             interview_name.push_str(" (shadow)");
         }
-        let author = person(&users, &f.author_id)?;
+        let author = person(&users, f.author_id);
         out.push(Scorecard {
-            id: db::parse_uuid(&f.id)?,
-            candidate_id: db::parse_uuid(&lp.candidate_id)?,
-            application_id: db::parse_uuid(&lp.id)?,
+            id: f.id.into(),
+            candidate_id: lp.candidate_id.into(),
+            application_id: lp.id.into(),
             interview: interview_name,
             interviewed_at: db::from_db(interview.starts_at),
             submitted_at: db::from_db(f.sealed_at.unwrap_or(f.updated_at)),
-            interviewer: person(&users, &interview.interviewer_id)?,
+            interviewer: person(&users, interview.interviewer_id),
             submitted_by: author,
             overall_recommendation: export::recommendation(vote),
             attributes,
@@ -291,9 +289,9 @@ pub async fn list(state: &AppState, me: &Actor, q: ScorecardQuery) -> AppResult<
     let scope = export::export_scope(me.role).map_err(AppError::forbidden)?;
     let (page, updated_after) = parse_query(&q)?;
     let filter = ScorecardFilter {
-        recruiter_id: (scope == ExportScope::OwnLoops).then(|| me.id.to_string()),
+        recruiter_id: (scope == ExportScope::OwnLoops).then_some(me.id),
         updated_after,
-        after: page.after.clone(),
+        after: page.after(),
     };
     let fetch = page.fetch();
     let (rows, cards) = state
@@ -307,16 +305,16 @@ pub async fn list(state: &AppState, me: &Actor, q: ScorecardQuery) -> AppResult<
     let page: Page<Scorecard> = Page::from_rows(
         rows.into_iter().zip(cards).collect(),
         &page,
-        |((f, at), _)| (*at, f.id.clone()),
+        |((f, at), _)| (*at, f.id),
         |(_, card)| card,
     );
-    let served: Vec<(String, String)> = page
+    let served: Vec<(FeedbackId, LoopId)> = page
         .items
         .iter()
-        .map(|c| (c.id.to_string(), c.application_id.to_string()))
+        .map(|c| (c.id.into(), c.application_id.into()))
         .collect();
     if !served.is_empty() {
-        let reader = me.id.to_string();
+        let reader = me.id;
         state
             .db
             .write(move |conn| {
@@ -325,11 +323,11 @@ pub async fn list(state: &AppState, me: &Actor, q: ScorecardQuery) -> AppResult<
                     crate::workflows::feedback::record_read(
                         conn,
                         &ReadRow {
-                            id: Uuid::now_v7().to_string(),
+                            id: Uuid::now_v7().into(),
                             feedback_id,
                             loop_id,
-                            reader_id: reader.clone(),
-                            via: ReadVia::Debrief.as_str().into(),
+                            reader_id: reader,
+                            via: ReadVia::Debrief,
                             reason: Some(READ_REASON.into()),
                             read_at: at,
                         },

@@ -50,11 +50,10 @@ pub struct TokenList {
     pub items: Vec<ApiToken>,
 }
 
-impl TryFrom<ApiTokenRow> for ApiToken {
-    type Error = AppError;
-    fn try_from(r: ApiTokenRow) -> AppResult<Self> {
-        Ok(ApiToken {
-            id: db::parse_uuid(&r.id)?,
+impl From<ApiTokenRow> for ApiToken {
+    fn from(r: ApiTokenRow) -> Self {
+        ApiToken {
+            id: r.id.into(),
             name: r.name,
             // Leniently: a scope this version no longer knows is not shown
             // (and grants nothing).
@@ -63,12 +62,12 @@ impl TryFrom<ApiTokenRow> for ApiToken {
                 .split_whitespace()
                 .filter_map(|s| s.parse().ok())
                 .collect(),
-            created_by: db::parse_uuid(&r.created_by)?,
+            created_by: r.created_by.into(),
             created_at: db::from_db(r.created_at),
             expires_at: r.expires_at.map(db::from_db),
             revoked_at: r.revoked_at.map(db::from_db),
             last_used_at: r.last_used_at.map(db::from_db),
-        })
+        }
     }
 }
 
@@ -93,7 +92,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateToken) -> AppResult
     scopes.dedup();
     let id = Uuid::new_v4();
     let row = ApiTokenRow {
-        id: id.to_string(),
+        id: id.into(),
         name: req.name.trim().to_string(),
         token_hash: tokens::token_hash(&secret),
         scopes: scopes
@@ -101,7 +100,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateToken) -> AppResult
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
             .join(" "),
-        created_by: me.id.to_string(),
+        created_by: me.id,
         created_at: db::to_db(db::now()),
         expires_at: req.expires_at.map(db::to_db),
         revoked_at: None,
@@ -122,7 +121,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateToken) -> AppResult
         })
         .await?;
     Ok(CreatedToken {
-        token: row.try_into()?,
+        token: row.into(),
         secret,
     })
 }
@@ -132,10 +131,7 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<TokenList> {
     me.require_admin()?;
     let rows = state.db.run(|conn| Ok(db::tokens::all(conn)?)).await?;
     Ok(TokenList {
-        items: rows
-            .into_iter()
-            .map(ApiToken::try_from)
-            .collect::<AppResult<_>>()?,
+        items: rows.into_iter().map(ApiToken::from).collect(),
     })
 }
 
@@ -143,12 +139,12 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<TokenList> {
 pub async fn revoke(state: &AppState, me: &Actor, id: Uuid) -> AppResult<()> {
     me.require_admin()?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = id.into();
     state
         .db
         .write(move |conn| {
-            db::tokens::by_id(conn, &key)?.ok_or(AppError::NotFound)?;
-            db::tokens::revoke(conn, &key, db::to_db(db::now()))?;
+            db::tokens::by_id(conn, key)?.ok_or(AppError::NotFound)?;
+            db::tokens::revoke(conn, key, db::to_db(db::now()))?;
             events::record(conn, &by, AccountEvent::TokenRevoked { token: id })
         })
         .await

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::pagination::{Page, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::{Actor, AppState};
-use crate::db::{self, DbConn, models::UserRow, users::UserChanges};
+use crate::db::{self, DbConn, UserId, models::UserRow, users::UserChanges};
 use crate::domain::scopes::{self, AccountWrite};
 use crate::domain::{AccountRole, Violation, accounts};
 use crate::error::{AppError, AppResult, FieldError};
@@ -29,24 +29,23 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = AppError;
-    fn try_from(r: UserRow) -> AppResult<User> {
-        Ok(User {
-            id: db::parse_uuid(&r.id)?,
-            role: db::parse_enum(&r.role)?,
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: r.id.into(),
+            role: r.role,
             email: r.email,
             name: r.name,
             bar_raiser_certified: r.bar_raiser_certified,
             active: r.active,
             created_at: db::from_db(r.created_at),
             updated_at: db::from_db(r.updated_at),
-        })
+        }
     }
 }
 
-fn tagged(row: UserRow) -> AppResult<Tagged<User>> {
-    Ok(Tagged::at(row.updated_at, User::try_from(row)?))
+fn tagged(row: UserRow) -> Tagged<User> {
+    Tagged::at(row.updated_at, User::from(row))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -132,12 +131,12 @@ pub fn insert(conn: &mut DbConn, by: &By, new: NewUser) -> AppResult<UserRow> {
     let at = db::to_db(db::now());
     let id = Uuid::new_v4();
     let row = UserRow {
-        id: id.to_string(),
+        id: id.into(),
         email: new.email.trim().to_string(),
         email_lower: new.email.trim().to_lowercase(),
         name: new.name.trim().to_string(),
         password_hash: new.password_hash,
-        role: new.role.as_str().into(),
+        role: new.role,
         bar_raiser_certified: new.bar_raiser_certified,
         active: new.active,
         created_at: at,
@@ -150,7 +149,7 @@ pub fn insert(conn: &mut DbConn, by: &By, new: NewUser) -> AppResult<UserRow> {
         by,
         AccountEvent::UserCreated {
             user: id,
-            role: row.role.clone(),
+            role: row.role,
             bar_raiser_certified: row.bar_raiser_certified,
             active: row.active,
         },
@@ -192,7 +191,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateUser) -> AppResult<
             )
         })
         .await?;
-    User::try_from(row)
+    Ok(User::from(row))
 }
 
 /// Accounts, newest first (admins and recruiters).
@@ -202,23 +201,20 @@ pub async fn list(state: &AppState, me: &Actor, q: UserQuery) -> AppResult<Page<
     let p = page.clone();
     let rows = state
         .db
-        .run(move |conn| Ok(db::users::page(conn, p.after.clone(), p.fetch())?))
+        .run(move |conn| Ok(db::users::page(conn, p.after(), p.fetch())?))
         .await?;
-    let page = Page::from_rows(rows, &page, |r| (r.created_at, r.id.clone()), |r| r);
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(User::try_from)
-            .collect::<AppResult<_>>()?,
-        next_cursor: page.next_cursor,
-    })
+    Ok(Page::from_rows(
+        rows,
+        &page,
+        |r| (r.created_at, r.id),
+        User::from,
+    ))
 }
 
-async fn by_id(state: &AppState, id: Uuid) -> AppResult<UserRow> {
+async fn by_id(state: &AppState, id: UserId) -> AppResult<UserRow> {
     state
         .db
-        .run(move |conn| db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound))
+        .run(move |conn| db::users::by_id(conn, id)?.ok_or(AppError::NotFound))
         .await
 }
 
@@ -227,12 +223,12 @@ pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Use
     if id != me.id {
         me.require_recruiter_or_admin()?;
     }
-    tagged(by_id(state, id).await?)
+    Ok(tagged(by_id(state, id.into()).await?))
 }
 
 /// The signed-in person's own account.
 pub async fn current(state: &AppState, me: &Actor) -> AppResult<User> {
-    User::try_from(by_id(state, me.id).await?)
+    Ok(User::from(by_id(state, me.id).await?))
 }
 
 /// Changes an account (admins). Deactivating, or setting a password, ends
@@ -258,10 +254,10 @@ pub async fn update(
         .into_iter()
         .flatten(),
     )?;
-    let existing = by_id(state, id).await?;
+    let existing = by_id(state, id.into()).await?;
     if me.is_service() {
         scopes::token_may(AccountWrite::Update {
-            target: db::parse_enum(&existing.role)?,
+            target: existing.role,
             new_role: req.role,
             sets_password: req.password.is_some(),
         })?;
@@ -288,11 +284,11 @@ pub async fn update(
         .db
         .write(move |conn| {
             let marked = !changed.is_empty();
-            let now_row = db::users::by_id(conn, &id.to_string())?.ok_or(AppError::NotFound)?;
+            let now_row = db::users::by_id(conn, id.into())?.ok_or(AppError::NotFound)?;
             if_match.check(now_row.updated_at)?;
             let changes = UserChanges {
                 name: req.name.as_ref().map(|n| n.trim().to_string()),
-                role: req.role.map(|r| r.as_str().to_string()),
+                role: req.role,
                 bar_raiser_certified: req.bar_raiser_certified,
                 active: req.active,
                 password_hash: password_hash.clone(),
@@ -301,9 +297,9 @@ pub async fn update(
                 session_epoch: marked.then_some(existing.session_epoch + 1),
                 updated_at: Some(db::to_db(db::now())),
             };
-            let row = db::users::update(conn, &existing.id, &changes).map_err(email_taken)?;
+            let row = db::users::update(conn, existing.id, &changes).map_err(email_taken)?;
             if accounts::ends_sessions(req.active == Some(false), password_hash.is_some(), marked) {
-                db::users::revoke_all_for_user(conn, &row.id)?;
+                db::users::revoke_all_for_user(conn, row.id)?;
             }
             events::record(
                 conn,
@@ -325,7 +321,7 @@ pub async fn update(
             Ok(row)
         })
         .await?;
-    User::try_from(row)
+    Ok(User::from(row))
 }
 
 /// The marks of an operator's change to another person's password or
@@ -340,10 +336,10 @@ fn operator_change(
     after: &UserRow,
     changed: Vec<&'static str>,
 ) -> AppResult<AccountEvent> {
-    let open_loops = db::users::open_loops_of(conn, &after.id)?
-        .iter()
-        .map(|l| db::parse_uuid(l))
-        .collect::<AppResult<_>>()?;
+    let open_loops = db::users::open_loops_of(conn, after.id)?
+        .into_iter()
+        .map(Uuid::from)
+        .collect();
     let mut to = vec![Recipient {
         email: after.email.clone(),
         name: after.name.clone(),
@@ -355,7 +351,7 @@ fn operator_change(
         });
     }
     Ok(AccountEvent::ChangedByOperator {
-        user: db::parse_uuid(&after.id)?,
+        user: after.id.into(),
         changed,
         open_loops,
         to,

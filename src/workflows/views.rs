@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::db::loops::LoopBundle;
 use crate::db::models::{CandidateRow, CompetencyRow, InterviewRow, UserRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, CompetencyId, DbConn, UserId};
 use crate::domain::composition::{Composition, PlannedInterview};
 use crate::domain::lifecycle::LoopActor;
 use crate::domain::progress::{self, InterviewFacts};
@@ -125,60 +125,48 @@ pub struct Loop {
 
 /// Names of the people, competencies and candidate a loop mentions.
 pub struct Names {
-    pub users: HashMap<String, UserRow>,
-    pub competencies: HashMap<String, CompetencyRow>,
+    pub users: HashMap<UserId, UserRow>,
+    pub competencies: HashMap<CompetencyId, CompetencyRow>,
     pub candidate: Option<CandidateRow>,
 }
 
 impl Names {
     pub fn load(conn: &mut DbConn, b: &LoopBundle) -> AppResult<Names> {
-        let mut competency_ids: Vec<&str> = b
-            .required_competency_ids
-            .iter()
-            .map(String::as_str)
-            .collect();
-        competency_ids.extend(b.competencies.values().flatten().map(String::as_str));
+        let mut competency_ids: Vec<CompetencyId> = b.required_competency_ids.clone();
+        competency_ids.extend(b.competencies.values().flatten().copied());
         let r = &b.row;
-        let named = [
-            r.hiring_manager_id.as_str(),
-            r.bar_raiser_id.as_str(),
-            r.recruiter_id.as_str(),
-        ];
-        let interviewers: Vec<&str> = b
-            .interviews
-            .iter()
-            .map(|i| i.interviewer_id.as_str())
-            .collect();
-        let users = db::catalog::loop_users(conn, &r.id, named, &interviewers)?;
-        let competencies = db::catalog::loop_competencies(conn, &r.id, &competency_ids)?;
+        let named = [r.hiring_manager_id, r.bar_raiser_id, r.recruiter_id];
+        let interviewers: Vec<UserId> = b.interviews.iter().map(|i| i.interviewer_id).collect();
+        let users = db::catalog::loop_users(conn, r.id, named, &interviewers)?;
+        let competencies = db::catalog::loop_competencies(conn, r.id, &competency_ids)?;
         Ok(Names {
             users,
             competencies,
-            candidate: db::catalog::candidate(conn, &r.candidate_id)?,
+            candidate: db::catalog::candidate(conn, r.candidate_id)?,
         })
     }
 
-    pub fn person(&self, id: &str) -> Person {
-        match self.users.get(id) {
+    pub fn person(&self, id: UserId) -> Person {
+        match self.users.get(&id) {
             Some(u) => Person {
-                id: db::uuid(&u.id),
+                id: u.id.into(),
                 name: u.name.clone(),
                 email: u.email.clone(),
             },
             None => Person {
-                id: db::uuid(id),
+                id: id.into(),
                 name: String::new(),
                 email: String::new(),
             },
         }
     }
 
-    pub fn competency(&self, id: &str) -> CompetencyRef {
+    pub fn competency(&self, id: CompetencyId) -> CompetencyRef {
         CompetencyRef {
-            id: db::uuid(id),
+            id: id.into(),
             name: self
                 .competencies
-                .get(id)
+                .get(&id)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
         }
@@ -191,8 +179,8 @@ impl Names {
             .unwrap_or_default()
     }
 
-    pub fn recipient(&self, id: &str) -> Option<Recipient> {
-        self.users.get(id).filter(|u| u.active).map(|u| Recipient {
+    pub fn recipient(&self, id: UserId) -> Option<Recipient> {
+        self.users.get(&id).filter(|u| u.active).map(|u| Recipient {
             email: u.email.clone(),
             name: u.name.clone(),
         })
@@ -200,36 +188,25 @@ impl Names {
 
     pub fn loop_ref(&self, b: &LoopBundle) -> LoopRef {
         LoopRef {
-            id: db::uuid(&b.row.id),
+            id: b.row.id.into(),
             candidate: self.candidate_name(),
             position: b.row.position.clone(),
         }
     }
 }
 
-pub fn state_of(b: &LoopBundle) -> AppResult<LoopState> {
-    db::parse_enum(&b.row.state)
-}
-
-fn stored_state(b: &LoopBundle, interview_id: &str) -> AppResult<Option<StoredFeedbackState>> {
-    b.feedback
-        .get(interview_id)
-        .map(|f| db::parse_enum(&f.state))
-        .transpose()
-}
-
-pub fn facts(b: &LoopBundle, i: &InterviewRow) -> AppResult<InterviewFacts> {
-    Ok(InterviewFacts {
-        id: db::uuid(&i.id),
-        role: db::parse_enum(&i.loop_role)?,
+pub fn facts(b: &LoopBundle, i: &InterviewRow) -> InterviewFacts {
+    InterviewFacts {
+        id: i.id.into(),
+        role: i.loop_role,
         starts_at: db::from_db(i.starts_at),
         duration_minutes: i.duration_minutes,
         excused: i.excused_at.is_some(),
-        feedback: stored_state(b, &i.id)?,
-    })
+        feedback: b.feedback.get(&i.id).map(|f| f.state),
+    }
 }
 
-pub fn all_facts(b: &LoopBundle) -> AppResult<Vec<InterviewFacts>> {
+pub fn all_facts(b: &LoopBundle) -> Vec<InterviewFacts> {
     b.interviews.iter().map(|i| facts(b, i)).collect()
 }
 
@@ -238,18 +215,18 @@ pub fn interview_view(
     i: &InterviewRow,
     names: &Names,
     now: DateTime<Utc>,
-) -> AppResult<Interview> {
-    let f = facts(b, i)?;
-    let state = state_of(b)?;
-    Ok(Interview {
+) -> Interview {
+    let f = facts(b, i);
+    let state = b.row.state;
+    Interview {
         id: f.id,
-        loop_id: db::uuid(&b.row.id),
-        interviewer: names.person(&i.interviewer_id),
+        loop_id: b.row.id.into(),
+        interviewer: names.person(i.interviewer_id),
         loop_role: f.role,
         competencies: b
-            .competencies_of(&i.id)
+            .competencies_of(i.id)
             .iter()
-            .map(|c| names.competency(c))
+            .map(|c| names.competency(*c))
             .collect(),
         starts_at: f.starts_at,
         duration_minutes: f.duration_minutes,
@@ -265,55 +242,51 @@ pub fn interview_view(
         excuse: match (&i.excused_at, &i.excused_by, &i.excuse_reason) {
             (Some(at), Some(by), Some(reason)) => Some(Excuse {
                 excused_at: db::from_db(*at),
-                excused_by: db::uuid(by),
+                excused_by: (*by).into(),
                 reason: reason.clone(),
             }),
             _ => None,
         },
-    })
+    }
 }
 
-pub fn decision_view(b: &LoopBundle) -> AppResult<Option<Decision>> {
+pub fn decision_view(b: &LoopBundle) -> Option<Decision> {
     let r = &b.row;
     let (Some(outcome), Some(decided_by), Some(recorded_at)) =
-        (&r.decision_outcome, &r.decided_by, r.decision_recorded_at)
+        (r.decision_outcome, r.decided_by, r.decision_recorded_at)
     else {
-        return Ok(None);
+        return None;
     };
-    let verdict: Option<Verdict> = r
-        .bar_raiser_verdict
-        .as_deref()
-        .map(db::parse_enum)
-        .transpose()?;
-    Ok(Some(Decision {
-        outcome: db::parse_enum(outcome)?,
+    let verdict = r.bar_raiser_verdict;
+    Some(Decision {
+        outcome,
         rationale: r.decision_rationale.clone().unwrap_or_default(),
         recycle: r.decision_recycle.unwrap_or(false),
-        decided_by: db::uuid(decided_by),
+        decided_by: decided_by.into(),
         recorded_at: db::from_db(recorded_at),
         bar_raiser_verdict: verdict,
         veto_rationale: r.veto_rationale.clone(),
         verdict_at: r.verdict_at.map(db::from_db),
         vetoed: verdict == Some(Verdict::Veto),
-        final_outcome: r.final_outcome.as_deref().map(db::parse_enum).transpose()?,
+        final_outcome: r.final_outcome,
         decided_at: r.decided_at.map(db::from_db),
-    }))
+    })
 }
 
 pub fn loop_view(conn: &mut DbConn, b: &LoopBundle) -> AppResult<Loop> {
     let names = Names::load(conn, b)?;
-    loop_view_with(b, &names)
+    Ok(loop_view_with(b, &names))
 }
 
-pub fn loop_view_with(b: &LoopBundle, names: &Names) -> AppResult<Loop> {
+pub fn loop_view_with(b: &LoopBundle, names: &Names) -> Loop {
     let now = db::now();
-    let state = state_of(b)?;
-    let progress = progress::loop_progress(state, &all_facts(b)?);
+    let state = b.row.state;
+    let progress = progress::loop_progress(state, &all_facts(b));
     let r = &b.row;
-    Ok(Loop {
-        id: db::uuid(&r.id),
+    Loop {
+        id: r.id.into(),
         candidate: CandidateRef {
-            id: db::uuid(&r.candidate_id),
+            id: r.candidate_id.into(),
             name: names.candidate_name(),
             erased: names
                 .candidate
@@ -323,20 +296,20 @@ pub fn loop_view_with(b: &LoopBundle, names: &Names) -> AppResult<Loop> {
         position: r.position.clone(),
         level: r.level.clone(),
         state,
-        hiring_manager: names.person(&r.hiring_manager_id),
-        bar_raiser: names.person(&r.bar_raiser_id),
-        recruiter: names.person(&r.recruiter_id),
+        hiring_manager: names.person(r.hiring_manager_id),
+        bar_raiser: names.person(r.bar_raiser_id),
+        recruiter: names.person(r.recruiter_id),
         feedback_due_hours: r.feedback_due_hours,
         required_competencies: b
             .required_competency_ids
             .iter()
-            .map(|c| names.competency(c))
+            .map(|c| names.competency(*c))
             .collect(),
         interviews: b
             .interviews
             .iter()
             .map(|i| interview_view(b, i, names, now))
-            .collect::<AppResult<_>>()?,
+            .collect(),
         sealed_count: progress.sealed_count,
         expected_count: progress.expected_count,
         ready_for_debrief: progress.ready_for_debrief,
@@ -344,28 +317,28 @@ pub fn loop_view_with(b: &LoopBundle, names: &Names) -> AppResult<Loop> {
         cancelled_at: r.cancelled_at.map(db::from_db),
         debrief_opened_at: r.debrief_opened_at.map(db::from_db),
         votes_revealed_at: r.votes_revealed_at.map(db::from_db),
-        decision: decision_view(b)?,
+        decision: decision_view(b),
         created_at: db::from_db(r.created_at),
         updated_at: db::from_db(r.updated_at),
-    })
+    }
 }
 
 // --- who is the caller to this loop -------------------------------------------
 
-pub fn is_participant(b: &LoopBundle, user: &str) -> bool {
+pub fn is_participant(b: &LoopBundle, user: UserId) -> bool {
     b.row.hiring_manager_id == user || b.row.bar_raiser_id == user || b.interview_of(user).is_some()
 }
 
 pub fn loop_actor(b: &LoopBundle, me: &AuthUser) -> LoopActor {
-    let id = me.id.to_string();
+    let id = me.id;
     LoopActor {
         admin: me.is_admin(),
         loop_recruiter: b.row.recruiter_id == id,
         hiring_manager: b.row.hiring_manager_id == id,
         bar_raiser: b.row.bar_raiser_id == id,
-        voting: b.interview_of(&id).is_some_and(|i| {
-            i.loop_role == InterviewRole::Interviewer.as_str() && i.excused_at.is_none()
-        }),
+        voting: b
+            .interview_of(id)
+            .is_some_and(|i| i.loop_role == InterviewRole::Interviewer && i.excused_at.is_none()),
     }
 }
 
@@ -375,7 +348,7 @@ pub fn joined_at(i: &InterviewRow) -> DateTime<Utc> {
 }
 
 /// The earliest seal in the loop of feedback that `user` did not write.
-pub fn first_other_seal(b: &LoopBundle, user: &str) -> Option<DateTime<Utc>> {
+pub fn first_other_seal(b: &LoopBundle, user: UserId) -> Option<DateTime<Utc>> {
     b.feedback
         .values()
         .filter(|f| f.author_id != user)
@@ -386,22 +359,22 @@ pub fn first_other_seal(b: &LoopBundle, user: &str) -> Option<DateTime<Utc>> {
 
 /// Rule 7: `user` holds an interview they were put on after the loop's
 /// first seal.
-pub fn joined_late(b: &LoopBundle, user: &str) -> bool {
+pub fn joined_late(b: &LoopBundle, user: UserId) -> bool {
     b.interview_of(user)
         .is_some_and(|i| visibility::joined_late(joined_at(i), first_other_seal(b, user)))
 }
 
 /// The caller as a reader of the feedback written by `author` (if any).
-pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<&str>) -> Reader {
-    let id = me.id.to_string();
+pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<UserId>) -> Reader {
+    let id = me.id;
     Reader {
-        author: author == Some(id.as_str()),
-        participant: is_participant(b, &id),
-        joined_late: joined_late(b, &id),
+        author: author == Some(id),
+        participant: is_participant(b, id),
+        joined_late: joined_late(b, id),
         own_sealed: b
-            .interview_of(&id)
+            .interview_of(id)
             .and_then(|i| b.feedback.get(&i.id))
-            .is_some_and(|f| f.state == StoredFeedbackState::Sealed.as_str()),
+            .is_some_and(|f| f.state == StoredFeedbackState::Sealed),
         loop_recruiter: b.row.recruiter_id == id,
         account: Some(me.role),
         service: me.is_service(),
@@ -417,11 +390,11 @@ pub fn require_visible(b: &LoopBundle, me: &AuthUser) -> AppResult<()> {
     }
 }
 
-pub fn composition(b: &LoopBundle, names: &Names) -> AppResult<Composition> {
-    Ok(Composition {
-        hiring_manager_id: db::uuid(&b.row.hiring_manager_id),
-        bar_raiser_id: db::uuid(&b.row.bar_raiser_id),
-        recruiter_id: db::uuid(&b.row.recruiter_id),
+pub fn composition(b: &LoopBundle, names: &Names) -> Composition {
+    Composition {
+        hiring_manager_id: b.row.hiring_manager_id.into(),
+        bar_raiser_id: b.row.bar_raiser_id.into(),
+        recruiter_id: b.row.recruiter_id.into(),
         bar_raiser_certified: names
             .users
             .get(&b.row.bar_raiser_id)
@@ -429,31 +402,29 @@ pub fn composition(b: &LoopBundle, names: &Names) -> AppResult<Composition> {
         required_competency_ids: b
             .required_competency_ids
             .iter()
-            .map(|c| db::uuid(c))
+            .map(|c| (*c).into())
             .collect(),
         interviews: b
             .interviews
             .iter()
-            .map(|i| {
-                Ok(PlannedInterview {
-                    id: db::uuid(&i.id),
-                    interviewer_id: db::uuid(&i.interviewer_id),
-                    role: db::parse_enum(&i.loop_role)?,
-                    competency_ids: b
-                        .competencies_of(&i.id)
-                        .iter()
-                        .map(|c| db::uuid(c))
-                        .collect(),
-                })
+            .map(|i| PlannedInterview {
+                id: i.id.into(),
+                interviewer_id: i.interviewer_id.into(),
+                role: i.loop_role,
+                competency_ids: b
+                    .competencies_of(i.id)
+                    .iter()
+                    .map(|c| (*c).into())
+                    .collect(),
             })
-            .collect::<AppResult<_>>()?,
-    })
+            .collect(),
+    }
 }
 
 /// Everyone taking part in the loop (for notices to all of them).
 pub fn participants(b: &LoopBundle, names: &Names) -> Vec<Recipient> {
-    let mut ids: Vec<&str> = vec![&b.row.hiring_manager_id, &b.row.bar_raiser_id];
-    ids.extend(b.interviews.iter().map(|i| i.interviewer_id.as_str()));
+    let mut ids: Vec<UserId> = vec![b.row.hiring_manager_id, b.row.bar_raiser_id];
+    ids.extend(b.interviews.iter().map(|i| i.interviewer_id));
     ids.sort();
     ids.dedup();
     ids.into_iter()

@@ -80,11 +80,10 @@ pub struct WebhookList {
     pub items: Vec<Webhook>,
 }
 
-impl TryFrom<WebhookRow> for Webhook {
-    type Error = AppError;
-    fn try_from(r: WebhookRow) -> AppResult<Self> {
-        Ok(Webhook {
-            id: db::parse_uuid(&r.id)?,
+impl From<WebhookRow> for Webhook {
+    fn from(r: WebhookRow) -> Self {
+        Webhook {
+            id: r.id.into(),
             url: r.url,
             // Leniently: an event type this version no longer sends is not
             // shown.
@@ -93,12 +92,12 @@ impl TryFrom<WebhookRow> for Webhook {
                 .split_whitespace()
                 .filter_map(EventType::parse)
                 .collect(),
-            created_by: db::parse_uuid(&r.created_by)?,
+            created_by: r.created_by.into(),
             created_at: db::from_db(r.created_at),
             legacy_secret: SigningKey::from_stored(&r.secret).is_legacy(),
             secret_rotated_at: r.secret_rotated_at.map(db::from_db),
             previous_secret_expires_at: r.previous_secret_expires_at.map(db::from_db),
-        })
+        }
     }
 }
 
@@ -168,7 +167,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
     types.dedup();
     let id = Uuid::new_v4();
     let row = WebhookRow {
-        id: id.to_string(),
+        id: id.into(),
         url: req.url.trim().to_string(),
         event_types: types
             .iter()
@@ -176,7 +175,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
             .collect::<Vec<_>>()
             .join(" "),
         secret: secret.clone(),
-        created_by: me.id.to_string(),
+        created_by: me.id,
         created_at: db::to_db(db::now()),
         deleted_at: None,
         previous_secret: None,
@@ -198,7 +197,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
         })
         .await?;
     Ok(CreatedWebhook {
-        webhook: row.try_into()?,
+        webhook: row.into(),
         secret,
     })
 }
@@ -208,10 +207,7 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
     me.require_admin()?;
     let rows = state.db.run(|conn| Ok(db::webhooks::live(conn)?)).await?;
     Ok(WebhookList {
-        items: rows
-            .into_iter()
-            .map(Webhook::try_from)
-            .collect::<AppResult<_>>()?,
+        items: rows.into_iter().map(Webhook::from).collect(),
     })
 }
 
@@ -219,12 +215,12 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
 /// rotation, or its creation.
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Webhook>> {
     me.require_admin()?;
-    let key = id.to_string();
+    let key = id.into();
     let row = state
         .db
-        .run(move |conn| db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound))
+        .run(move |conn| db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(Tagged::at(row.changed_at(), row.try_into()?))
+    Ok(Tagged::at(row.changed_at(), row.into()))
 }
 
 /// Deletes a webhook: nothing more is queued for it, and deliveries still
@@ -232,13 +228,13 @@ pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Web
 pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -> AppResult<()> {
     me.require_admin()?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = id.into();
     state
         .db
         .write(move |conn| {
-            let current = db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound)?;
+            let current = db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(current.changed_at())?;
-            if !db::webhooks::delete(conn, &key, db::to_db(db::now()))? {
+            if !db::webhooks::delete(conn, key, db::to_db(db::now()))? {
                 return Err(AppError::NotFound);
             }
             events::record(conn, &by, AccountEvent::WebhookDeleted { webhook: id })
@@ -259,7 +255,7 @@ pub async fn rotate_secret(
 ) -> AppResult<Tagged<RotatedWebhookSecret>> {
     me.require_admin()?;
     let by = me.by(state);
-    let key = id.to_string();
+    let key = id.into();
     let secret = generate_secret();
     let new = secret.clone();
     let grace = chrono::Duration::from_std(state.config.webhook_secret_grace)
@@ -267,13 +263,13 @@ pub async fn rotate_secret(
     let row = state
         .db
         .write(move |conn| {
-            let current = db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound)?;
+            let current = db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)?;
             if_match.check(current.changed_at())?;
             let now = db::now();
             let expires = now + grace;
             if !db::webhooks::rotate_secret(
                 conn,
-                &key,
+                key,
                 &new,
                 &current.secret,
                 db::to_db(expires),
@@ -289,13 +285,13 @@ pub async fn rotate_secret(
                     previous_secret_expires_at: expires,
                 },
             )?;
-            db::webhooks::live_by_id(conn, &key)?.ok_or(AppError::NotFound)
+            db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)
         })
         .await?;
     Ok(Tagged::at(
         row.changed_at(),
         RotatedWebhookSecret {
-            webhook: row.try_into()?,
+            webhook: row.into(),
             secret,
         },
     ))

@@ -317,7 +317,7 @@ fn generated_first_admin_password_stays_out_of_the_log() {
     let admin = bar_raiser::db::users::by_email(&mut conn, "admin@localhost.localdomain")
         .unwrap()
         .unwrap();
-    assert_eq!(admin.role, "admin");
+    assert_eq!(admin.role, bar_raiser::domain::AccountRole::Admin);
     assert!(bar_raiser::auth::password::verify_blocking(
         &password,
         &admin.password_hash

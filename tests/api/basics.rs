@@ -50,6 +50,69 @@ async fn health_and_docs(app: TestApp) {
 }
 both_backends!(health_docs, health_and_docs);
 
+/// A problem's `type` is an absolute URI whose page describes its code, and
+/// the catalogue page lists every code the document's enum does.
+async fn problem_types_resolve(app: TestApp) {
+    let (status, problem) = app.call(reqwest::Method::GET, "/loops", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let uri = problem["type"].as_str().unwrap();
+    let code = problem["code"].as_str().unwrap();
+    assert!(
+        uri.starts_with("http://") && uri.ends_with(&format!("/problems/{code}")),
+        "{uri}"
+    );
+    // The test server listens on its own port; follow the path there.
+    let path = &uri[uri.find("/problems/").unwrap()..];
+    let resp = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains(&format!("<code>{code}</code>")) && page.contains("401"),
+        "{page}"
+    );
+
+    let index = app
+        .client
+        .get(format!("{}/problems", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let codes = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(codes.len() > 40);
+    for c in codes {
+        let c = c.as_str().unwrap();
+        assert!(
+            index.contains(&format!("href=\"problems/{c}\"")),
+            "{c} not on the index"
+        );
+    }
+    let resp = app
+        .client
+        .get(format!("{}/problems/no_such_code", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+both_backends!(problem_types, problem_types_resolve);
+
 async fn malformed_requests_are_problems(app: TestApp) {
     let admin = app.admin().await;
     let post_raw = |ct: &'static str, body: Vec<u8>| {

@@ -185,7 +185,14 @@ impl TestApp {
 
     /// `path` is under `/api/v1` unless it names an absolute route.
     pub fn url(&self, path: &str) -> String {
-        const ABSOLUTE: [&str; 5] = ["/healthz", "/readyz", "/docs", "/api-docs", "/api/"];
+        const ABSOLUTE: [&str; 6] = [
+            "/healthz",
+            "/readyz",
+            "/docs",
+            "/api-docs",
+            "/api/",
+            "/problems",
+        ];
         if ABSOLUTE.iter().any(|p| path.starts_with(p)) {
             format!("{}{}", self.base, path)
         } else {
@@ -378,7 +385,7 @@ impl TestApp {
             let mut conn = db.conn().unwrap();
             format!(
                 "{:?}",
-                bar_raiser::db::catalog::candidate(&mut conn, &id.to_string()).unwrap()
+                bar_raiser::db::catalog::candidate(&mut conn, id.into()).unwrap()
             )
         })
         .await

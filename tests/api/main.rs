@@ -9,6 +9,7 @@ mod auth;
 mod backpressure;
 mod basics;
 mod census;
+mod corrupt;
 mod debrief;
 mod export;
 mod feedback;

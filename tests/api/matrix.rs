@@ -315,6 +315,8 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
     vec![
         ("healthz", Stage::NoLoop, public(200)),
         ("readyz", Stage::NoLoop, public(200)),
+        ("list_problem_types", Stage::NoLoop, public(200)),
+        ("get_problem_type", Stage::NoLoop, public(200)),
         ("login", Stage::NoLoop, public(200)),
         ("refresh_token", Stage::NoLoop, signed_in(200)),
         ("logout", Stage::NoLoop, signed_in(204)),
@@ -545,6 +547,8 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
     match op {
         "healthz" => (M::GET, "/healthz".into(), None),
         "readyz" => (M::GET, "/readyz".into(), None),
+        "list_problem_types" => (M::GET, "/problems".into(), None),
+        "get_problem_type" => (M::GET, "/problems/not_found".into(), None),
         "login" => (
             M::POST,
             "/auth/login".into(),

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::db::loops::LoopBundle;
 use crate::db::models::{FeedbackRow, InterviewRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, InterviewId};
 use crate::domain::feedback as rules;
 use crate::domain::{FeedbackState, InterviewRole, LoopState, StoredFeedbackState, Vote};
 use crate::error::{AppError, AppResult};
@@ -132,21 +132,21 @@ fn tagged(row: &FeedbackRow, body: Feedback) -> Tagged<Feedback> {
     }
 }
 
-fn stored_state(row: Option<&FeedbackRow>) -> AppResult<Option<StoredFeedbackState>> {
-    row.map(|r| db::parse_enum(&r.state)).transpose()
+fn stored_state(row: Option<&FeedbackRow>) -> Option<StoredFeedbackState> {
+    row.map(|r| r.state)
 }
 
 /// The interview and its loop (locked when `lock`).
 fn interview_and_loop(
     conn: &mut DbConn,
-    interview_id: &str,
+    interview_id: InterviewId,
     lock: bool,
 ) -> AppResult<(InterviewRow, LoopBundle)> {
     let interview = db::loops::interview(conn, interview_id)?.ok_or(AppError::NotFound)?;
     let b = if lock {
-        db::loops::lock_bundle(conn, &interview.loop_id)?
+        db::loops::lock_bundle(conn, interview.loop_id)?
     } else {
-        db::loops::bundle(conn, &interview.loop_id)?
+        db::loops::bundle(conn, interview.loop_id)?
     }
     .ok_or(AppError::NotFound)?;
     Ok((interview, b))
@@ -156,7 +156,7 @@ fn interview_and_loop(
 /// see the loop at all learns nothing, not even that it exists (404).
 fn require_author(b: &LoopBundle, interview: &InterviewRow, me: &Actor) -> AppResult<()> {
     views::require_visible(b, me)?;
-    if interview.interviewer_id == me.id.to_string() {
+    if interview.interviewer_id == me.id {
         Ok(())
     } else {
         Err(AppError::forbidden("not_the_interviewer"))
@@ -168,9 +168,9 @@ fn debrief_opened(b: &LoopBundle) -> bool {
 }
 
 /// The competencies assigned to an interview, in the loop's order.
-fn assigned(b: &LoopBundle, interview_id: &str) -> AppResult<Vec<Uuid>> {
+fn assigned(b: &LoopBundle, interview_id: InterviewId) -> Vec<Uuid> {
     b.competencies_of(interview_id)
         .iter()
-        .map(|c| db::parse_uuid(c))
+        .map(|c| Uuid::from(*c))
         .collect()
 }

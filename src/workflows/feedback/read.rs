@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::db::models::{FeedbackRow, ReadRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, InterviewId, LoopId, UserId};
 use crate::domain::feedback as rules;
 use crate::domain::{ReadVia, visibility};
 use crate::error::{AppError, AppResult, FieldError};
@@ -22,19 +22,19 @@ use crate::workflows::{Actor, AppState};
 /// One interview's feedback. Its author always may read it; others only as
 /// the independence rules allow, and every such read is logged.
 pub async fn get(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Tagged<Feedback>> {
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let reader = me.clone();
     let (row, view, via) = state
         .db
         .read(move |conn| {
-            let (interview, b) = interview_and_loop(conn, &id, false)?;
+            let (interview, b) = interview_and_loop(conn, id, false)?;
             views::require_visible(&b, &reader)?;
             let row = b.feedback.get(&id).cloned();
-            let who = views::reader(&b, &reader, Some(&interview.interviewer_id));
+            let who = views::reader(&b, &reader, Some(interview.interviewer_id));
             let via = visibility::content_access(
                 &who,
-                stored_state(row.as_ref())?,
-                views::state_of(&b)?,
+                stored_state(row.as_ref()),
+                b.row.state,
                 debrief_opened(&b),
             )
             .map_err(AppError::forbidden)?;
@@ -56,22 +56,22 @@ pub async fn get(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Tag
 /// Every feedback of a loop: status for all, content only where the same
 /// policy as the single read allows; each content read is logged.
 pub async fn list_for_loop(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<LoopFeedback> {
-    let id = loop_id.to_string();
+    let id = LoopId::from(loop_id);
     let reader = me.clone();
     let (listing, reads) = state
         .db
         .read(move |conn| {
-            let b = db::loops::bundle(conn, &id)?.ok_or(AppError::NotFound)?;
+            let b = db::loops::bundle(conn, id)?.ok_or(AppError::NotFound)?;
             views::require_visible(&b, &reader)?;
-            let loop_state = views::state_of(&b)?;
+            let loop_state = b.row.state;
             let names = Names::load(conn, &b)?;
             let mut decisions = Vec::new();
             for i in &b.interviews {
                 let row = b.feedback.get(&i.id);
-                let who = views::reader(&b, &reader, Some(&i.interviewer_id));
+                let who = views::reader(&b, &reader, Some(i.interviewer_id));
                 let access = visibility::content_access(
                     &who,
-                    stored_state(row)?,
+                    stored_state(row),
                     loop_state,
                     debrief_opened(&b),
                 );
@@ -85,7 +85,7 @@ pub async fn list_for_loop(state: &AppState, me: &Actor, loop_id: Uuid) -> AppRe
             let mut reads = Vec::new();
             let mut items = Vec::new();
             for (i, row, decision) in decisions {
-                let f = views::facts(&b, i)?;
+                let f = views::facts(&b, i);
                 let (feedback, withheld) = match (decision, row) {
                     (Ok(via), Some(row)) => {
                         if let Some(via) = via {
@@ -98,7 +98,7 @@ pub async fn list_for_loop(state: &AppState, me: &Actor, loop_id: Uuid) -> AppRe
                 };
                 items.push(FeedbackEntry {
                     interview_id: f.id,
-                    interviewer: names.person(&i.interviewer_id),
+                    interviewer: names.person(i.interviewer_id),
                     loop_role: f.role,
                     feedback_state: f.feedback_state(),
                     sealed_at: row.and_then(|r| r.sealed_at).map(db::from_db),
@@ -107,7 +107,7 @@ pub async fn list_for_loop(state: &AppState, me: &Actor, loop_id: Uuid) -> AppRe
                 });
             }
             let listing = LoopFeedback {
-                loop_id: db::parse_uuid(&b.row.id)?,
+                loop_id: b.row.id.into(),
                 state: loop_state,
                 items,
             };
@@ -145,15 +145,15 @@ pub async fn break_glass(
             "reason", problem,
         )]));
     }
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
     state
         .db
         .write(move |conn| {
-            let (_, b) = interview_and_loop(conn, &id, true)?;
+            let (_, b) = interview_and_loop(conn, id, true)?;
             let row = b.feedback.get(&id).cloned();
             let via =
-                visibility::break_glass(me.role, stored_state(row.as_ref())?).map_err(|code| {
+                visibility::break_glass(me.role, stored_state(row.as_ref())).map_err(|code| {
                     match code {
                         "admin_only" => AppError::forbidden(code),
                         _ => AppError::conflict(
@@ -166,7 +166,7 @@ pub async fn break_glass(
             // The read log's chain event (`feedback.break_glass_read`) is the audit entry.
             log_read(conn, &row, me.id, via, Some(&reason))?;
             let names = Names::load(conn, &b)?;
-            if let Some(to) = names.recipient(&b.row.bar_raiser_id) {
+            if let Some(to) = names.recipient(b.row.bar_raiser_id) {
                 let event = FeedbackEvent::BreakGlassNoticed {
                     to: vec![to],
                     about: names.loop_ref(&b),
@@ -187,18 +187,18 @@ pub async fn break_glass(
 pub fn log_read(
     conn: &mut DbConn,
     row: &FeedbackRow,
-    reader: Uuid,
+    reader: UserId,
     via: ReadVia,
     reason: Option<&str>,
 ) -> AppResult<()> {
     record_read(
         conn,
         &ReadRow {
-            id: Uuid::now_v7().to_string(),
-            feedback_id: row.id.clone(),
-            loop_id: row.loop_id.clone(),
-            reader_id: reader.to_string(),
-            via: via.as_str().into(),
+            id: Uuid::now_v7().into(),
+            feedback_id: row.id,
+            loop_id: row.loop_id,
+            reader_id: reader,
+            via,
             reason: reason.map(str::to_string),
             read_at: db::to_db(db::now()),
         },
@@ -211,12 +211,12 @@ pub fn log_read(
 /// `verify` (rule 8). This is the only way a read is logged.
 pub fn record_read(conn: &mut DbConn, row: &ReadRow) -> AppResult<()> {
     db::feedback::insert_read(conn, row)?;
-    let read = db::feedback::read_facts(row)?;
+    let read = db::feedback::read_facts(row);
     // A read sends no mail, so no links need a public address.
     let by = By {
         actor: Some(read.reader),
         public_url: String::new(),
     };
-    let loop_id = db::parse_uuid(&row.loop_id)?;
+    let loop_id = row.loop_id.into();
     events::record(conn, &by, FeedbackEvent::Read { loop_id, read })
 }

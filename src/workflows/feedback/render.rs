@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::db::loops::LoopBundle;
 use crate::db::models::{FeedbackRow, RatingRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, FeedbackId, InterviewId};
 use crate::domain::feedback::{Content, RatingEntry};
 use crate::domain::{Rating, proof};
 use crate::error::{AppError, AppResult};
@@ -20,21 +20,21 @@ pub fn feedback_views(
     b: &LoopBundle,
     names: &Names,
     rows: &[&FeedbackRow],
-) -> AppResult<HashMap<String, Feedback>> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut ratings = db::feedback::loop_ratings(conn, &b.row.id, &ids)?;
+) -> AppResult<HashMap<InterviewId, Feedback>> {
+    let ids: Vec<FeedbackId> = rows.iter().map(|r| r.id).collect();
+    let mut ratings = db::feedback::loop_ratings(conn, b.row.id, &ids)?;
     if rows.iter().any(|r| r.sealed_at.is_some()) {
-        let recorded = db::audit::seal_receipts(conn, &[b.row.id.as_str()])?;
+        let recorded = db::audit::seal_receipts(conn, &[b.row.id])?;
         for row in rows.iter().filter(|r| r.sealed_at.is_some()) {
             let rs = ratings.get(&row.id).map(Vec::as_slice).unwrap_or_default();
             check_receipt(row, rs, recorded.get(&row.id))?;
         }
     }
-    let mut addenda = db::feedback::loop_addenda(conn, &b.row.id, &ids)?;
+    let mut addenda = db::feedback::loop_addenda(conn, b.row.id, &ids)?;
     let mut out = HashMap::new();
     for row in rows {
-        let interview = b.interview(&row.interview_id).ok_or(AppError::NotFound)?;
-        let order = b.competencies_of(&row.interview_id);
+        let interview = b.interview(row.interview_id).ok_or(AppError::NotFound)?;
+        let order = b.competencies_of(row.interview_id);
         let mut rs = ratings.remove(&row.id).unwrap_or_default();
         rs.sort_by_key(|r| {
             order
@@ -46,32 +46,30 @@ pub fn feedback_views(
             .remove(&row.id)
             .unwrap_or_default()
             .into_iter()
-            .map(|a| {
-                Ok(Addendum {
-                    id: db::parse_uuid(&a.id)?,
-                    text: a.text,
-                    created_at: db::from_db(a.created_at),
-                })
+            .map(|a| Addendum {
+                id: a.id.into(),
+                text: a.text,
+                created_at: db::from_db(a.created_at),
             })
-            .collect::<AppResult<_>>()?;
+            .collect();
         out.insert(
-            row.interview_id.clone(),
+            row.interview_id,
             Feedback {
-                id: db::parse_uuid(&row.id)?,
-                interview_id: db::parse_uuid(&row.interview_id)?,
-                loop_id: db::parse_uuid(&row.loop_id)?,
-                author: names.person(&row.author_id),
-                loop_role: db::parse_enum(&interview.loop_role)?,
-                state: db::parse_enum(&row.state)?,
+                id: row.id.into(),
+                interview_id: row.interview_id.into(),
+                loop_id: row.loop_id.into(),
+                author: names.person(row.author_id),
+                loop_role: interview.loop_role,
+                state: row.state,
                 ratings: rs
                     .into_iter()
                     .map(|r| RatingView {
-                        competency: names.competency(&r.competency_id),
+                        competency: names.competency(r.competency_id),
                         rating: r.rating,
                         evidence: r.evidence,
                     })
                     .collect(),
-                vote: row.vote.as_deref().map(db::parse_enum).transpose()?,
+                vote: row.vote,
                 summary: row.summary.clone(),
                 revision: row.revision,
                 updated_at: db::from_db(row.updated_at),
@@ -97,29 +95,27 @@ pub(super) fn one_view(
 }
 
 /// A sealed feedback row and its ratings as the proof sees them.
-pub fn sealed_facts(row: &FeedbackRow, ratings: &[RatingRow]) -> AppResult<proof::SealedFeedback> {
-    Ok(proof::SealedFeedback {
-        id: db::parse_uuid(&row.id)?,
-        interview_id: db::parse_uuid(&row.interview_id)?,
-        author: db::parse_uuid(&row.author_id)?,
+pub fn sealed_facts(row: &FeedbackRow, ratings: &[RatingRow]) -> proof::SealedFeedback {
+    proof::SealedFeedback {
+        id: row.id.into(),
+        interview_id: row.interview_id.into(),
+        author: row.author_id.into(),
         content: Content {
             ratings: ratings
                 .iter()
-                .map(|r| {
-                    Ok(RatingEntry {
-                        competency_id: db::parse_uuid(&r.competency_id)?,
-                        rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
-                        evidence: r.evidence.clone(),
-                    })
+                .map(|r| RatingEntry {
+                    competency_id: r.competency_id.into(),
+                    rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
+                    evidence: r.evidence.clone(),
                 })
-                .collect::<AppResult<_>>()?,
-            vote: row.vote.as_deref().map(db::parse_enum).transpose()?,
+                .collect(),
+            vote: row.vote,
             summary: row.summary.clone(),
         },
         sealed_at: db::from_db(row.sealed_at.unwrap_or(row.updated_at)),
         content_sha256: row.content_sha256.clone().unwrap_or_default(),
         salt: row.receipt_salt.clone(),
-    })
+    }
 }
 
 /// Rule 8 at read time: sealed content is served only while the rows still
@@ -130,7 +126,7 @@ pub fn check_receipt(
     ratings: &[RatingRow],
     recorded: Option<&String>,
 ) -> AppResult<()> {
-    let facts = sealed_facts(row, ratings)?;
+    let facts = sealed_facts(row, ratings);
     let now = facts.recomputed();
     if recorded == Some(&now) && facts.content_sha256 == now {
         return Ok(());
@@ -152,21 +148,19 @@ pub fn check_receipt(
 
 /// The stored content of a feedback, as the domain sees it.
 pub(super) fn content_of(conn: &mut DbConn, row: &FeedbackRow) -> AppResult<Content> {
-    let ratings = db::feedback::ratings(conn, &[row.id.as_str()])?
+    let ratings = db::feedback::ratings(conn, &[row.id])?
         .remove(&row.id)
         .unwrap_or_default();
     Ok(Content {
         ratings: ratings
             .into_iter()
-            .map(|r| {
-                Ok(RatingEntry {
-                    competency_id: db::parse_uuid(&r.competency_id)?,
-                    rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
-                    evidence: r.evidence,
-                })
+            .map(|r| RatingEntry {
+                competency_id: r.competency_id.into(),
+                rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
+                evidence: r.evidence,
             })
-            .collect::<AppResult<_>>()?,
-        vote: row.vote.as_deref().map(db::parse_enum).transpose()?,
+            .collect(),
+        vote: row.vote,
         summary: row.summary.clone(),
     })
 }

@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use crate::db::loops::{InterviewChanges, LoopBundle};
 use crate::db::models::{AddendumRow, FeedbackRow, RatingRow};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, FeedbackId, InterviewId};
 use crate::domain::feedback::{self as rules, Content, RatingEntry};
-use crate::domain::{Rating, Refusal, StoredFeedbackState, Vote, lifecycle, progress, proof};
+use crate::domain::{Rating, Refusal, StoredFeedbackState, lifecycle, progress, proof};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::feedback::{AddendumProof, FeedbackEvent};
 use crate::events::{self, By};
@@ -32,44 +32,43 @@ pub async fn save_draft(
     req: DraftFeedback,
 ) -> AppResult<Tagged<Feedback>> {
     let content = parse_draft(&req)?;
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
     let answer = state
         .db
         .write(move |conn| {
-            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            let (interview_row, b) = interview_and_loop(conn, id, true)?;
             require_author(&b, &interview_row, &me)?;
-            lifecycle::write_feedback(views::state_of(&b)?)?;
+            lifecycle::write_feedback(b.row.state)?;
             let existing = b.feedback.get(&id).cloned();
-            rules::may_edit(stored_state(existing.as_ref())?)?;
+            rules::may_edit(stored_state(existing.as_ref()))?;
             let current = existing.as_ref().map(|r| rules::revision_tag(r.revision));
             if !rules::revision_matches(if_match.as_deref(), current.as_deref()) {
                 return Err(AppError::PreconditionFailed);
             }
-            let problems = rules::draft_problems(&content, &assigned(&b, &id)?);
+            let problems = rules::draft_problems(&content, &assigned(&b, id));
             if !problems.is_empty() {
                 return Err(Refusal::Invalid(problems).into());
             }
-            let loop_id = db::parse_uuid(&b.row.id)?;
+            let loop_id = b.row.id.into();
             let at = db::to_db(db::now());
             let revision = match existing {
                 Some(row) if content_of(conn, &row)? == content => None,
                 Some(row) => {
-                    let vote = content.vote.map(Vote::as_str);
                     let summary = content.summary.as_deref();
                     let revision = row.revision + 1;
-                    db::feedback::update_draft(conn, &row.id, vote, summary, revision, at)?;
-                    db::feedback::replace_ratings(conn, &row.id, &rating_rows(&row.id, &content))?;
+                    db::feedback::update_draft(conn, row.id, content.vote, summary, revision, at)?;
+                    db::feedback::replace_ratings(conn, row.id, &rating_rows(row.id, &content))?;
                     Some(revision)
                 }
                 None => {
                     let row = FeedbackRow {
-                        id: Uuid::new_v4().to_string(),
-                        interview_id: id.clone(),
-                        loop_id: b.row.id.clone(),
-                        author_id: me.id.to_string(),
-                        state: StoredFeedbackState::Draft.as_str().into(),
-                        vote: content.vote.map(|v| v.as_str().to_string()),
+                        id: FeedbackId::random(),
+                        interview_id: id,
+                        loop_id: b.row.id,
+                        author_id: me.id,
+                        state: StoredFeedbackState::Draft,
+                        vote: content.vote,
                         summary: content.summary.clone(),
                         revision: 1,
                         created_at: at,
@@ -79,7 +78,7 @@ pub async fn save_draft(
                         receipt_salt: None,
                     };
                     db::feedback::insert(conn, &row)?;
-                    db::feedback::replace_ratings(conn, &row.id, &rating_rows(&row.id, &content))?;
+                    db::feedback::replace_ratings(conn, row.id, &rating_rows(row.id, &content))?;
                     Some(1)
                 }
             };
@@ -94,8 +93,8 @@ pub async fn save_draft(
             if db::one_writer_at_a_time(conn) {
                 return Ok(None);
             }
-            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
-            answer_in_transaction(conn, &b, &id)
+            let b = db::loops::bundle(conn, b.row.id)?.ok_or(AppError::NotFound)?;
+            answer_in_transaction(conn, &b, id)
         })
         .await?;
     match answer {
@@ -107,41 +106,41 @@ pub async fn save_draft(
 /// Seals the feedback (the interviewer only): it never changes again. The
 /// answer carries `sealed_at` and `content_sha256`, a receipt to keep.
 pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Tagged<Feedback>> {
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
     let answer = state
         .db
         .write(move |conn| {
-            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            let (interview_row, b) = interview_and_loop(conn, id, true)?;
             require_author(&b, &interview_row, &me)?;
-            lifecycle::write_feedback(views::state_of(&b)?)?;
+            lifecycle::write_feedback(b.row.state)?;
             let existing = b.feedback.get(&id).cloned();
             let now = db::now();
             let starts_at = db::from_db(interview_row.starts_at);
-            rules::may_seal(stored_state(existing.as_ref())?, starts_at, now)?;
+            rules::may_seal(stored_state(existing.as_ref()), starts_at, now)?;
             let content = match &existing {
                 Some(row) => content_of(conn, row)?,
                 None => Content::default(),
             };
-            let problems = rules::seal_problems(&content, &assigned(&b, &id)?);
+            let problems = rules::seal_problems(&content, &assigned(&b, id));
             if !problems.is_empty() {
                 return Err(Refusal::Invalid(problems).into());
             }
             let row = existing.ok_or(AppError::NotFound)?;
-            let canonical = rules::canonical_json(interview, me.id, &content, now);
+            let canonical = rules::canonical_json(interview, me.id.into(), &content, now);
             let sha = rules::sha256_hex(&canonical);
             let salt = proof::new_salt();
             let at = db::to_db(now);
-            if !db::feedback::seal(conn, &row.id, at, &sha, &salt)? {
+            if !db::feedback::seal(conn, row.id, at, &sha, &salt)? {
                 return Err(AppError::conflict(
                     "already_sealed",
                     "this feedback is sealed already",
                 ));
             }
             let event = FeedbackEvent::Sealed {
-                loop_id: db::parse_uuid(&b.row.id)?,
+                loop_id: b.row.id.into(),
                 interview,
-                feedback: db::parse_uuid(&row.id)?,
+                feedback: row.id.into(),
                 content_sha256: sha.clone(),
                 sealed_at: now,
                 digests: proof::feedback_digests(&salt, &content),
@@ -150,7 +149,7 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
             // The loop is locked: this seal is its only change since loading,
             // so the bundle is brought up to date here rather than reloaded.
             let row = FeedbackRow {
-                state: StoredFeedbackState::Sealed.as_str().into(),
+                state: StoredFeedbackState::Sealed,
                 sealed_at: Some(at),
                 content_sha256: Some(sha),
                 receipt_salt: Some(salt),
@@ -158,9 +157,9 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
                 ..row
             };
             let mut b = b;
-            b.feedback.insert(id.clone(), row);
+            b.feedback.insert(id, row);
             announce_if_ready(conn, &by, &b)?;
-            answer_in_transaction(conn, &b, &id)
+            answer_in_transaction(conn, &b, id)
         })
         .await?;
     match answer {
@@ -181,22 +180,22 @@ pub async fn add_addendum(
     if let Some(v) = crate::domain::accounts::text_problem("text", &text, rules::TEXT_MAX_CHARS) {
         return Err(AppError::validation(vec![v.into()]));
     }
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
     state
         .db
         .write(move |conn| {
-            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            let (interview_row, b) = interview_and_loop(conn, id, true)?;
             require_author(&b, &interview_row, &me)?;
             let row = b.feedback.get(&id);
-            rules::may_add_addendum(stored_state(row)?)?;
+            rules::may_add_addendum(stored_state(row))?;
             let row = row.ok_or(AppError::NotFound)?;
             let addendum = Uuid::now_v7();
             let now = db::now();
             let a = AddendumRow {
-                id: addendum.to_string(),
-                feedback_id: row.id.clone(),
-                author_id: me.id.to_string(),
+                id: addendum.into(),
+                feedback_id: row.id,
+                author_id: me.id,
                 text,
                 created_at: db::to_db(now),
             };
@@ -210,10 +209,10 @@ pub async fn add_addendum(
                 },
             };
             let event = FeedbackEvent::AddendumAdded {
-                loop_id: db::parse_uuid(&b.row.id)?,
+                loop_id: b.row.id.into(),
                 interview,
                 addendum,
-                feedback: db::parse_uuid(&row.id)?,
+                feedback: row.id.into(),
                 proof,
             };
             events::record(conn, &by, event)?;
@@ -239,36 +238,36 @@ pub async fn excuse(
         return Err(AppError::validation(vec![v.into()]));
     }
     let reason = reason.trim().to_string();
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
     state
         .db
         .write(move |conn| {
-            let (interview_row, b) = interview_and_loop(conn, &id, true)?;
+            let (interview_row, b) = interview_and_loop(conn, id, true)?;
             views::require_visible(&b, &me)?;
-            lifecycle::excuse(views::state_of(&b)?, &views::loop_actor(&b, &me))?;
-            rules::may_excuse(views::facts(&b, &interview_row)?.feedback_state())?;
+            lifecycle::excuse(b.row.state, &views::loop_actor(&b, &me))?;
+            rules::may_excuse(views::facts(&b, &interview_row).feedback_state())?;
             let at = db::to_db(db::now());
             let changes = InterviewChanges {
                 excused_at: Some(Some(at)),
-                excused_by: Some(Some(me.id.to_string())),
+                excused_by: Some(Some(me.id)),
                 excuse_reason: Some(Some(reason.clone())),
                 updated_at: Some(at),
                 ..Default::default()
             };
-            db::loops::update_interview(conn, &id, &changes)?;
-            let loop_id = db::parse_uuid(&b.row.id)?;
+            db::loops::update_interview(conn, id, &changes)?;
+            let loop_id = b.row.id.into();
             let event = FeedbackEvent::InterviewExcused {
                 loop_id,
                 interview,
                 reason,
             };
             events::record(conn, &by, event)?;
-            let b = db::loops::bundle(conn, &b.row.id)?.ok_or(AppError::NotFound)?;
+            let b = db::loops::bundle(conn, b.row.id)?.ok_or(AppError::NotFound)?;
             announce_if_ready(conn, &by, &b)?;
             let names = Names::load(conn, &b)?;
-            let i = b.interview(&id).ok_or(AppError::NotFound)?;
-            views::interview_view(&b, i, &names, db::now())
+            let i = b.interview(id).ok_or(AppError::NotFound)?;
+            Ok(views::interview_view(&b, i, &names, db::now()))
         })
         .await
 }
@@ -277,17 +276,17 @@ pub async fn excuse(
 /// Raiser and hiring manager hear that the debrief can open (once).
 /// `b` is the loop as it stands after the change.
 fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> AppResult<()> {
-    let p = progress::loop_progress(views::state_of(b)?, &views::all_facts(b)?);
+    let p = progress::loop_progress(b.row.state, &views::all_facts(b));
     if !p.ready_for_debrief {
         return Ok(());
     }
     let names = Names::load(conn, b)?;
-    let to = [&b.row.bar_raiser_id, &b.row.hiring_manager_id]
+    let to = [b.row.bar_raiser_id, b.row.hiring_manager_id]
         .into_iter()
         .filter_map(|id| names.recipient(id))
         .collect();
     let event = FeedbackEvent::ReadyForDebrief {
-        loop_id: db::parse_uuid(&b.row.id)?,
+        loop_id: b.row.id.into(),
         to,
         about: names.loop_ref(b),
     };
@@ -302,12 +301,12 @@ fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> AppResult<()
 fn answer_in_transaction(
     conn: &mut DbConn,
     b: &LoopBundle,
-    interview_id: &str,
+    interview_id: InterviewId,
 ) -> AppResult<Option<Tagged<Feedback>>> {
     if db::one_writer_at_a_time(conn) {
         return Ok(None);
     }
-    let row = b.feedback.get(interview_id).ok_or(AppError::NotFound)?;
+    let row = b.feedback.get(&interview_id).ok_or(AppError::NotFound)?;
     let view = one_view(conn, b, row)?;
     Ok(Some(tagged(row, view)))
 }
@@ -316,11 +315,11 @@ fn answer_in_transaction(
 /// save or a seal, read after the write committed so the render is not
 /// done inside the store's one write lock.
 async fn own_feedback(state: &AppState, interview: Uuid) -> AppResult<Tagged<Feedback>> {
-    let id = interview.to_string();
+    let id = InterviewId::from(interview);
     state
         .db
         .read(move |conn| {
-            let (_, b) = interview_and_loop(conn, &id, false)?;
+            let (_, b) = interview_and_loop(conn, id, false)?;
             let row = b.feedback.get(&id).ok_or(AppError::NotFound)?;
             let view = one_view(conn, &b, row)?;
             Ok(tagged(row, view))
@@ -328,13 +327,13 @@ async fn own_feedback(state: &AppState, interview: Uuid) -> AppResult<Tagged<Fee
         .await
 }
 
-fn rating_rows(feedback_id: &str, content: &Content) -> Vec<RatingRow> {
+fn rating_rows(feedback_id: FeedbackId, content: &Content) -> Vec<RatingRow> {
     content
         .ratings
         .iter()
         .map(|r| RatingRow {
-            feedback_id: feedback_id.to_string(),
-            competency_id: r.competency_id.to_string(),
+            feedback_id,
+            competency_id: r.competency_id.into(),
             rating: r.rating.map(Rating::get),
             evidence: r.evidence.clone(),
         })
