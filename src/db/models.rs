@@ -212,14 +212,14 @@ pub struct AuditEventRow {
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
-    pub kind: String,
+    pub kind: super::outbox::Kind,
     pub dedupe_key: Option<String>,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
     pub loop_id: Option<String>,
-    pub status: String,
+    pub status: super::outbox::Status,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,

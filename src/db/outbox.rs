@@ -10,7 +10,7 @@ use super::models::OutboxRow;
 use super::schema::outbox;
 use super::types::{InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
-use crate::domain::types::InterviewRole;
+use crate::domain::types::{InterviewRole, LoopState, StoredFeedbackState};
 
 /// What an outbox row is delivered as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,16 @@ impl Kind {
             Kind::Email => "email",
             Kind::Webhook => "webhook",
         }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Kind, ()> {
+        [Kind::Email, Kind::Webhook]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -100,14 +110,14 @@ fn insert_row(
     diesel::insert_into(outbox::table)
         .values(OutboxRow {
             id: Uuid::now_v7().to_string(),
-            kind: kind.as_str().into(),
+            kind,
             dedupe_key: dedupe_key.map(str::to_string),
             recipient: recipient.to_string(),
             subject: subject.to_string(),
             body_text: text.to_string(),
             body_html: html.to_string(),
             loop_id: loop_id.map(str::to_string),
-            status: "pending".into(),
+            status: Status::Pending,
             attempts: 0,
             next_attempt_at: at,
             lease_until: None,
@@ -153,7 +163,7 @@ pub fn redact_candidate(
     let rows: Vec<(String, String, String, String)> = outbox::table
         .filter(outbox::loop_id.eq_any(&loop_ids))
         .filter(outbox::candidate_name.is_null())
-        .filter(outbox::kind.eq(Kind::Email.as_str()))
+        .filter(outbox::kind.eq(Kind::Email))
         .select((
             outbox::id,
             outbox::subject,
@@ -199,14 +209,24 @@ impl Status {
     }
 }
 
+impl std::str::FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Status, ()> {
+        [Status::Pending, Status::Delivered, Status::Dead]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(())
+    }
+}
+
 /// Selects the rows (mail and webhooks) a worker may take now: pending, due, and not
 /// leased by a live worker. A macro because PostgreSQL appends its lock
 /// clause to the same query on its own connection type.
 macro_rules! due_ids {
     ($at:expr, $batch:expr) => {
         outbox::table
-            .filter(outbox::kind.eq_any([Kind::Email.as_str(), Kind::Webhook.as_str()]))
-            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::kind.eq_any([Kind::Email, Kind::Webhook]))
+            .filter(outbox::status.eq(Status::Pending))
             .filter(outbox::next_attempt_at.le($at))
             .filter(
                 outbox::lease_until
@@ -255,7 +275,7 @@ macro_rules! held {
     ($id:expr, $lease:expr) => {
         outbox::table
             .filter(outbox::id.eq($id))
-            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::status.eq(Status::Pending))
             .filter(outbox::lease_until.eq($lease))
     };
 }
@@ -276,7 +296,7 @@ pub fn begin_attempt(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> Query
 pub fn mark_delivered(conn: &mut DbConn, id: &str, lease: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(held!(id, lease))
         .set((
-            outbox::status.eq(Status::Delivered.as_str()),
+            outbox::status.eq(Status::Delivered),
             outbox::delivered_at.eq(Some(to_db(now()))),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
@@ -306,7 +326,7 @@ pub fn mark_failed(
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                outbox::status.eq(Status::Dead.as_str()),
+                outbox::status.eq(Status::Dead),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
                 outbox::last_error.eq(Some(error)),
             ))
@@ -321,7 +341,7 @@ pub fn release(conn: &mut DbConn, ids: &[String], lease: NaiveDateTime) -> Query
     diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))
-            .filter(outbox::status.eq(Status::Pending.as_str()))
+            .filter(outbox::status.eq(Status::Pending))
             .filter(outbox::lease_until.eq(lease)),
     )
     .set(outbox::lease_until.eq(None::<NaiveDateTime>))
@@ -330,9 +350,8 @@ pub fn release(conn: &mut DbConn, ids: &[String], lease: NaiveDateTime) -> Query
 
 /// Messages in the given states, oldest first.
 pub fn list(conn: &mut DbConn, statuses: &[Status], limit: i64) -> QueryResult<Vec<OutboxRow>> {
-    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
     outbox::table
-        .filter(outbox::status.eq_any(statuses))
+        .filter(outbox::status.eq_any(statuses.to_vec()))
         .order((outbox::created_at.asc(), outbox::id.asc()))
         .limit(limit)
         .select(OutboxRow::as_select())
@@ -341,15 +360,11 @@ pub fn list(conn: &mut DbConn, statuses: &[Status], limit: i64) -> QueryResult<V
 
 /// How many messages are in each state: (pending, delivered, dead).
 pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64, i64)> {
-    let rows: Vec<(String, i64)> = outbox::table
+    let rows: Vec<(Status, i64)> = outbox::table
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let of = |s: Status| {
-        rows.iter()
-            .find(|(st, _)| st == s.as_str())
-            .map_or(0, |(_, n)| *n)
-    };
+    let of = |s: Status| rows.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
     Ok((of(Status::Pending), of(Status::Delivered), of(Status::Dead)))
 }
 
@@ -357,13 +372,13 @@ pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64, i64)> {
 /// given ones, or every dead one when `ids` is `None`. Returns how many.
 pub fn requeue_dead(conn: &mut DbConn, ids: Option<&[String]>) -> QueryResult<usize> {
     let mut q = diesel::update(outbox::table)
-        .filter(outbox::status.eq(Status::Dead.as_str()))
+        .filter(outbox::status.eq(Status::Dead))
         .into_boxed();
     if let Some(ids) = ids {
         q = q.filter(outbox::id.eq_any(ids));
     }
     q.set((
-        outbox::status.eq(Status::Pending.as_str()),
+        outbox::status.eq(Status::Pending),
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(to_db(now())),
         outbox::lease_until.eq(None::<NaiveDateTime>),
@@ -380,7 +395,10 @@ pub struct ReminderFacts {
     pub loop_role: InterviewRole,
     pub starts_at: NaiveDateTime,
     pub duration_minutes: i32,
+    pub excused: bool,
+    pub feedback: Option<StoredFeedbackState>,
     pub loop_id: LoopId,
+    pub loop_state: LoopState,
     pub position: String,
     pub feedback_due_hours: i32,
     pub recruiter_id: UserId,
@@ -388,26 +406,40 @@ pub struct ReminderFacts {
     pub candidate: String,
 }
 
-/// Interviews of `scheduled` loops whose feedback is not sealed and which are
-/// not excused, started before `started_before` (no later interview can be
-/// due yet).
+/// The interviews `domain::reminders::needs_reminding` can accept (of
+/// `scheduled` loops, not excused, feedback not sealed: the same conditions,
+/// in SQL, so the scan reads only those), started before `started_before`
+/// (no later interview can be due yet). The facts the rule reads come back
+/// with them, and the worker applies the rule itself.
 pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
 ) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops};
     type Row = (
-        (InterviewId, UserId, InterviewRole, NaiveDateTime, i32),
-        (LoopId, String, i32, UserId, UserId),
+        (
+            InterviewId,
+            UserId,
+            InterviewRole,
+            NaiveDateTime,
+            i32,
+            Option<NaiveDateTime>,
+            Option<StoredFeedbackState>,
+        ),
+        (LoopId, LoopState, String, i32, UserId, UserId),
         String,
     );
     let rows: Vec<Row> = interviews::table
         .inner_join(loops::table.inner_join(candidates::table))
         .left_join(feedback::table)
-        .filter(loops::state.eq("scheduled"))
+        .filter(loops::state.eq(LoopState::Scheduled))
         .filter(interviews::excused_at.is_null())
         .filter(interviews::starts_at.lt(started_before))
-        .filter(feedback::state.is_null().or(feedback::state.ne("sealed")))
+        .filter(
+            feedback::state
+                .is_null()
+                .or(feedback::state.ne(StoredFeedbackState::Sealed)),
+        )
         .order((interviews::starts_at.asc(), interviews::id.asc()))
         .select((
             (
@@ -416,9 +448,12 @@ pub fn reminder_candidates(
                 interviews::loop_role,
                 interviews::starts_at,
                 interviews::duration_minutes,
+                interviews::excused_at,
+                feedback::state.nullable(),
             ),
             (
                 loops::id,
+                loops::state,
                 loops::position,
                 loops::feedback_due_hours,
                 loops::recruiter_id,
@@ -435,11 +470,14 @@ pub fn reminder_candidates(
             loop_role: i.2,
             starts_at: i.3,
             duration_minutes: i.4,
+            excused: i.5.is_some(),
+            feedback: i.6,
             loop_id: l.0,
-            position: l.1,
-            feedback_due_hours: l.2,
-            recruiter_id: l.3,
-            bar_raiser_id: l.4,
+            loop_state: l.1,
+            position: l.2,
+            feedback_due_hours: l.3,
+            recruiter_id: l.4,
+            bar_raiser_id: l.5,
             candidate,
         })
         .collect())

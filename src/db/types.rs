@@ -252,6 +252,8 @@ text_enums!(
     Verdict,
     StoredFeedbackState,
     ReadVia,
+    super::outbox::Kind,
+    super::outbox::Status,
 );
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod loops;
 pub mod progress;
 pub mod proof;
+pub mod reminders;
 pub mod scopes;
 pub mod signin;
 pub mod types;

@@ -110,7 +110,7 @@ pub fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
                 "ID", "STATUS", "ATTEMPTS", "NEXT ATTEMPT (UTC)", "RECIPIENT"
             );
             for r in rows {
-                let next = if r.status == "pending" {
+                let next = if r.status == Status::Pending {
                     r.next_attempt_at.format("%Y-%m-%d %H:%M:%S").to_string()
                 } else {
                     "-".into()
@@ -118,7 +118,7 @@ pub fn outbox(args: OutboxArgs) -> anyhow::Result<()> {
                 println!(
                     "{:<36}  {:<9}  {:>8}  {:<19}  {:<30}  {}",
                     r.id,
-                    r.status,
+                    r.status.as_str(),
                     r.attempts,
                     next,
                     r.recipient,

@@ -170,14 +170,14 @@ mod tests {
         let at = chrono::Utc::now().naive_utc();
         OutboxRow {
             id: "0190e0b2-0000-7000-8000-000000000001".into(),
-            kind: "email".into(),
+            kind: crate::db::outbox::Kind::Email,
             dedupe_key: None,
             recipient: recipient.into(),
             subject: "Feedback due soon: Jo — Engineer".into(),
             body_text: "Hello,\n\nplain\n".into(),
             body_html: "<p>html</p>".into(),
             loop_id: None,
-            status: "pending".into(),
+            status: crate::db::outbox::Status::Pending,
             attempts: 0,
             next_attempt_at: at,
             lease_until: None,

@@ -304,7 +304,7 @@ async fn run(
                     break;
                 }
             }
-            let outcome = if row.kind == Kind::Webhook.as_str() {
+            let outcome = if row.kind == Kind::Webhook {
                 match &webhooks {
                     Some(w) => w.send(&db, &row).await,
                     None => Err(SendError::Failed {

@@ -2,6 +2,7 @@
 //! server on loopback (see `smtp.rs`), the file transport, the `worker`,
 //! `outbox` and `serve` commands, reminders, and what mail may not say.
 
+use bar_raiser::db::outbox::Status as OutboxStatus;
 use std::collections::{BTreeSet, HashMap};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -126,7 +127,7 @@ async fn outbox_until(
 }
 
 fn all_delivered(rows: &[OutboxRow]) -> bool {
-    !rows.is_empty() && rows.iter().all(|r| r.status == "delivered")
+    !rows.is_empty() && rows.iter().all(|r| r.status == OutboxStatus::Delivered)
 }
 
 fn start_worker(app: &TestApp) -> worker::WorkerHandle {
@@ -244,9 +245,9 @@ async fn an_smtp_outage_delays_mail_but_loses_none(backend: Backend) {
         Duration::from_secs(20),
         |rows| {
             rows.len() == 12
-                && rows
-                    .iter()
-                    .all(|r| r.status == "pending" && r.attempts >= 2 && r.last_error.is_some())
+                && rows.iter().all(|r| {
+                    r.status == OutboxStatus::Pending && r.attempts >= 2 && r.last_error.is_some()
+                })
         },
     )
     .await;
@@ -285,7 +286,7 @@ async fn a_rejected_message_ends_dead_and_can_be_requeued(backend: Backend) {
     let w = start_worker(&app);
     queue(&app, &["gone@example.com"], &a_loop(), Notice::DebriefReady).await;
     let rows = outbox_until(&app, "dead", Duration::from_secs(20), |rows| {
-        rows.iter().all(|r| r.status == "dead")
+        rows.iter().all(|r| r.status == OutboxStatus::Dead)
     })
     .await;
     let dead = &rows[0];
@@ -475,7 +476,7 @@ async fn a_killed_worker_loses_nothing(backend: Backend) {
     first.wait().unwrap();
     let rows = outbox(&app).await;
     assert!(
-        rows.iter().any(|r| r.status == "pending"),
+        rows.iter().any(|r| r.status == OutboxStatus::Pending),
         "killed before the end"
     );
 
@@ -515,7 +516,10 @@ async fn sigterm_finishes_the_message_in_flight(backend: Backend) {
     // The second message is now being held by the server for half a second.
     assert!(terminate(&mut w).success(), "clean exit");
     let rows = outbox(&app).await;
-    let delivered = rows.iter().filter(|r| r.status == "delivered").count();
+    let delivered = rows
+        .iter()
+        .filter(|r| r.status == OutboxStatus::Delivered)
+        .count();
     assert_eq!(
         smtp.received().len(),
         delivered,
@@ -524,7 +528,7 @@ async fn sigterm_finishes_the_message_in_flight(backend: Backend) {
     assert!(delivered < 6, "stopped early");
     assert!(
         rows.iter()
-            .filter(|r| r.status == "pending")
+            .filter(|r| r.status == OutboxStatus::Pending)
             .all(|r| r.lease_until.is_none() && r.attempts == 0),
         "the rest is given back at once: {rows:#?}"
     );
@@ -1285,7 +1289,7 @@ async fn the_worker_recovers_from_each_refused_write(backend: Backend) {
         let rows = outbox(&app).await;
         let waiting: Vec<&OutboxRow> = rows.iter().filter(|r| new.contains(&r.id)).collect();
         assert!(
-            waiting.iter().all(|r| r.status == "pending"),
+            waiting.iter().all(|r| r.status == OutboxStatus::Pending),
             "{step:?} refused, yet recorded: {waiting:#?}"
         );
         let sent = sent_files(mail.path());
@@ -1308,7 +1312,7 @@ async fn the_worker_recovers_from_each_refused_write(backend: Backend) {
         let rows = outbox_until(&app, "all delivered", Duration::from_secs(40), |rows| {
             rows.iter()
                 .filter(|r| new.contains(&r.id))
-                .all(|r| r.status == "delivered")
+                .all(|r| r.status == OutboxStatus::Delivered)
         })
         .await;
         eprintln!(

@@ -4,6 +4,7 @@
 //! read-only database, a full disk, and the outbox worker when the
 //! database refuses to record a delivery.
 
+use bar_raiser::db::outbox::Status as OutboxStatus;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -555,7 +556,7 @@ async fn an_unrecorded_delivery_is_not_sent_again(app: TestApp) {
     );
     let rows = outbox_rows(&app).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "pending");
+    assert_eq!(rows[0].status, OutboxStatus::Pending);
     assert_eq!(
         rows[0].attempts, 1,
         "the attempt was recorded before the send"
@@ -572,7 +573,7 @@ async fn an_unrecorded_delivery_is_not_sent_again(app: TestApp) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let rows = outbox_rows(&app).await;
-        if rows[0].status == "delivered" {
+        if rows[0].status == OutboxStatus::Delivered {
             assert_eq!(rows[0].attempts, 1);
             break;
         }

@@ -6,6 +6,7 @@
 //! may register webhooks and where they may point. (`tests/webhooks/run.sh`
 //! verifies real deliveries with the reference Python library.)
 
+use bar_raiser::db::outbox::{Kind as OutboxKind, Status as OutboxStatus};
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -456,9 +457,15 @@ async fn a_failing_receiver_gets_each_event_once(app: TestApp) {
         })
         .await
         .unwrap();
-    let hooks: Vec<_> = rows.iter().filter(|r| r.kind == "webhook").collect();
+    let hooks: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == OutboxKind::Webhook)
+        .collect();
     assert_eq!(hooks.len(), expected);
-    assert!(hooks.iter().all(|r| r.status == "delivered"), "{hooks:#?}");
+    assert!(
+        hooks.iter().all(|r| r.status == OutboxStatus::Delivered),
+        "{hooks:#?}"
+    );
     assert_eq!(
         hooks.iter().map(|r| r.attempts).sum::<i32>() as usize,
         expected + 3
@@ -770,9 +777,12 @@ async fn settled_webhook_row(app: &TestApp) -> bar_raiser::db::models::OutboxRow
             })
             .await
             .unwrap();
-        let hooks: Vec<_> = rows.into_iter().filter(|r| r.kind == "webhook").collect();
+        let hooks: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r.kind == OutboxKind::Webhook)
+            .collect();
         assert_eq!(hooks.len(), 1, "{hooks:#?}");
-        if hooks[0].status != "pending" {
+        if hooks[0].status != OutboxStatus::Pending {
             return hooks[0].clone();
         }
         assert!(Instant::now() < deadline, "never settled: {hooks:#?}");
@@ -810,7 +820,7 @@ async fn a_name_resolving_to_loopback_is_never_connected_to(app: TestApp) {
     let worker = worker::start(app.state.db.clone(), &strict).expect("worker");
     let row = settled_webhook_row(&app).await;
     worker.shutdown().await;
-    assert_eq!(row.status, "dead", "{row:#?}");
+    assert_eq!(row.status, OutboxStatus::Dead, "{row:#?}");
     assert_eq!(row.attempts, 1, "a refused target is not retried");
     let error = row.last_error.clone().unwrap_or_default();
     assert!(
