@@ -205,6 +205,11 @@ pub struct Config {
     )]
     pub webhook_allow_private: bool,
 
+    /// How long a rotated webhook secret keeps signing beside the new one
+    /// (e.g. 24h), unless the rotation asks for another period.
+    #[arg(long, env = "BAR_RAISER_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = parse_duration)]
+    pub webhook_secret_grace: Duration,
+
     /// Writes that may wait for SQLite's one writer; past it a write is
     /// answered 503 `overloaded` with `Retry-After` at once.
     #[arg(long, env = "BAR_RAISER_WRITE_QUEUE", default_value_t = crate::db::DEFAULT_WRITE_QUEUE, value_parser = parse_queue)]
@@ -260,6 +265,7 @@ impl Config {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             webhook_allow_private: false,
+            webhook_secret_grace: Duration::from_secs(24 * 3600),
             write_queue: crate::db::DEFAULT_WRITE_QUEUE,
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,

@@ -44,7 +44,17 @@ pub const BODY_LIMIT: usize = 64 * 1024;
     ),
     servers((url = "/", description = "This server: paths start at its root (`/api/v1/…`)")),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError, crate::workflows::loops::ParticipantFilter)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::workflows::loops::ParticipantFilter,
+        crate::notify::webhooks::LoopScheduledData,
+        crate::notify::webhooks::FeedbackSealedData,
+        crate::notify::webhooks::LoopEventData,
+        crate::notify::webhooks::DecisionRecordedData,
+        crate::notify::webhooks::DecisionFinalData,
+        crate::notify::webhooks::CandidateErasedData,
+    )),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "users", description = "Accounts"),
@@ -137,6 +147,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(webhooks::list)
             .service(webhooks::get)
             .service(webhooks::remove)
+            .service(webhooks::rotate_secret)
             .service(audit::log)
             .service(audit::verify)
             .service(analytics::for_loop)

@@ -45,13 +45,14 @@ impl FromRequest for IfMatch {
 }
 
 /// The resources whose writes honour `If-Match` (for the OpenAPI document).
-pub const CONDITIONAL: [&str; 6] = [
+pub const CONDITIONAL: [&str; 7] = [
     "/api/v1/candidates/{id}",
     "/api/v1/loops/{id}",
     "/api/v1/interviews/{id}",
     "/api/v1/users/{id}",
     "/api/v1/competencies/{id}",
     "/api/v1/webhooks/{id}",
+    "/api/v1/webhooks/{id}/rotate-secret",
 ];
 
 #[cfg(test)]

@@ -18,11 +18,20 @@
 //! - `Problem.code` and `FieldError.code` are enums of the codes in
 //!   [`crate::problems`], the catalogue the server is held to;
 //! - the resources of `preconditions::CONDITIONAL` document the `ETag` of
-//!   their GET and the `If-Match` header and 412 of their writes.
+//!   their GET and the `If-Match` header and 412 of their writes;
+//! - the `webhooks` section (OpenAPI 3.1) describes every delivery: one
+//!   entry per event type, its Standard Webhooks headers and its body.
 
-use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
-use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::openapi::path::{
+    Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{
+    ContentBuilder, HttpMethod, OpenApi, Paths, Ref, RefOr, Required, ResponseBuilder,
+};
+
+use crate::notify::webhooks::EventType;
 
 use super::idempotency;
 
@@ -64,6 +73,7 @@ pub fn finish(doc: &mut OpenApi) {
     }
     refer_page_items(doc);
     enumerate_codes(doc);
+    document_webhooks(doc);
 }
 
 /// The codes a client can branch on, as enums, from the catalogue.
@@ -286,4 +296,118 @@ fn refer_page_items(doc: &mut OpenApi) {
             ))));
         }
     }
+}
+
+fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+/// One delivery of `event`: the Standard Webhooks headers, the body
+/// `{type, timestamp, data}`, and what the receiver's answer means.
+fn webhook_operation(event: EventType) -> Operation {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let body = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "type",
+            text()
+                .enum_values(Some([event.as_str()]))
+                .description(Some("The event type")),
+        )
+        .required("type")
+        .property(
+            "timestamp",
+            text()
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                .description(Some("When it happened (UTC, microseconds)")),
+        )
+        .required("timestamp")
+        .property("data", Ref::from_schema_name(event.data_schema()))
+        .required("data");
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(format!(
+            "webhook_{}",
+            event.as_str().replace('.', "_")
+        )))
+        .tag("webhooks")
+        .summary(Some(event.as_str()))
+        .description(Some(format!(
+            "{} Sent to every webhook subscribed to `{}`, by the Standard Webhooks \
+             specification: verify it with `webhook-id`, `webhook-timestamp` and \
+             `webhook-signature` (e.g. `standardwebhooks.Webhook(secret).verify(body, \
+             headers)`). Webhooks whose secret predates Standard Webhooks \
+             (`legacy_secret`) get `event` and `occurred_at` in place of `type` and \
+             `timestamp`, and `X-BarRaiser-Delivery` and `X-BarRaiser-Signature`, until \
+             their secret is rotated.",
+            event.description(),
+            event.as_str()
+        )))
+        .parameter(header(
+            "webhook-id",
+            "The delivery's id: the same on every retry of it, so receivers can \
+             drop duplicates",
+            text(),
+        ))
+        .parameter(header(
+            "webhook-timestamp",
+            "This attempt's time, in Unix seconds; part of what is signed. Refuse \
+             deliveries too far from your clock (the libraries allow 5 minutes).",
+            text().pattern(Some("^[0-9]+$")),
+        ))
+        .parameter(header(
+            "webhook-signature",
+            "Space-separated `v1,{base64}` signatures: HMAC-SHA256 of \
+             `{webhook-id}.{webhook-timestamp}.{body}` under the key of the webhook's \
+             secret (the base64 after `whsec_`), and, during the grace period after a \
+             rotation, under the previous secret's key too. One matching signature \
+             suffices.",
+            text().pattern(Some("^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$")),
+        ))
+        .parameter(header(
+            "X-BarRaiser-Event",
+            "The event type again, for routing without reading the body",
+            text().enum_values(Some([event.as_str()])),
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body)).build(),
+                )
+                .build(),
+        ))
+        .response(
+            "2XX",
+            ResponseBuilder::new().description("Delivered: nothing is sent again"),
+        )
+        .response(
+            "default",
+            ResponseBuilder::new().description(
+                "Any other answer, or none within the timeout: retried with the same \
+                 `webhook-id` and body, with backoff, until the outbox gives up",
+            ),
+        )
+        .build();
+    // No credential is sent to the receiver: the signature authenticates.
+    op.security = Some(Vec::new());
+    op
+}
+
+/// The `webhooks` section: every event type a webhook can subscribe to.
+fn document_webhooks(doc: &mut OpenApi) {
+    let mut hooks = Paths::new();
+    for event in EventType::ALL {
+        hooks.paths.insert(
+            event.as_str().to_string(),
+            PathItem::new(HttpMethod::Post, webhook_operation(event)),
+        );
+    }
+    doc.webhooks = Some(hooks);
 }

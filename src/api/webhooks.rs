@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
 use crate::workflows::webhooks::{
-    self as flow, CreateWebhook, CreatedWebhook, Webhook, WebhookList,
+    self as flow, CreateWebhook, CreatedWebhook, RotatedWebhookSecret, Webhook, WebhookList,
 };
 
 /// Register a webhook.
@@ -111,4 +111,38 @@ pub async fn remove(
 ) -> AppResult<HttpResponse> {
     flow::remove(&state, &me, id.into_inner(), if_match).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate a webhook's signing secret.
+///
+/// Admins. The new secret is in this answer only. The previous one keeps
+/// signing beside it (a second `v1,` signature in `webhook-signature`)
+/// until `webhook.previous_secret_expires_at`, the server's grace period
+/// (24 hours unless configured), so receivers can switch without losing a
+/// delivery. Rotating again within that period stops the replaced secret at
+/// once. A webhook with a `legacy_secret` moves to the Standard Webhooks
+/// body and headers with its first rotation.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "rotate_webhook_secret",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RotatedWebhookSecret),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the webhook (its new secret is never shown again)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let rotated = flow::rotate_secret(&state, &me, id, if_match).await?;
+    Ok(ReplayPolicy::secret(id).mark(tagged(rotated)))
 }

@@ -283,6 +283,9 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        secret_rotated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -14,11 +14,27 @@ pub struct WebhookRow {
     pub url: String,
     /// Space-separated event type names.
     pub event_types: String,
-    /// Signs deliveries; never leaves the server after creation.
+    /// Signs deliveries; never leaves the server after creation or
+    /// rotation. `whsec_` + base64 of the key, or `legacy:` + a secret from
+    /// before Standard Webhooks, whose text is the key
+    /// ([`crate::notify::webhooks::SigningKey`]).
     pub secret: String,
     pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The secret before the last rotation, signing beside `secret` until
+    /// `previous_secret_expires_at`.
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
+    /// When the secret was last rotated (the webhook's last change).
+    pub secret_rotated_at: Option<NaiveDateTime>,
+}
+
+impl WebhookRow {
+    /// When the webhook last changed: its entity tag.
+    pub fn changed_at(&self) -> NaiveDateTime {
+        self.secret_rotated_at.unwrap_or(self.created_at)
+    }
 }
 
 pub fn insert(conn: &mut DbConn, row: &WebhookRow) -> QueryResult<()> {
@@ -55,6 +71,31 @@ pub fn delete(conn: &mut DbConn, id: WebhookId, at: NaiveDateTime) -> QueryResul
             .filter(webhooks::deleted_at.is_null()),
     )
     .set(webhooks::deleted_at.eq(at))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces a live webhook's secret; the one it replaces keeps signing
+/// until `previous_expires_at`. False when there was no live one.
+pub fn rotate_secret(
+    conn: &mut DbConn,
+    id: WebhookId,
+    secret: &str,
+    previous: &str,
+    previous_expires_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::deleted_at.is_null()),
+    )
+    .set((
+        webhooks::secret.eq(secret),
+        webhooks::previous_secret.eq(Some(previous)),
+        webhooks::previous_secret_expires_at.eq(Some(previous_expires_at)),
+        webhooks::secret_rotated_at.eq(Some(at)),
+    ))
     .execute(conn)?;
     Ok(n == 1)
 }

@@ -285,9 +285,12 @@ pub fn token_problems(
 
 /// Longest accepted webhook target URL, in characters.
 pub const WEBHOOK_URL_MAX_CHARS: usize = 2000;
-/// Bounds of a caller-supplied webhook secret, in characters.
-pub const WEBHOOK_SECRET_MIN_CHARS: usize = 16;
-pub const WEBHOOK_SECRET_MAX_CHARS: usize = 200;
+/// The prefix of a Standard Webhooks secret.
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+/// Bounds of a webhook signing key, in bytes (the Standard Webhooks
+/// specification: 24 to 64).
+pub const WEBHOOK_KEY_MIN_BYTES: usize = 24;
+pub const WEBHOOK_KEY_MAX_BYTES: usize = 64;
 
 /// A webhook URL too long to consider (checked before anything else).
 pub fn webhook_url_too_long(url: &str) -> Option<Violation> {
@@ -311,19 +314,37 @@ pub fn webhook_events_problem(event_count: usize) -> Option<Violation> {
     })
 }
 
-/// A caller-supplied signing secret: bounded, without surrounding spaces.
+/// The key of a Standard Webhooks secret: `whsec_` followed by the
+/// standard base64 alphabet (padding optional, as the reference libraries
+/// accept it) of 24 to 64 bytes. `None` for anything else.
+pub fn webhook_secret_key(secret: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let key = LENIENT
+        .decode(secret.strip_prefix(WEBHOOK_SECRET_PREFIX)?)
+        .ok()?;
+    (WEBHOOK_KEY_MIN_BYTES..=WEBHOOK_KEY_MAX_BYTES)
+        .contains(&key.len())
+        .then_some(key)
+}
+
+/// A caller-supplied signing secret: a Standard Webhooks secret
+/// ([`webhook_secret_key`]).
 pub fn webhook_secret_problem(secret: &str) -> Option<Violation> {
-    let n = secret.chars().count();
-    (!(WEBHOOK_SECRET_MIN_CHARS..=WEBHOOK_SECRET_MAX_CHARS).contains(&n) || secret.trim() != secret)
-        .then(|| {
-            Violation::new(
-                "invalid_secret",
-                "secret",
-                format!(
-                    "{WEBHOOK_SECRET_MIN_CHARS} to {WEBHOOK_SECRET_MAX_CHARS} characters, no surrounding spaces"
-                ),
-            )
-        })
+    webhook_secret_key(secret).is_none().then(|| {
+        Violation::new(
+            "invalid_secret",
+            "secret",
+            format!(
+                "`{WEBHOOK_SECRET_PREFIX}` followed by the base64 of {WEBHOOK_KEY_MIN_BYTES} to \
+                 {WEBHOOK_KEY_MAX_BYTES} bytes (the Standard Webhooks form)"
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -485,14 +506,33 @@ mod tests {
         assert!(webhook_url_too_long(&"u".repeat(2001)).is_some());
         assert!(webhook_events_problem(0).is_some());
         assert!(webhook_events_problem(1).is_none());
+        let b64 = |n: usize| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(vec![7u8; n])
+        };
         for (secret, ok) in [
-            ("s".repeat(15), false),
-            ("s".repeat(16), true),
-            ("s".repeat(200), true),
-            ("s".repeat(201), false),
-            (format!(" {}", "s".repeat(20)), false),
+            (format!("whsec_{}", b64(23)), false),
+            (format!("whsec_{}", b64(24)), true),
+            (format!("whsec_{}", b64(32)), true),
+            (format!("whsec_{}", b64(32).trim_end_matches('=')), true),
+            (format!("whsec_{}", b64(64)), true),
+            (format!("whsec_{}", b64(65)), false),
+            // Not base64 of the standard alphabet, no prefix, spaces.
+            (format!("whsec_{}", b64(32).replace('B', "-")), false),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw_Z7xHs3TdkQ".to_string(),
+                false,
+            ),
+            (b64(32), false),
+            (format!(" whsec_{}", b64(32)), false),
+            (format!("whsec_{} ", b64(32)), false),
+            ("a-shared-secret-of-some-length".to_string(), false),
         ] {
             assert_eq!(webhook_secret_problem(&secret).is_none(), ok, "{secret:?}");
         }
+        assert_eq!(
+            webhook_secret_key("whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u"),
+            Some(b"0123456789abcdefghijklmn".to_vec())
+        );
     }
 }

@@ -39,6 +39,10 @@ pub const WEBHOOK_DELETED: Action = Action {
     name: "webhook.deleted",
     shows: &[],
 };
+pub const WEBHOOK_SECRET_ROTATED: Action = Action {
+    name: "webhook.secret_rotated",
+    shows: &["previous_secret_expires_at"],
+};
 
 pub const ACTIONS: &[&Action] = &[
     &USER_CREATED,
@@ -48,6 +52,7 @@ pub const ACTIONS: &[&Action] = &[
     &TOKEN_REVOKED,
     &WEBHOOK_CREATED,
     &WEBHOOK_DELETED,
+    &WEBHOOK_SECRET_ROTATED,
 ];
 
 #[derive(Debug)]
@@ -97,6 +102,12 @@ pub enum AccountEvent {
     },
     WebhookDeleted {
         webhook: Uuid,
+    },
+    /// A new secret; the previous one signs too until it expires. No
+    /// secret is recorded.
+    WebhookSecretRotated {
+        webhook: Uuid,
+        previous_secret_expires_at: DateTime<Utc>,
     },
 }
 
@@ -187,6 +198,17 @@ impl AccountEvent {
                 json!({"url": url, "event_types": event_types}),
             ),
             AccountEvent::WebhookDeleted { webhook } => org(&WEBHOOK_DELETED, webhook, json!({})),
+            AccountEvent::WebhookSecretRotated {
+                webhook,
+                previous_secret_expires_at,
+            } => org(
+                &WEBHOOK_SECRET_ROTATED,
+                webhook,
+                json!({
+                    "previous_secret_expires_at":
+                        crate::domain::audit::timestamp(previous_secret_expires_at),
+                }),
+            ),
         }
     }
 }
@@ -236,6 +258,10 @@ mod tests {
                 event_types: "loop.decided".into(),
             },
             AccountEvent::WebhookDeleted { webhook: id },
+            AccountEvent::WebhookSecretRotated {
+                webhook: id,
+                previous_secret_expires_at: Utc::now(),
+            },
         ];
         for e in events {
             for entry in e.effects().audit {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Action, Chain, Effects};
-use crate::notify::webhooks::EventType;
+use crate::notify::webhooks::{CandidateErasedData, Payload};
 
 pub const CANDIDATE_CREATED: Action = Action {
     name: "candidate.created",
@@ -75,10 +75,11 @@ impl CatalogEvent {
                 org(&CANDIDATE_UPDATED, candidate, json!({ "fields": fields }))
             }
             CatalogEvent::CandidateErased { candidate } => {
-                org(&CANDIDATE_ERASED, candidate, json!({})).webhook(
-                    EventType::CandidateErased,
-                    json!({ "candidate_id": candidate }),
-                )
+                org(&CANDIDATE_ERASED, candidate, json!({})).webhook(Payload::CandidateErased(
+                    CandidateErasedData {
+                        candidate_id: candidate,
+                    },
+                ))
             }
             CatalogEvent::CompetencyCreated { competency, name } => {
                 org(&COMPETENCY_CREATED, competency, json!({ "name": name }))

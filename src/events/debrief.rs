@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Action, Chain, Effects, Mail};
 use crate::domain::proof::action;
 use crate::domain::{Outcome, Verdict};
-use crate::notify::webhooks::EventType;
+use crate::notify::webhooks::{DecisionFinalData, DecisionRecordedData, LoopEventData, Payload};
 use crate::notify::{LoopRef, Notice, Recipient};
 
 pub const DEBRIEF_OPENED: Action = Action {
@@ -110,11 +110,17 @@ impl DebriefEvent {
                 payload,
             )
         };
-        let decision_final = |loop_id: Uuid, outcome: Outcome, vetoed: bool| json!({"loop_id": loop_id, "outcome": outcome, "vetoed": vetoed});
+        let decision_final = |loop_id: Uuid, outcome: Outcome, vetoed: bool| {
+            Payload::DecisionFinal(DecisionFinalData {
+                loop_id,
+                outcome,
+                vetoed,
+            })
+        };
         match self {
             DebriefEvent::Opened { loop_id, audience } => {
                 entry(loop_id, &DEBRIEF_OPENED, json!({}))
-                    .webhook(EventType::DebriefOpened, json!({ "loop_id": loop_id }))
+                    .webhook(Payload::DebriefOpened(LoopEventData { loop_id }))
                     .mail(audience.hear(Notice::DebriefOpened))
             }
             DebriefEvent::VoteCast {
@@ -140,18 +146,15 @@ impl DebriefEvent {
                     &DECISION_RECORDED,
                     json!({"outcome": outcome, "recycle": recycle, "receipt": receipt}),
                 )
-                .webhook(
-                    EventType::DecisionRecorded,
-                    json!({"loop_id": loop_id, "outcome": outcome}),
-                )
+                .webhook(Payload::DecisionRecorded(DecisionRecordedData {
+                    loop_id,
+                    outcome,
+                }))
                 .mail(audience.hear(Notice::DecisionRecorded {
                     outcome: outcome.as_str().into(),
                 }));
                 if is_final {
-                    effects = effects.webhook(
-                        EventType::DecisionFinal,
-                        decision_final(loop_id, outcome, false),
-                    );
+                    effects = effects.webhook(decision_final(loop_id, outcome, false));
                 }
                 effects
             }
@@ -173,14 +176,10 @@ impl DebriefEvent {
                     json!({"final_outcome": final_outcome, "receipt": receipt}),
                 );
                 if vetoed {
-                    effects =
-                        effects.webhook(EventType::DecisionVetoed, json!({ "loop_id": loop_id }));
+                    effects = effects.webhook(Payload::DecisionVetoed(LoopEventData { loop_id }));
                 }
                 effects
-                    .webhook(
-                        EventType::DecisionFinal,
-                        decision_final(loop_id, final_outcome, vetoed),
-                    )
+                    .webhook(decision_final(loop_id, final_outcome, vetoed))
                     .mail(audience.hear(notice))
             }
         }

@@ -12,7 +12,7 @@ use super::{Action, Chain, Effects, Mail};
 use crate::domain::audit::timestamp;
 use crate::domain::proof::{self, FeedbackDigests, ReadFacts};
 use crate::domain::{ReadVia, feedback::sha256_hex};
-use crate::notify::webhooks::EventType;
+use crate::notify::webhooks::{FeedbackSealedData, LoopEventData, Payload};
 use crate::notify::{LoopRef, Notice, Recipient};
 
 pub const DRAFT_SAVED: Action = Action {
@@ -153,15 +153,12 @@ impl FeedbackEvent {
                     "digests": digests,
                 }),
             )
-            .webhook(
-                EventType::FeedbackSealed,
-                json!({
-                    "loop_id": loop_id,
-                    "interview_id": interview,
-                    "sealed_at": timestamp(sealed_at),
-                    "content_sha256": content_sha256,
-                }),
-            ),
+            .webhook(Payload::FeedbackSealed(FeedbackSealedData {
+                loop_id,
+                interview_id: interview,
+                sealed_at,
+                content_sha256,
+            })),
             FeedbackEvent::AddendumAdded {
                 loop_id,
                 interview,
@@ -221,10 +218,7 @@ impl FeedbackEvent {
                 json!({ "reason": reason }),
             ),
             FeedbackEvent::ReadyForDebrief { loop_id, to, about } => Effects::default()
-                .webhook(
-                    EventType::LoopReadyForDebrief,
-                    json!({ "loop_id": loop_id }),
-                )
+                .webhook(Payload::LoopReadyForDebrief(LoopEventData { loop_id }))
                 .mail(Mail::Loop {
                     to,
                     about,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{Action, Chain, Effects, Mail};
 use crate::domain::InterviewRole;
 use crate::domain::audit::timestamp;
-use crate::notify::webhooks::EventType;
+use crate::notify::webhooks::{LoopScheduledData, Payload};
 use crate::notify::{LoopRef, Notice, Recipient};
 
 const LOOP_FIELDS: &[&str] = &[
@@ -273,8 +273,10 @@ impl LoopEvent {
                 seats,
             } => {
                 let mut e = on(loop_id, &LOOP_SCHEDULED, loop_id, json!({})).webhook(
-                    EventType::LoopScheduled,
-                    json!({"loop_id": loop_id, "candidate_id": candidate_id}),
+                    Payload::LoopScheduled(LoopScheduledData {
+                        loop_id,
+                        candidate_id,
+                    }),
                 );
                 for seat in seats {
                     e = e.mail(seat.assigned(&about));

@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::db::{self, DbConn};
 use crate::domain::proof;
 use crate::error::AppResult;
-use crate::notify::webhooks::{self, EventType};
+use crate::notify::webhooks::{self, Payload};
 use crate::notify::{self, LoopRef, Notice, Recipient};
 
 /// An audit action: its name in the chain and what of its payload a reader
@@ -87,7 +87,7 @@ pub enum Mail {
 #[derive(Debug, Default)]
 pub struct Effects {
     pub audit: Vec<Entry>,
-    pub webhooks: Vec<(EventType, Value)>,
+    pub webhooks: Vec<Payload>,
     pub mail: Vec<Mail>,
 }
 
@@ -109,8 +109,8 @@ impl Effects {
         }
     }
 
-    pub fn webhook(mut self, event: EventType, data: Value) -> Self {
-        self.webhooks.push((event, data));
+    pub fn webhook(mut self, payload: Payload) -> Self {
+        self.webhooks.push(payload);
         self
     }
 
@@ -179,8 +179,8 @@ pub fn record(conn: &mut DbConn, by: &By, event: impl Into<Event>) -> AppResult<
             &e.payload,
         )?;
     }
-    for (event, data) in effects.webhooks {
-        webhooks::emit(conn, event, data)?;
+    for payload in &effects.webhooks {
+        webhooks::emit(conn, payload)?;
     }
     for m in effects.mail {
         match m {

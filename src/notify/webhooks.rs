@@ -6,22 +6,46 @@
 //! mail, a webhook must not become a side channel around the independence
 //! rules, nor keep an erased candidate's personal data.
 //!
-//! Signature: `X-BarRaiser-Signature: t={unix_ts},v1={hex}` where `hex` is
-//! HMAC-SHA256 with the webhook's secret over `"{unix_ts}.{body}"`.
+//! Deliveries follow the Standard Webhooks specification
+//! (<https://www.standardwebhooks.com/>), so its libraries verify them:
+//!
+//! - the body is `{"type", "timestamp", "data"}`;
+//! - `webhook-id` is the delivery's id, the same on every retry;
+//! - `webhook-timestamp` is the attempt's time in Unix seconds;
+//! - `webhook-signature` is a space-separated list of `v1,{base64}`, each
+//!   the HMAC-SHA256 of `"{id}.{timestamp}.{body}"` under one key: the
+//!   secret's, and during the grace period after a rotation, the previous
+//!   secret's too;
+//! - a secret is `whsec_` followed by the base64 of its key (32 random
+//!   bytes when the server makes it).
+//!
+//! Webhooks whose secret predates this scheme (stored as `legacy:` + the
+//! secret, whose text was the key) keep the old contract until their secret
+//! is rotated: the `{"event", "occurred_at", "data"}` body and the
+//! `X-BarRaiser-Delivery` and `X-BarRaiser-Signature` headers
+//! (`t={unix_ts},v1={hex}`, HMAC-SHA256 over `"{unix_ts}.{body}"`), beside
+//! the standard headers signed with the same key. Every delivery also says
+//! its type in `X-BarRaiser-Event`, for routing without reading the body.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use rand::RngCore;
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::Sha256;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::mailer::SendError;
 use crate::db::models::OutboxRow;
 use crate::db::outbox::Kind;
+use crate::db::webhooks::WebhookRow;
 use crate::db::{self, Db, DbConn};
-use crate::domain::addresses;
+use crate::domain::{Outcome, accounts, addresses};
 use crate::error::AppResult;
 
 /// What a webhook can subscribe to.
@@ -77,6 +101,187 @@ impl EventType {
     pub fn parse(s: &str) -> Option<EventType> {
         EventType::ALL.into_iter().find(|e| e.as_str() == s)
     }
+
+    /// When it is sent, for the OpenAPI `webhooks` section.
+    pub fn description(self) -> &'static str {
+        match self {
+            EventType::LoopScheduled => {
+                "A loop was scheduled: its composition passed and interviewers were told."
+            }
+            EventType::FeedbackSealed => {
+                "An interviewer sealed their feedback. Ids, the seal time and the \
+                 content's SHA-256 only: never a rating, a vote or a word of the content."
+            }
+            EventType::LoopReadyForDebrief => {
+                "Every voting interview of the loop is sealed or excused: the Bar Raiser \
+                 may open the debrief."
+            }
+            EventType::DebriefOpened => "The Bar Raiser opened the loop's debrief.",
+            EventType::DecisionRecorded => "The hiring manager recorded the decision.",
+            EventType::DecisionVetoed => "The Bar Raiser vetoed a hire decision.",
+            EventType::DecisionFinal => {
+                "The outcome is final: a `no_hire` decision, a hire the Bar Raiser \
+                 concurred with, or a veto."
+            }
+            EventType::CandidateErased => {
+                "A candidate's personal data was erased; drop what you keep about them."
+            }
+        }
+    }
+
+    /// The name of its `data` schema in the OpenAPI components.
+    pub fn data_schema(self) -> &'static str {
+        match self {
+            EventType::LoopScheduled => "LoopScheduledData",
+            EventType::FeedbackSealed => "FeedbackSealedData",
+            EventType::LoopReadyForDebrief
+            | EventType::DebriefOpened
+            | EventType::DecisionVetoed => "LoopEventData",
+            EventType::DecisionRecorded => "DecisionRecordedData",
+            EventType::DecisionFinal => "DecisionFinalData",
+            EventType::CandidateErased => "CandidateErasedData",
+        }
+    }
+}
+
+fn audit_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::domain::audit::timestamp(*t))
+}
+
+/// `data` of `loop.scheduled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LoopScheduledData {
+    pub loop_id: Uuid,
+    pub candidate_id: Uuid,
+}
+
+/// `data` of `feedback.sealed`: never the content, only its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackSealedData {
+    pub loop_id: Uuid,
+    pub interview_id: Uuid,
+    #[serde(serialize_with = "audit_time")]
+    pub sealed_at: DateTime<Utc>,
+    /// The `content_sha256` receipt the sealing interviewer got.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub content_sha256: String,
+}
+
+/// `data` of `loop.ready_for_debrief`, `debrief.opened` and
+/// `decision.vetoed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LoopEventData {
+    pub loop_id: Uuid,
+}
+
+/// `data` of `decision.recorded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DecisionRecordedData {
+    pub loop_id: Uuid,
+    pub outcome: Outcome,
+}
+
+/// `data` of `decision.final`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DecisionFinalData {
+    pub loop_id: Uuid,
+    /// `no_hire` after a veto.
+    pub outcome: Outcome,
+    pub vetoed: bool,
+}
+
+/// `data` of `candidate.erased`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CandidateErasedData {
+    pub candidate_id: Uuid,
+}
+
+/// What happened, as one delivery tells it: its type and its `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    LoopScheduled(LoopScheduledData),
+    FeedbackSealed(FeedbackSealedData),
+    LoopReadyForDebrief(LoopEventData),
+    DebriefOpened(LoopEventData),
+    DecisionRecorded(DecisionRecordedData),
+    DecisionVetoed(LoopEventData),
+    DecisionFinal(DecisionFinalData),
+    CandidateErased(CandidateErasedData),
+}
+
+impl Payload {
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Payload::LoopScheduled(_) => EventType::LoopScheduled,
+            Payload::FeedbackSealed(_) => EventType::FeedbackSealed,
+            Payload::LoopReadyForDebrief(_) => EventType::LoopReadyForDebrief,
+            Payload::DebriefOpened(_) => EventType::DebriefOpened,
+            Payload::DecisionRecorded(_) => EventType::DecisionRecorded,
+            Payload::DecisionVetoed(_) => EventType::DecisionVetoed,
+            Payload::DecisionFinal(_) => EventType::DecisionFinal,
+            Payload::CandidateErased(_) => EventType::CandidateErased,
+        }
+    }
+
+    /// The body's `data`.
+    pub fn data(&self) -> serde_json::Value {
+        let v = match self {
+            Payload::LoopScheduled(d) => serde_json::to_value(d),
+            Payload::FeedbackSealed(d) => serde_json::to_value(d),
+            Payload::LoopReadyForDebrief(d)
+            | Payload::DebriefOpened(d)
+            | Payload::DecisionVetoed(d) => serde_json::to_value(d),
+            Payload::DecisionRecorded(d) => serde_json::to_value(d),
+            Payload::DecisionFinal(d) => serde_json::to_value(d),
+            Payload::CandidateErased(d) => serde_json::to_value(d),
+        };
+        v.expect("plain structs serialize")
+    }
+
+    /// The thing it is about, so each webhook hears of it once.
+    fn about(&self) -> Uuid {
+        match self {
+            Payload::LoopScheduled(d) => d.loop_id,
+            Payload::FeedbackSealed(d) => d.interview_id,
+            Payload::LoopReadyForDebrief(d)
+            | Payload::DebriefOpened(d)
+            | Payload::DecisionVetoed(d) => d.loop_id,
+            Payload::DecisionRecorded(d) => d.loop_id,
+            Payload::DecisionFinal(d) => d.loop_id,
+            Payload::CandidateErased(d) => d.candidate_id,
+        }
+    }
+
+    fn loop_id(&self) -> Option<Uuid> {
+        match self {
+            Payload::LoopScheduled(d) => Some(d.loop_id),
+            Payload::FeedbackSealed(d) => Some(d.loop_id),
+            Payload::LoopReadyForDebrief(d)
+            | Payload::DebriefOpened(d)
+            | Payload::DecisionVetoed(d) => Some(d.loop_id),
+            Payload::DecisionRecorded(d) => Some(d.loop_id),
+            Payload::DecisionFinal(d) => Some(d.loop_id),
+            Payload::CandidateErased(_) => None,
+        }
+    }
+
+    /// The body a webhook gets: the Standard Webhooks shape, or the shape
+    /// from before it for a webhook still on a legacy secret.
+    pub fn body(&self, occurred_at: DateTime<Utc>, legacy: bool) -> String {
+        let (kind, time) = if legacy {
+            ("event", "occurred_at")
+        } else {
+            ("type", "timestamp")
+        };
+        let mut body = serde_json::Map::new();
+        body.insert(kind.into(), self.event_type().as_str().into());
+        body.insert(
+            time.into(),
+            crate::domain::audit::timestamp(occurred_at).into(),
+        );
+        body.insert("data".into(), self.data());
+        serde_json::Value::Object(body).to_string()
+    }
 }
 
 /// The outbox `recipient` of a delivery to webhook `id`.
@@ -84,47 +289,113 @@ pub fn recipient(id: impl std::fmt::Display) -> String {
     format!("webhook:{id}")
 }
 
-/// Queues `event` for every live webhook subscribed to it, in the caller's
-/// transaction. `data` names what happened (`loop_id`, `interview_id`, …);
-/// the body is `{event, occurred_at, data}`. Each webhook gets an event
-/// about one thing at most once.
-pub fn emit(conn: &mut DbConn, event: EventType, data: serde_json::Value) -> AppResult<()> {
+/// How a secret from before Standard Webhooks is stored: this prefix and
+/// the secret, whose UTF-8 text was the HMAC key.
+pub const LEGACY_PREFIX: &str = "legacy:";
+
+/// The key a stored secret signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningKey {
+    /// `whsec_` + base64: the decoded bytes.
+    Standard(Vec<u8>),
+    /// A secret from before Standard Webhooks: its text.
+    Legacy(String),
+}
+
+impl SigningKey {
+    /// The key of a stored secret. One that is neither `legacy:` nor a
+    /// standard secret (none is written so) is treated as legacy, which is
+    /// how it signed before.
+    pub fn from_stored(stored: &str) -> SigningKey {
+        if let Some(text) = stored.strip_prefix(LEGACY_PREFIX) {
+            return SigningKey::Legacy(text.to_string());
+        }
+        match accounts::webhook_secret_key(stored) {
+            Some(key) => SigningKey::Standard(key),
+            None => SigningKey::Legacy(stored.to_string()),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            SigningKey::Standard(k) => k,
+            SigningKey::Legacy(text) => text.as_bytes(),
+        }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        matches!(self, SigningKey::Legacy(_))
+    }
+}
+
+/// A fresh secret: `whsec_` + the base64 of 32 random bytes.
+pub fn generate_secret() -> String {
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    format!("{}{}", accounts::WEBHOOK_SECRET_PREFIX, BASE64.encode(key))
+}
+
+/// The keys that sign a delivery to `hook` at `now`: its secret's, then
+/// the previous secret's until that expires.
+pub fn signing_keys(hook: &WebhookRow, now: NaiveDateTime) -> Vec<SigningKey> {
+    let mut keys = vec![SigningKey::from_stored(&hook.secret)];
+    if let (Some(previous), Some(until)) = (&hook.previous_secret, hook.previous_secret_expires_at)
+        && now < until
+    {
+        keys.push(SigningKey::from_stored(previous));
+    }
+    keys
+}
+
+/// Queues `payload` for every live webhook subscribed to its type, in the
+/// caller's transaction. Each webhook gets an event about one thing at most
+/// once.
+pub fn emit(conn: &mut DbConn, payload: &Payload) -> AppResult<()> {
+    let event = payload.event_type();
     let hooks = db::webhooks::live(conn)?;
-    let str_of = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let loop_id = str_of("loop_id");
-    let about = str_of("interview_id")
-        .or_else(|| loop_id.clone())
-        .or_else(|| str_of("candidate_id"));
-    let body = serde_json::json!({
-        "event": event,
-        "occurred_at": crate::domain::audit::timestamp(db::now()),
-        "data": data,
-    })
-    .to_string();
+    let occurred_at = db::now();
+    let loop_id = payload.loop_id().map(|l| l.to_string());
+    let about = payload.about();
     for h in hooks.iter().filter(|h| {
         h.event_types
             .split_whitespace()
             .any(|e| e == event.as_str())
     }) {
-        let key = about
-            .as_ref()
-            .map(|a| format!("webhook:{}:{}:{a}", h.id, event.as_str()));
+        let legacy = SigningKey::from_stored(&h.secret).is_legacy();
+        let key = format!("webhook:{}:{}:{about}", h.id, event.as_str());
         db::outbox::insert_kind(
             conn,
             Kind::Webhook,
             &recipient(h.id),
             event.as_str(),
-            &body,
+            &payload.body(occurred_at, legacy),
             "",
             loop_id.as_deref(),
-            key.as_deref(),
+            Some(&key),
         )?;
     }
     Ok(())
 }
 
-/// The `X-BarRaiser-Signature` value for `body` sent at `timestamp`.
-pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+/// One `v1,{base64}` signature of the Standard Webhooks scheme: HMAC-SHA256
+/// under `key` of `"{msg_id}.{timestamp}.{body}"`.
+pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+/// The `webhook-signature` value: one signature per key, space-separated.
+pub fn signature_header(keys: &[SigningKey], msg_id: &str, timestamp: i64, body: &str) -> String {
+    keys.iter()
+        .map(|k| sign(k.bytes(), msg_id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The legacy `X-BarRaiser-Signature` value for `body` sent at `timestamp`.
+pub fn legacy_signature(secret: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body.as_bytes());
@@ -369,17 +640,27 @@ impl WebhookSender {
                 }
             })
             .map_err(|m| SendError::Unsendable(format!("target URL {m}")))?;
-        let ts = chrono::Utc::now().timestamp();
-        let response = self
+        let now = chrono::Utc::now();
+        let ts = now.timestamp();
+        let keys = signing_keys(&hook, now.naive_utc());
+        let mut request = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("X-BarRaiser-Event", &row.subject)
-            .header("X-BarRaiser-Delivery", &row.id)
+            .header("webhook-id", &row.id)
+            .header("webhook-timestamp", ts.to_string())
             .header(
-                "X-BarRaiser-Signature",
-                signature(&hook.secret, ts, &row.body_text),
+                "webhook-signature",
+                signature_header(&keys, &row.id, ts, &row.body_text),
             )
+            .header("X-BarRaiser-Event", &row.subject);
+        if let SigningKey::Legacy(secret) = &keys[0] {
+            request = request.header("X-BarRaiser-Delivery", &row.id).header(
+                "X-BarRaiser-Signature",
+                legacy_signature(secret, ts, &row.body_text),
+            );
+        }
+        let response = request
             .body(row.body_text.clone())
             .send()
             .await
@@ -432,13 +713,104 @@ mod tests {
     }
 
     #[test]
-    fn signature_is_hmac_over_timestamp_dot_body() {
+    fn legacy_signature_is_hmac_over_timestamp_dot_body() {
         // Computed independently: python3 -c 'import hmac,hashlib;
         // print(hmac.new(b"s3cret",b"1700000000.{}",hashlib.sha256).hexdigest())'
         assert_eq!(
-            signature("s3cret", 1_700_000_000, "{}"),
+            legacy_signature("s3cret", 1_700_000_000, "{}"),
             "t=1700000000,v1=97926816e98fbb41ccb1673225ff29a2f35369099990e1b1561651e7bd097ebf"
         );
+    }
+
+    #[test]
+    fn standard_signature_is_base64_hmac_over_id_dot_timestamp_dot_body() {
+        // The specification's example secret and message, signed by the
+        // reference library (standardwebhooks 1.1.0 from PyPI):
+        //   Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").sign(
+        //     "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        //     datetime.fromtimestamp(1614265330, tz=timezone.utc), body)
+        let key = accounts::webhook_secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(
+            sign(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1_614_265_330,
+                r#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn stored_secrets_sign_with_their_key() {
+        let standard = generate_secret();
+        assert!(standard.starts_with("whsec_"), "{standard}");
+        let SigningKey::Standard(key) = SigningKey::from_stored(&standard) else {
+            panic!("{standard} is not standard");
+        };
+        assert_eq!(key.len(), 32);
+        assert_ne!(generate_secret(), standard);
+        // Made before this scheme: the text is the key, whatever its shape.
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let legacy = SigningKey::from_stored(&format!("{LEGACY_PREFIX}{old}"));
+        assert_eq!(legacy, SigningKey::Legacy(old.into()));
+        assert_eq!(legacy.bytes(), old.as_bytes());
+        assert!(SigningKey::from_stored("a-shared-secret-of-some-length").is_legacy());
+    }
+
+    #[test]
+    fn the_previous_secret_signs_until_it_expires() {
+        let now = Utc::now().naive_utc();
+        let mut hook = WebhookRow {
+            id: Uuid::from_u128(1).into(),
+            url: "https://x.example".into(),
+            event_types: "loop.scheduled".into(),
+            secret: generate_secret(),
+            created_by: Uuid::from_u128(2).into(),
+            created_at: now,
+            deleted_at: None,
+            previous_secret: Some(format!("{LEGACY_PREFIX}old-secret-text")),
+            previous_secret_expires_at: Some(now + chrono::Duration::seconds(1)),
+            secret_rotated_at: Some(now),
+        };
+        let keys = signing_keys(&hook, now);
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1], SigningKey::Legacy("old-secret-text".into()));
+        let header = signature_header(&keys, "msg", 1, "{}");
+        assert_eq!(header.split(' ').count(), 2, "{header}");
+        assert!(header.split(' ').all(|s| s.starts_with("v1,")));
+        assert_eq!(
+            signing_keys(&hook, now + chrono::Duration::seconds(1)).len(),
+            1
+        );
+        hook.previous_secret_expires_at = None;
+        assert_eq!(signing_keys(&hook, now).len(), 1);
+    }
+
+    #[test]
+    fn bodies_follow_the_standard_shape_unless_legacy() {
+        let p = Payload::DecisionFinal(DecisionFinalData {
+            loop_id: Uuid::from_u128(1),
+            outcome: Outcome::NoHire,
+            vetoed: true,
+        });
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 12, 0, 0).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&p.body(at, false)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "type": "decision.final",
+                "timestamp": "2026-11-30T12:00:00.000000Z",
+                "data": {"loop_id": Uuid::from_u128(1), "outcome": "no_hire", "vetoed": true},
+            })
+        );
+        let old: serde_json::Value = serde_json::from_str(&p.body(at, true)).unwrap();
+        assert_eq!(old["event"], "decision.final");
+        assert_eq!(old["occurred_at"], "2026-11-30T12:00:00.000000Z");
+        assert_eq!(old["data"], body["data"]);
+        for e in EventType::ALL {
+            assert!(!e.description().is_empty() && !e.data_schema().is_empty());
+        }
     }
 
     #[test]

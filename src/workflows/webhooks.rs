@@ -1,6 +1,8 @@
 //! Webhook subscriptions for HR tooling: admins, or service tokens with
 //! `webhooks:manage`, register a URL for some event types. The signing
-//! secret is shown once; it is stored as given, since it must sign.
+//! secret (Standard Webhooks: `whsec_` + base64) is shown once; it is
+//! stored as given, since it must sign. Rotating it shows the new one once,
+//! and the previous one keeps signing for a grace period.
 
 use std::time::Duration;
 
@@ -11,12 +13,13 @@ use uuid::Uuid;
 
 use super::preconditions::{IfMatch, Tagged};
 use super::{Actor, AppState};
-use crate::auth::tokens;
 use crate::db::{self, webhooks::WebhookRow};
 use crate::domain::{Violation, accounts};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{self, accounts::AccountEvent};
-use crate::notify::webhooks::{EventType, ResolveError, TargetRefusal, check_url, resolve_public};
+use crate::notify::webhooks::{
+    EventType, ResolveError, SigningKey, TargetRefusal, check_url, generate_secret, resolve_public,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +29,12 @@ pub struct CreateWebhook {
     pub url: String,
     /// At least one.
     pub event_types: Vec<EventType>,
-    /// Signs deliveries (16 to 200 characters); generated if absent.
+    /// Signs deliveries: a Standard Webhooks secret, `whsec_` followed by
+    /// the base64 of 24 to 64 bytes. Generated (32 random bytes) if absent.
+    #[schema(
+        pattern = "^whsec_[A-Za-z0-9+/]{32,88}={0,2}$",
+        example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    )]
     pub secret: Option<String>,
 }
 
@@ -37,13 +45,33 @@ pub struct Webhook {
     pub event_types: Vec<EventType>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    /// The secret predates Standard Webhooks: deliveries keep the old body
+    /// and `X-BarRaiser-Signature` beside the standard headers, whose key
+    /// is the secret's text. Rotate the secret to move to the standard
+    /// scheme.
+    pub legacy_secret: bool,
+    /// When the secret was last rotated.
+    pub secret_rotated_at: Option<DateTime<Utc>>,
+    /// Until when the secret before the last rotation signs too (a second
+    /// `v1,` signature in `webhook-signature`); past once it stopped.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 /// A new webhook with its signing secret, which is never shown again.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedWebhook {
     pub webhook: Webhook,
-    /// Verify `X-BarRaiser-Signature` with it (see the README).
+    /// Verify deliveries with it, by the Standard Webhooks scheme (see the
+    /// README).
+    pub secret: String,
+}
+
+/// A webhook's new signing secret, which is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedWebhookSecret {
+    pub webhook: Webhook,
+    /// The new secret. Deliveries are signed with it and, until
+    /// `webhook.previous_secret_expires_at`, with the previous one too.
     pub secret: String,
 }
 
@@ -66,6 +94,9 @@ impl From<WebhookRow> for Webhook {
                 .collect(),
             created_by: r.created_by.into(),
             created_at: db::from_db(r.created_at),
+            legacy_secret: SigningKey::from_stored(&r.secret).is_legacy(),
+            secret_rotated_at: r.secret_rotated_at.map(db::from_db),
+            previous_secret_expires_at: r.previous_secret_expires_at.map(db::from_db),
         }
     }
 }
@@ -130,9 +161,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let secret = req
-        .secret
-        .unwrap_or_else(|| format!("whsec_{}", tokens::random_token()));
+    let secret = req.secret.unwrap_or_else(generate_secret);
     let mut types = req.event_types;
     types.sort();
     types.dedup();
@@ -149,6 +178,9 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
         created_by: me.id,
         created_at: db::to_db(db::now()),
         deleted_at: None,
+        previous_secret: None,
+        previous_secret_expires_at: None,
+        secret_rotated_at: None,
     };
     let stored = row.clone();
     let by = me.by(state);
@@ -179,8 +211,8 @@ pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
     })
 }
 
-/// One live webhook. It never changes (only its deletion): its tag is its
-/// creation.
+/// One live webhook. Only a rotation changes it: its tag is its last
+/// rotation, or its creation.
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Webhook>> {
     me.require_admin()?;
     let key = id.into();
@@ -188,7 +220,7 @@ pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Web
         .db
         .run(move |conn| db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound))
         .await?;
-    Ok(Tagged::at(row.created_at, row.into()))
+    Ok(Tagged::at(row.changed_at(), row.into()))
 }
 
 /// Deletes a webhook: nothing more is queued for it, and deliveries still
@@ -201,11 +233,66 @@ pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -
         .db
         .write(move |conn| {
             let current = db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)?;
-            if_match.check(current.created_at)?;
+            if_match.check(current.changed_at())?;
             if !db::webhooks::delete(conn, key, db::to_db(db::now()))? {
                 return Err(AppError::NotFound);
             }
             events::record(conn, &by, AccountEvent::WebhookDeleted { webhook: id })
         })
         .await
+}
+
+/// Gives a webhook a new secret, shown once. The previous one keeps signing
+/// beside it for the server's grace period (`--webhook-secret-grace`), so
+/// receivers can switch without losing a delivery; rotating again within
+/// that period drops it at once (a leaked secret is gone after two
+/// rotations).
+pub async fn rotate_secret(
+    state: &AppState,
+    me: &Actor,
+    id: Uuid,
+    if_match: IfMatch,
+) -> AppResult<Tagged<RotatedWebhookSecret>> {
+    me.require_admin()?;
+    let by = me.by(state);
+    let key = id.into();
+    let secret = generate_secret();
+    let new = secret.clone();
+    let grace = chrono::Duration::from_std(state.config.webhook_secret_grace)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("webhook secret grace: {e}")))?;
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)?;
+            if_match.check(current.changed_at())?;
+            let now = db::now();
+            let expires = now + grace;
+            if !db::webhooks::rotate_secret(
+                conn,
+                key,
+                &new,
+                &current.secret,
+                db::to_db(expires),
+                db::to_db(now),
+            )? {
+                return Err(AppError::NotFound);
+            }
+            events::record(
+                conn,
+                &by,
+                AccountEvent::WebhookSecretRotated {
+                    webhook: id,
+                    previous_secret_expires_at: expires,
+                },
+            )?;
+            db::webhooks::live_by_id(conn, key)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(Tagged::at(
+        row.changed_at(),
+        RotatedWebhookSecret {
+            webhook: row.into(),
+            secret,
+        },
+    ))
 }

@@ -352,6 +352,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ("list_webhooks", Stage::NoLoop, admin_only(200)),
         ("get_webhook", Stage::NoLoop, admin_only(200)),
         ("delete_webhook", Stage::NoLoop, admin_only(204)),
+        ("rotate_webhook_secret", Stage::NoLoop, admin_only(200)),
         ("create_loop", Stage::NoLoop, staff(201)),
         // Admins read every decided loop's scorecards, recruiters their own.
         ("list_scorecards", Stage::NoLoop, staff(200)),
@@ -626,6 +627,11 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
         "list_webhooks" => (M::GET, "/webhooks".into(), None),
         "get_webhook" => (M::GET, format!("/webhooks/{}", ctx.webhook_id), None),
         "delete_webhook" => (M::DELETE, format!("/webhooks/{}", ctx.webhook_id), None),
+        "rotate_webhook_secret" => (
+            M::POST,
+            format!("/webhooks/{}/rotate-secret", ctx.webhook_id),
+            None,
+        ),
         "create_loop" => (
             M::POST,
             "/loops".into(),

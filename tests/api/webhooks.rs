@@ -1,6 +1,10 @@
 //! Webhooks end to end: a receiver on loopback in this process gets every
-//! event of a loop, signed; a failing receiver gets each event once after
-//! it recovers; who may register webhooks and where they may point.
+//! event of a loop, signed by the Standard Webhooks scheme; a failing
+//! receiver gets each event once after it recovers, under one `webhook-id`;
+//! a rotated secret signs beside the new one until its grace period ends; a
+//! secret from before the scheme keeps its old contract until rotated; who
+//! may register webhooks and where they may point. (`tests/webhooks/run.sh`
+//! verifies real deliveries with the reference Python library.)
 
 use bar_raiser::db::outbox::{Kind as OutboxKind, Status as OutboxStatus};
 use std::collections::BTreeMap;
@@ -10,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bar_raiser::notify::worker;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -23,12 +29,15 @@ use crate::helpers::*;
 /// 127.0.0.1.
 macro_rules! with_loopback_webhooks {
     ($name:ident, $body:path) => {
+        with_loopback_webhooks!($name, $body, Duration::from_secs(24 * 3600));
+    };
+    ($name:ident, $body:path, $grace:expr) => {
         mod $name {
             use super::*;
             #[actix_web::test]
             async fn sqlite() {
                 let mail = tempfile::tempdir().unwrap();
-                if let Some(app) = spawn_allowing(Backend::Sqlite, &mail).await {
+                if let Some(app) = spawn_with_grace(Backend::Sqlite, &mail, $grace).await {
                     $body(app).await;
                 }
             }
@@ -39,7 +48,7 @@ macro_rules! with_loopback_webhooks {
             )]
             async fn postgres() {
                 let mail = tempfile::tempdir().unwrap();
-                if let Some(app) = spawn_allowing(Backend::Postgres, &mail).await {
+                if let Some(app) = spawn_with_grace(Backend::Postgres, &mail, $grace).await {
                     $body(app).await;
                 }
             }
@@ -47,10 +56,15 @@ macro_rules! with_loopback_webhooks {
     };
 }
 
-async fn spawn_allowing(backend: Backend, mail: &tempfile::TempDir) -> Option<TestApp> {
+async fn spawn_with_grace(
+    backend: Backend,
+    mail: &tempfile::TempDir,
+    grace: Duration,
+) -> Option<TestApp> {
     let dir = mail.path().to_path_buf();
     TestApp::spawn_with(backend, move |c| {
         c.webhook_allow_private = true;
+        c.webhook_secret_grace = grace;
         c.mail_dir = dir;
         c.worker.poll_interval = Duration::from_millis(50);
         c.worker.retry_base = Duration::from_millis(100);
@@ -62,8 +76,13 @@ async fn spawn_allowing(backend: Backend, mail: &tempfile::TempDir) -> Option<Te
 #[derive(Debug, Clone)]
 struct Received {
     event: String,
-    delivery: String,
+    /// The Standard Webhooks headers.
+    id: String,
+    timestamp: String,
     signature: String,
+    /// The legacy headers, empty when absent.
+    legacy_delivery: String,
+    legacy_signature: String,
     body: String,
     answered: u16,
 }
@@ -162,20 +181,52 @@ async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Mutex<Log>>) 
     };
     log.requests.push(Received {
         event: header("x-barraiser-event"),
-        delivery: header("x-barraiser-delivery"),
-        signature: header("x-barraiser-signature"),
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        legacy_delivery: header("x-barraiser-delivery"),
+        legacy_signature: header("x-barraiser-signature"),
         body: String::from_utf8_lossy(&body).into_owned(),
         answered,
     });
     HttpResponse::build(actix_web::http::StatusCode::from_u16(answered).unwrap()).finish()
 }
 
-/// Verifies `X-BarRaiser-Signature` as a receiver would (see the README),
-/// without the replay window: tests compare against recorded requests.
-fn verifies(secret: &str, signature: &str, body: &str) -> bool {
+/// The key of a Standard Webhooks secret: the base64 after `whsec_`.
+fn key_of(secret: &str) -> Vec<u8> {
+    BASE64
+        .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
+        .expect("base64 after whsec_")
+}
+
+/// Verifies a delivery by the Standard Webhooks scheme under `key`, as the
+/// reference libraries do without the clock check (tests compare against
+/// recorded requests): one `v1,` signature of `{id}.{timestamp}.{body}`
+/// must match.
+fn verifies_with_key(key: &[u8], r: &Received, body: &str) -> bool {
+    r.signature.split(' ').any(|sig| {
+        let Some(b64) = sig.strip_prefix("v1,") else {
+            return false;
+        };
+        let Ok(given) = BASE64.decode(b64) else {
+            return false;
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(format!("{}.{}.{body}", r.id, r.timestamp).as_bytes());
+        mac.verify_slice(&given).is_ok()
+    })
+}
+
+fn verifies(secret: &str, r: &Received) -> bool {
+    verifies_with_key(&key_of(secret), r, &r.body)
+}
+
+/// Verifies the legacy `X-BarRaiser-Signature` (`t=…,v1=<hex>` over
+/// `{t}.{body}`, the secret's text as the key).
+fn legacy_verifies(secret: &str, r: &Received) -> bool {
     let mut t = None;
     let mut v1 = None;
-    for part in signature.split(',') {
+    for part in r.legacy_signature.split(',') {
         match part.split_once('=') {
             Some(("t", x)) => t = Some(x),
             Some(("v1", x)) => v1 = Some(x),
@@ -189,16 +240,21 @@ fn verifies(secret: &str, signature: &str, body: &str) -> bool {
         return false;
     };
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.{body}").as_bytes());
+    mac.update(format!("{t}.{}", r.body).as_bytes());
     mac.verify_slice(&given).is_ok()
 }
+
+/// The specification's example secret (24 bytes).
+const GIVEN_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Another well-formed secret.
+const OTHER_SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u";
 
 async fn register(app: &TestApp, s: &Session, url: &str, events: &[&str]) -> (String, String) {
     let (status, body) = app
         .post(
             "/webhooks",
             s,
-            json!({"url": url, "event_types": events, "secret": "a-shared-secret-of-some-length"}),
+            json!({"url": url, "event_types": events, "secret": GIVEN_SECRET}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -267,23 +323,28 @@ async fn every_event_of_a_loop_arrives_signed(app: TestApp) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &got {
         *counts.entry(r.event.as_str()).or_default() += 1;
+        assert!(verifies(&secret, r), "bad signature: {r:?}");
+        assert_eq!(r.signature.split(' ').count(), 1, "one key: {r:?}");
+        assert!(r.timestamp.parse::<i64>().is_ok(), "{r:?}");
         assert!(
-            verifies(&secret, &r.signature, &r.body),
-            "bad signature: {r:?}"
+            r.legacy_signature.is_empty() && r.legacy_delivery.is_empty(),
+            "no legacy headers for a standard secret: {r:?}"
         );
         let body = r.json();
-        assert_eq!(body["event"], r.event.as_str());
-        assert!(body["occurred_at"].is_string(), "{body}");
+        let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["data", "timestamp", "type"], "{body}");
+        assert_eq!(body["type"], r.event.as_str());
+        assert!(body["timestamp"].is_string(), "{body}");
     }
     let expected: BTreeMap<&str, usize> = ALL_EVENTS
         .iter()
         .map(|e| (*e, if *e == "feedback.sealed" { voters } else { 1 }))
         .collect();
     assert_eq!(counts, expected);
-    let mut ids: Vec<&str> = got.iter().map(|r| r.delivery.as_str()).collect();
+    let mut ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), got.len(), "delivery ids are unique per event");
+    assert_eq!(ids.len(), got.len(), "webhook-id is unique per event");
 
     let one = |event: &str| got.iter().find(|r| r.event == event).unwrap().json();
     let loop_id = setup.loop_id.to_string();
@@ -307,12 +368,18 @@ async fn every_event_of_a_loop_arrives_signed(app: TestApp) {
     // Nothing personal travels: no address in any body.
     assert!(got.iter().all(|r| !r.body.contains('@')));
 
-    // A tampered body or a wrong secret fails verification.
+    // A tampered body, id or timestamp, or another secret, fails.
     let r = &got[0];
     let tampered = r.body.replacen("loop", "l00p", 1);
     assert_ne!(tampered, r.body);
-    assert!(!verifies(&secret, &r.signature, &tampered));
-    assert!(!verifies("another-secret-entirely", &r.signature, &r.body));
+    assert!(!verifies_with_key(&key_of(&secret), r, &tampered));
+    let mut moved = r.clone();
+    moved.timestamp = (r.timestamp.parse::<i64>().unwrap() + 1).to_string();
+    assert!(!verifies(&secret, &moved));
+    let mut renamed = r.clone();
+    renamed.id = got[1].id.clone();
+    assert!(!verifies(&secret, &renamed));
+    assert!(!verifies(OTHER_SECRET, r));
     receiver.server.stop(false).await;
 }
 with_loopback_webhooks!(full_loop, every_event_of_a_loop_arrives_signed);
@@ -359,19 +426,21 @@ async fn a_failing_receiver_gets_each_event_once(app: TestApp) {
         expected,
         "each event exactly once: {all:#?}"
     );
-    let mut ids: Vec<&str> = got.iter().map(|r| r.delivery.as_str()).collect();
+    let mut ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), expected);
-    // The failed attempts were retried under the same delivery id.
+    // The failed attempts were retried under the same webhook-id, with the
+    // same body, each attempt signed for its own timestamp.
     for failed in all.iter().filter(|r| r.answered == 500) {
         assert!(
             got.iter()
-                .any(|r| r.delivery == failed.delivery && r.body == failed.body),
+                .any(|r| r.id == failed.id && r.body == failed.body),
             "{failed:?} never delivered"
         );
+        assert!(verifies(&secret, failed), "{failed:?}");
     }
-    assert!(got.iter().all(|r| verifies(&secret, &r.signature, &r.body)));
+    assert!(got.iter().all(|r| verifies(&secret, r)));
     let rows = app
         .state
         .db
@@ -485,6 +554,24 @@ async fn who_may_register_and_where(app: TestApp) {
         assert_problem(&app.get("/webhooks", s).await, 403, "admin_only");
     }
 
+    // A secret not in the Standard Webhooks form is refused.
+    for secret in [
+        "a-shared-secret-of-some-length",
+        "whsec_c2hvcnQ=",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw_Z7xHs3TdkQ",
+        "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ] {
+        let got = app
+            .post(
+                "/webhooks",
+                &admin,
+                json!({"url": public, "event_types": ["loop.scheduled"], "secret": secret}),
+            )
+            .await;
+        assert_problem(&got, 422, "validation_failed");
+        assert_eq!(got.1["errors"][0]["field"], "secret", "{secret}");
+    }
+
     // An admin: the generated secret is shown once, never listed.
     let (status, created) = app
         .post(
@@ -495,10 +582,8 @@ async fn who_may_register_and_where(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap();
-    assert!(
-        secret.starts_with("whsec_") && secret.len() > 30,
-        "{secret}"
-    );
+    assert_eq!(key_of(secret).len(), 32, "{secret}");
+    assert_eq!(created["webhook"]["legacy_secret"], false);
     assert_eq!(
         created["webhook"]["event_types"],
         json!(["loop.scheduled", "decision.final"])
@@ -756,10 +841,228 @@ async fn a_name_resolving_to_loopback_is_never_connected_to(app: TestApp) {
     let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
     let got = receiver.until_delivered(1).await;
     worker.shutdown().await;
-    assert_eq!(got[0].delivery, row.id);
+    assert_eq!(got[0].id, row.id);
     receiver.server.stop(false).await;
 }
 with_loopback_webhooks!(
     loopback_never_connected,
     a_name_resolving_to_loopback_is_never_connected_to
+);
+
+/// Erases a fresh candidate: one `candidate.erased` for every subscriber.
+async fn erase_one(app: &TestApp, recruiter: &Session) {
+    let id = app.candidate(recruiter, "Erasable Person").await;
+    let (status, body) = app.delete(&format!("/candidates/{id}"), recruiter).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn rotate(app: &TestApp, admin: &Session, id: &str) -> (String, Value) {
+    let (status, body) = app
+        .post(&format!("/webhooks/{id}/rotate-secret"), admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (body["secret"].as_str().unwrap().to_string(), body)
+}
+
+async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {
+    let receiver = Receiver::start(0).await;
+    let admin = app.admin().await;
+    let recruiter = app.user("Rae Recruiter", "recruiter", false).await;
+    let (id, first) = register(&app, &admin, &receiver.url, &["candidate.erased"]).await;
+    let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
+    erase_one(&app, &recruiter).await;
+    let got = receiver.until_delivered(1).await;
+    assert_eq!(got[0].signature.split(' ').count(), 1, "{:?}", got[0]);
+    assert!(verifies(&first, &got[0]));
+
+    // Only admins rotate; an unknown webhook is 404.
+    assert_problem(
+        &app.post(
+            &format!("/webhooks/{id}/rotate-secret"),
+            &recruiter,
+            json!({}),
+        )
+        .await,
+        403,
+        "admin_only",
+    );
+    assert_problem(
+        &app.post(
+            &format!("/webhooks/{}/rotate-secret", uuid::Uuid::new_v4()),
+            &admin,
+            json!({}),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+
+    let (second, rotated) = rotate(&app, &admin, &id).await;
+    assert_ne!(second, first);
+    assert_eq!(key_of(&second).len(), 32, "{second}");
+    let hook = &rotated["webhook"];
+    assert_eq!(hook["id"], id.as_str());
+    assert_eq!(hook["legacy_secret"], false);
+    let rotated_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(hook["secret_rotated_at"].clone()).unwrap();
+    let until: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(hook["previous_secret_expires_at"].clone()).unwrap();
+    assert_eq!(until - rotated_at, chrono::Duration::hours(24), "{hook}");
+    // The new secret is never shown again.
+    let (_, one) = app.get(&format!("/webhooks/{id}"), &admin).await;
+    assert!(!one.to_string().contains(&second));
+    assert_eq!(
+        one["previous_secret_expires_at"],
+        hook["previous_secret_expires_at"]
+    );
+
+    // Within the grace period both secrets sign, the new one first.
+    erase_one(&app, &recruiter).await;
+    let got = receiver.until_delivered(2).await;
+    let r = &got[1];
+    let sigs: Vec<&str> = r.signature.split(' ').collect();
+    assert_eq!(sigs.len(), 2, "{r:?}");
+    assert!(verifies(&second, r), "the new secret: {r:?}");
+    assert!(verifies(&first, r), "the previous secret: {r:?}");
+    let only = |n: usize| Received {
+        signature: sigs[n].to_string(),
+        ..r.clone()
+    };
+    assert!(verifies(&second, &only(0)) && !verifies(&first, &only(0)));
+    assert!(verifies(&first, &only(1)) && !verifies(&second, &only(1)));
+
+    // Rotating again drops the first secret at once.
+    let (third, _) = rotate(&app, &admin, &id).await;
+    erase_one(&app, &recruiter).await;
+    let got = receiver.until_delivered(3).await;
+    worker.shutdown().await;
+    let r = &got[2];
+    assert!(verifies(&third, r) && verifies(&second, r), "{r:?}");
+    assert!(!verifies(&first, r), "{r:?}");
+    receiver.server.stop(false).await;
+}
+with_loopback_webhooks!(rotation, a_rotated_secret_signs_beside_the_new_one);
+
+async fn the_previous_secret_stops_after_its_grace(app: TestApp) {
+    let receiver = Receiver::start(0).await;
+    let admin = app.admin().await;
+    let recruiter = app.user("Rae Recruiter", "recruiter", false).await;
+    let (id, first) = register(&app, &admin, &receiver.url, &["candidate.erased"]).await;
+    let (second, rotated) = rotate(&app, &admin, &id).await;
+    let until: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(rotated["webhook"]["previous_secret_expires_at"].clone()).unwrap();
+    // Wait out the grace period (one second here), then cause a delivery.
+    while chrono::Utc::now() <= until {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    erase_one(&app, &recruiter).await;
+    let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
+    let got = receiver.until_delivered(1).await;
+    worker.shutdown().await;
+    let r = &got[0];
+    assert_eq!(r.signature.split(' ').count(), 1, "{r:?}");
+    assert!(verifies(&second, r), "{r:?}");
+    assert!(
+        !verifies(&first, r),
+        "the expired secret still signs: {r:?}"
+    );
+    receiver.server.stop(false).await;
+}
+with_loopback_webhooks!(
+    grace_expiry,
+    the_previous_secret_stops_after_its_grace,
+    Duration::from_secs(1)
+);
+
+/// Puts the webhooks table back as it was before Standard Webhooks (the
+/// migration reverted), adds a webhook the old way, and migrates again.
+async fn a_webhook_from_before(app: &TestApp, url: &str, secret: &str, by: uuid::Uuid) -> String {
+    use bar_raiser::db::DbConn;
+    use diesel::RunQueryDsl;
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    const VERSION: &str = "20261130001900";
+    let id = uuid::Uuid::new_v4().to_string();
+    let db = app.state.db.clone();
+    let (url, secret, key) = (url.to_string(), secret.to_string(), id.clone());
+    web::block(move || {
+        let mut conn = db.conn().unwrap();
+        fn back_to_before<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+            c: &mut C,
+            m: fn() -> EmbeddedMigrations,
+        ) {
+            loop {
+                let applied = c.applied_migrations().unwrap();
+                let last = applied.iter().max().unwrap().to_string();
+                c.revert_last_migration(m()).unwrap();
+                if last == VERSION {
+                    return;
+                }
+            }
+        }
+        match &mut *conn {
+            DbConn::Sqlite(c) => back_to_before(c, || SQLITE),
+            DbConn::Postgres(c) => back_to_before(c, || POSTGRES),
+        }
+        diesel::sql_query(format!(
+            "INSERT INTO webhooks (id, url, event_types, secret, created_by, created_at) \
+             VALUES ('{key}', '{url}', 'candidate.erased', '{secret}', '{by}', '2026-11-30 12:00:00')"
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+        match &mut *conn {
+            DbConn::Sqlite(c) => drop(c.run_pending_migrations(SQLITE).unwrap()),
+            DbConn::Postgres(c) => drop(c.run_pending_migrations(POSTGRES).unwrap()),
+        }
+    })
+    .await
+    .unwrap();
+    id
+}
+
+async fn a_secret_from_before_keeps_its_contract_until_rotated(app: TestApp) {
+    let receiver = Receiver::start(0).await;
+    let admin = app.admin().await;
+    let recruiter = app.user("Rae Recruiter", "recruiter", false).await;
+    // A secret of the old kind: any text, which was the key as written.
+    let old = "whsec_an-old-secret_of-the-former-kind";
+    let id = a_webhook_from_before(&app, &receiver.url, old, admin.id).await;
+    let (_, one) = app.get(&format!("/webhooks/{id}"), &admin).await;
+    assert_eq!(one["legacy_secret"], true, "{one}");
+
+    let worker = worker::start(app.state.db.clone(), &app.state.config).expect("worker");
+    erase_one(&app, &recruiter).await;
+    let got = receiver.until_delivered(1).await;
+    let r = &got[0];
+    // What its receiver verified before: the old body and headers...
+    let body = r.json();
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["data", "event", "occurred_at"], "{body}");
+    assert_eq!(body["event"], "candidate.erased");
+    assert!(legacy_verifies(old, r), "{r:?}");
+    assert_eq!(r.legacy_delivery, r.id);
+    // ...and the standard headers, keyed by the same text.
+    assert!(verifies_with_key(old.as_bytes(), r, &r.body), "{r:?}");
+
+    // Rotating moves it to the standard scheme; the old key signs on
+    // during the grace period, the old headers and body are gone.
+    let (new, rotated) = rotate(&app, &admin, &id).await;
+    assert_eq!(rotated["webhook"]["legacy_secret"], false);
+    erase_one(&app, &recruiter).await;
+    let got = receiver.until_delivered(2).await;
+    worker.shutdown().await;
+    let r = &got[1];
+    assert!(
+        r.legacy_signature.is_empty() && r.legacy_delivery.is_empty(),
+        "{r:?}"
+    );
+    assert_eq!(r.json()["type"], "candidate.erased");
+    assert!(verifies(&new, r), "{r:?}");
+    assert!(verifies_with_key(old.as_bytes(), r, &r.body), "{r:?}");
+    receiver.server.stop(false).await;
+}
+with_loopback_webhooks!(
+    legacy_secret,
+    a_secret_from_before_keeps_its_contract_until_rotated
 );
