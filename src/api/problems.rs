@@ -18,6 +18,11 @@ use crate::problems::{ENTRIES, PROBLEMS};
 )]
 #[get("/problems")]
 pub async fn index() -> HttpResponse {
+    page("Problem types", &index_body())
+}
+
+/// The catalogue as one HTML table per kind of code.
+fn index_body() -> String {
     let mut body = String::from(
         "<h1>Problem types</h1>\n<p>Every error answer is <code>application/problem+json</code> (RFC 9457); its <code>type</code> links here and its <code>code</code> is one of these.</p>\n<table>\n<tr><th>code</th><th>status</th><th>meaning</th></tr>\n",
     );
@@ -38,7 +43,7 @@ pub async fn index() -> HttpResponse {
         ));
     }
     body.push_str("</table>\n");
-    page("Problem types", &body)
+    body
 }
 
 /// One problem type or entry code, described.
@@ -57,8 +62,15 @@ pub async fn index() -> HttpResponse {
 #[get("/problems/{code}")]
 pub async fn show(code: web::Path<String>) -> AppResult<HttpResponse> {
     let code = code.into_inner();
+    let body = code_body(&code).ok_or(AppError::NotFound)?;
+    Ok(page(&code, &body))
+}
+
+/// One code's page: as a problem, as an entry of `errors`, or both; `None`
+/// for a code the service never gives.
+fn code_body(code: &str) -> Option<String> {
     let mut body = String::new();
-    if let Some(p) = crate::problems::problem(&code) {
+    if let Some(p) = crate::problems::problem(code) {
         body.push_str(&format!(
             "<h1><code>{}</code></h1>\n<p>HTTP status {}</p>\n<p>{}</p>\n",
             p.code,
@@ -66,17 +78,17 @@ pub async fn show(code: web::Path<String>) -> AppResult<HttpResponse> {
             inline(p.about)
         ));
     }
-    if let Some(e) = crate::problems::entry(&code) {
+    if let Some(e) = crate::problems::entry(code) {
         body.push_str(&format!(
             "<h2>As an entry of <code>errors</code></h2>\n<p>{}</p>\n",
             inline(e.about)
         ));
     }
     if body.is_empty() {
-        return Err(AppError::NotFound);
+        return None;
     }
     body.push_str("<p><a href=\"../problems\">Every problem type</a></p>\n");
-    Ok(page(&code, &body))
+    Some(body)
 }
 
 fn statuses(list: &[u16]) -> String {
