@@ -1,6 +1,6 @@
 //! Candidates: the HTTP side of [`crate::workflows::candidates`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ use crate::workflows::pagination::Page;
     request_body = CreateCandidate,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Candidate),
+        (status = 201, body = Candidate, headers(("Location" = String, description = "The new candidate: `/api/v1/candidates/{id}`"))),
         Unauthenticated,
         Forbidden,
         (status = 409, description = "A candidate with this email exists", body = Problem, content_type = "application/problem+json"),
@@ -37,7 +37,7 @@ pub async fn create(
     body: web::Json<CreateCandidate>,
 ) -> AppResult<HttpResponse> {
     let created = flow::create(&state, &me, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(located(format_args!("/candidates/{}", created.id)).json(created))
 }
 
 /// List candidates, newest first.

@@ -1,7 +1,7 @@
 //! The competency catalogue: the HTTP side of
 //! [`crate::workflows::competencies`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub async fn list(
     request_body = CreateCompetency,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Competency),
+        (status = 201, body = Competency, headers(("Location" = String, description = "The new competency: `/api/v1/competencies/{id}`"))),
         Unauthenticated,
         Forbidden,
         (status = 409, description = "Name taken", body = Problem, content_type = "application/problem+json"),
@@ -60,7 +60,7 @@ pub async fn create(
     body: web::Json<CreateCompetency>,
 ) -> AppResult<HttpResponse> {
     let created = flow::create(&state, &me, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(located(format_args!("/competencies/{}", created.id)).json(created))
 }
 
 /// Rename, describe, retire or restore a competency (admins).
@@ -92,4 +92,28 @@ pub async fn update(
 ) -> AppResult<HttpResponse> {
     let updated = flow::update(&state, &me, id.into_inner(), if_match, body.into_inner()).await?;
     Ok(tagged(updated))
+}
+
+/// Read one competency, retired or not.
+///
+/// Every signed-in person may. The answer carries an `ETag` for `If-Match` on a
+/// later change.
+#[utoipa::path(
+    tag = "competencies",
+    operation_id = "get_competency",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Competency),
+        Unauthenticated,
+        NotFound,
+    )
+)]
+#[get("/competencies/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
 }

@@ -1,6 +1,6 @@
 //! Structured feedback: the HTTP side of [`crate::workflows::feedback`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use uuid::Uuid;
@@ -121,7 +121,7 @@ pub async fn seal(
     request_body = AddendumInput,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Addendum),
+        (status = 201, body = Addendum, headers(("Location" = String, description = "The feedback the addendum is part of: `/api/v1/interviews/{id}/feedback`"))),
         Unauthenticated,
         Forbidden,
         NotFound,
@@ -136,8 +136,10 @@ pub async fn add_addendum(
     id: web::Path<Uuid>,
     body: web::Json<AddendumInput>,
 ) -> AppResult<HttpResponse> {
-    let addendum = flow::add_addendum(&state, &me, id.into_inner(), body.into_inner()).await?;
-    Ok(ReplayPolicy::content(addendum.id).mark(HttpResponse::Created().json(addendum)))
+    let id = id.into_inner();
+    let addendum = flow::add_addendum(&state, &me, id, body.into_inner()).await?;
+    let at = format!("/interviews/{id}/feedback");
+    Ok(ReplayPolicy::content(addendum.id).mark(located(at).json(addendum)))
 }
 
 /// Admin break-glass read of sealed feedback, with a reason (at least 20

@@ -1,6 +1,6 @@
 //! Interviews within a loop: the HTTP side of [`crate::workflows::interviews`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
@@ -8,7 +8,8 @@ use super::preconditions::{IfMatch, tagged};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
-use crate::workflows::interviews::{self as flow, CreateInterview, MyInterviews, UpdateInterview};
+use crate::workflows::interviews::{self as flow, CreateInterview, MyInterview, UpdateInterview};
+use crate::workflows::pagination::{Page, PageQuery};
 use crate::workflows::views::Interview;
 
 /// Add an interview to a loop (the loop's recruiter, admins) while the loop is
@@ -23,7 +24,7 @@ use crate::workflows::views::Interview;
     request_body = CreateInterview,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Interview),
+        (status = 201, body = Interview, headers(("Location" = String, description = "The new interview: `/api/v1/interviews/{id}`"))),
         Unauthenticated,
         (status = 403, description = "`self_assignment` (nobody puts themselves on an interview), `not_loop_recruiter`", body = Problem, content_type = "application/problem+json"),
         NotFound,
@@ -39,7 +40,7 @@ pub async fn create(
     body: web::Json<CreateInterview>,
 ) -> AppResult<HttpResponse> {
     let created = flow::create(&state, &me, id.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(located(format_args!("/interviews/{}", created.id)).json(created))
 }
 
 /// Read one interview and its feedback status.
@@ -129,17 +130,24 @@ pub async fn remove(
 /// The caller's own interviews across loops, soonest first, with due dates.
 ///
 /// Each with its loop, the candidate's name, the position and the loop's state,
-/// beside the interview's times and feedback status.
+/// beside the interview's times and feedback status. Paged with `limit` and
+/// `cursor`.
 #[utoipa::path(
     tag = "interviews",
     operation_id = "list_my_interviews",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = MyInterviews),
+        (status = 200, body = Page<MyInterview>),
         Unauthenticated,
+        Unprocessable,
     )
 )]
 #[get("/me/interviews")]
-pub async fn mine(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(flow::mine(&state, &me).await?))
+pub async fn mine(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(flow::mine(&state, &me, q.into_inner()).await?))
 }

@@ -1,6 +1,6 @@
 //! Interview loops: the HTTP side of [`crate::workflows::loops`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use crate::workflows::views::Loop;
     request_body = CreateLoop,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = Loop),
+        (status = 201, body = Loop, headers(("Location" = String, description = "The new loop: `/api/v1/loops/{id}`"))),
         Unauthenticated,
         Forbidden,
         (status = 422, description = "Invalid fields, unknown ids named by field", body = Problem, content_type = "application/problem+json"),
@@ -39,7 +39,7 @@ pub async fn create(
     body: web::Json<CreateLoop>,
 ) -> AppResult<HttpResponse> {
     let created = flow::create(&state, &me, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(located(format_args!("/loops/{}", created.id)).json(created))
 }
 
 /// List loops, newest first.

@@ -29,6 +29,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppError, FieldError, Problem};
 
+/// Where the API's operations live; every path in it starts so.
+pub const API_PREFIX: &str = "/api/v1";
+
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -97,7 +100,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz);
     cfg.service(problems::index).service(problems::show);
     cfg.service(
-        utoipa_actix_web::scope("/api/v1")
+        utoipa_actix_web::scope(API_PREFIX)
             .service(auth::login)
             .service(auth::rotate)
             .service(auth::logout)
@@ -108,6 +111,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(users::update)
             .service(interviews::mine)
             .service(competencies::list)
+            .service(competencies::get)
             .service(competencies::create)
             .service(competencies::update)
             .service(candidates::create)
@@ -142,6 +146,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(scorecards::list)
             .service(tokens::create)
             .service(tokens::list)
+            .service(tokens::get)
             .service(tokens::revoke)
             .service(webhooks::create)
             .service(webhooks::list)

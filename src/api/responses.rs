@@ -7,6 +7,7 @@
 //! (a body that cannot be read, a full writer queue, `If-Match`,
 //! `Idempotency-Key`) are added to the document by [`super::spec`].
 
+use actix_web::{HttpResponse, HttpResponseBuilder, http::header};
 use utoipa::IntoResponses;
 
 use crate::error::Problem;
@@ -34,3 +35,12 @@ pub struct NotFound(pub Problem);
 #[derive(IntoResponses)]
 #[response(status = 422, content_type = "application/problem+json")]
 pub struct Unprocessable(pub Problem);
+
+/// A 201 answer naming what was created in `Location` (RFC 9110 §10.2.2),
+/// as a path on this server under the API's prefix (`/interviews/{id}` →
+/// `/api/v1/interviews/{id}`).
+pub fn located(path: impl std::fmt::Display) -> HttpResponseBuilder {
+    let mut answer = HttpResponse::Created();
+    answer.insert_header((header::LOCATION, format!("{}{path}", super::API_PREFIX)));
+    answer
+}

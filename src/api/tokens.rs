@@ -1,6 +1,6 @@
 //! Service tokens: the HTTP side of [`crate::workflows::tokens`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -8,7 +8,8 @@ use super::idempotency::ReplayPolicy;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
-use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenList};
+use crate::workflows::pagination::{Page, PageQuery};
+use crate::workflows::tokens::{self as flow, ApiToken, CreateToken, CreatedToken};
 
 /// Mint a service token (admins, signed in as themselves).
 ///
@@ -21,7 +22,7 @@ use crate::workflows::tokens::{self as flow, CreateToken, CreatedToken, TokenLis
     request_body = CreateToken,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = CreatedToken),
+        (status = 201, body = CreatedToken, headers(("Location" = String, description = "The new token: `/api/v1/tokens/{id}`"))),
         Unauthenticated,
         Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the token created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
@@ -38,26 +39,58 @@ pub async fn create(
     // The secret is shown once: a retry with the same Idempotency-Key gets
     // a 409 naming the token, never the secret again.
     let policy = ReplayPolicy::secret(created.token.id);
-    Ok(policy.mark(HttpResponse::Created().json(created)))
+    let at = format!("/tokens/{}", created.token.id);
+    Ok(policy.mark(located(at).json(created)))
 }
 
 /// List service tokens, newest first, with when each was last used.
 ///
 /// Admins. Each token with its scopes, expiry, last use and revocation; secrets
-/// are never shown again.
+/// are never shown again. Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "tokens",
     operation_id = "list_tokens",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = TokenList),
+        (status = 200, body = Page<ApiToken>),
         Unauthenticated,
         Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/tokens")]
-pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(flow::list(&state, &me).await?))
+pub async fn list(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(flow::list(&state, &me, q.into_inner()).await?))
+}
+
+/// Read one service token.
+///
+/// Admins. Its scopes, expiry, last use and revocation; the secret is never
+/// shown again.
+#[utoipa::path(
+    tag = "tokens",
+    operation_id = "get_token",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ApiToken),
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+    )
+)]
+#[get("/tokens/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(flow::get(&state, &me, id.into_inner()).await?))
 }
 
 /// Revoke a service token.

@@ -1,6 +1,6 @@
 //! Accounts: the HTTP side of [`crate::workflows::users`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
@@ -22,7 +22,7 @@ use crate::workflows::users::{self as flow, CreateUser, UpdateUser, User, UserQu
     request_body = CreateUser,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = User),
+        (status = 201, body = User, headers(("Location" = String, description = "The new account: `/api/v1/users/{id}`"))),
         Unauthenticated,
         (status = 403, description = "Not an admin; or a service token over its ceiling (`token_privilege_ceiling`: an admin account or a password)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
@@ -36,7 +36,7 @@ pub async fn create(
     body: web::Json<CreateUser>,
 ) -> AppResult<HttpResponse> {
     let created = flow::create(&state, &me, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(located(format_args!("/users/{}", created.id)).json(created))
 }
 
 /// List accounts, newest first (admins and recruiters).

@@ -1,6 +1,6 @@
 //! Webhook subscriptions: the HTTP side of [`crate::workflows::webhooks`].
 
-use super::responses::{Forbidden, NotFound, Unauthenticated};
+use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, located};
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
@@ -9,8 +9,9 @@ use super::preconditions::{IfMatch, tagged};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
+use crate::workflows::pagination::{Page, PageQuery};
 use crate::workflows::webhooks::{
-    self as flow, CreateWebhook, CreatedWebhook, RotatedWebhookSecret, Webhook, WebhookList,
+    self as flow, CreateWebhook, CreatedWebhook, RotatedWebhookSecret, Webhook,
 };
 
 /// Register a webhook.
@@ -24,7 +25,7 @@ use crate::workflows::webhooks::{
     request_body = CreateWebhook,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = CreatedWebhook),
+        (status = 201, body = CreatedWebhook, headers(("Location" = String, description = "The new webhook: `/api/v1/webhooks/{id}`"))),
         Unauthenticated,
         Forbidden,
         (status = 409, description = "`idempotency_in_progress`: the same request is still running; or a later retry with its `Idempotency-Key`: `secret_not_replayable`, naming the webhook created first (its secret is never shown again)", body = Problem, content_type = "application/problem+json"),
@@ -41,25 +42,32 @@ pub async fn create(
     // The secret is shown once: a retry with the same Idempotency-Key gets
     // a 409 naming the webhook, never the secret again.
     let policy = ReplayPolicy::secret(created.webhook.id);
-    Ok(policy.mark(HttpResponse::Created().json(created)))
+    let at = format!("/webhooks/{}", created.webhook.id);
+    Ok(policy.mark(located(at).json(created)))
 }
 
 /// List live webhooks, newest first (secrets are never shown).
 ///
-/// Admins.
+/// Admins. Paged with `limit` and `cursor`.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = WebhookList),
+        (status = 200, body = Page<Webhook>),
         Unauthenticated,
         Forbidden,
+        Unprocessable,
     )
 )]
 #[get("/webhooks")]
-pub async fn list(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(flow::list(&state, &me).await?))
+pub async fn list(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(flow::list(&state, &me, q.into_inner()).await?))
 }
 
 /// One live webhook.

@@ -319,16 +319,29 @@ pub fn delete_interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<()> {
 }
 
 /// A person's interviews across loops, soonest first, with their loops.
+/// One page of a person's interviews, soonest first, after the
+/// `(starts_at, id)` cursor.
 pub fn interviews_of(
     conn: &mut DbConn,
     user_id: UserId,
+    after: Option<(chrono::NaiveDateTime, InterviewId)>,
+    limit: i64,
 ) -> QueryResult<Vec<(InterviewRow, LoopRow)>> {
-    interviews::table
+    let mut q = interviews::table
         .inner_join(loops::table)
         .filter(interviews::interviewer_id.eq(user_id))
         .order((interviews::starts_at.asc(), interviews::id.asc()))
         .select((InterviewRow::as_select(), LoopRow::as_select()))
-        .load(conn)
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            interviews::starts_at
+                .gt(at)
+                .or(interviews::starts_at.eq(at).and(interviews::id.gt(id))),
+        );
+    }
+    q.load(conn)
 }
 
 pub fn competency_links(

@@ -45,11 +45,25 @@ pub fn by_id(conn: &mut DbConn, id: TokenId) -> QueryResult<Option<ApiTokenRow>>
         .optional()
 }
 
-pub fn all(conn: &mut DbConn) -> QueryResult<Vec<ApiTokenRow>> {
-    api_tokens::table
+/// One page of tokens, newest first, after the `(created_at, id)` cursor.
+pub fn page(
+    conn: &mut DbConn,
+    after: Option<(NaiveDateTime, TokenId)>,
+    limit: i64,
+) -> QueryResult<Vec<ApiTokenRow>> {
+    let mut q = api_tokens::table
         .select(ApiTokenRow::as_select())
         .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
-        .load(conn)
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            api_tokens::created_at
+                .lt(at)
+                .or(api_tokens::created_at.eq(at).and(api_tokens::id.lt(id))),
+        );
+    }
+    q.load(conn)
 }
 
 pub fn revoke(conn: &mut DbConn, id: TokenId, at: NaiveDateTime) -> QueryResult<()> {

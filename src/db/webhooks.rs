@@ -55,12 +55,36 @@ pub fn live_by_id(conn: &mut DbConn, id: WebhookId) -> QueryResult<Option<Webhoo
 }
 
 /// Live webhooks, newest first.
+/// Every live webhook, newest first (the fan-out of an event).
 pub fn live(conn: &mut DbConn) -> QueryResult<Vec<WebhookRow>> {
     webhooks::table
         .filter(webhooks::deleted_at.is_null())
         .select(WebhookRow::as_select())
         .order((webhooks::created_at.desc(), webhooks::id.desc()))
         .load(conn)
+}
+
+/// One page of live webhooks, newest first, after the `(created_at, id)`
+/// cursor.
+pub fn live_page(
+    conn: &mut DbConn,
+    after: Option<(NaiveDateTime, WebhookId)>,
+    limit: i64,
+) -> QueryResult<Vec<WebhookRow>> {
+    let mut q = webhooks::table
+        .filter(webhooks::deleted_at.is_null())
+        .select(WebhookRow::as_select())
+        .order((webhooks::created_at.desc(), webhooks::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            webhooks::created_at
+                .lt(at)
+                .or(webhooks::created_at.eq(at).and(webhooks::id.lt(id))),
+        );
+    }
+    q.load(conn)
 }
 
 /// Marks a webhook deleted; false when there was no live one.

@@ -102,7 +102,7 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
     let need = Requirement::Scope;
     let path = pattern.strip_prefix("/api/v1").unwrap_or(pattern);
     match (method, path) {
-        ("GET", "/me" | "/competencies") => AnyToken,
+        ("GET", "/me" | "/competencies" | "/competencies/{id}") => AnyToken,
         ("GET", "/users" | "/users/{id}") => need(Scope::UsersRead),
         ("POST", "/users") | ("PATCH", "/users/{id}") => need(Scope::UsersWrite),
         ("GET", "/candidates" | "/candidates/{id}") => need(Scope::CandidatesRead),

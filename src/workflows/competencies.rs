@@ -98,6 +98,17 @@ pub async fn list(state: &AppState, _me: &Actor, q: CompetencyQuery) -> AppResul
     })
 }
 
+/// One competency, retired or not (anyone signed in). Tagged for
+/// `If-Match` on a later change.
+pub async fn get(state: &AppState, _me: &Actor, id: Uuid) -> AppResult<Tagged<Competency>> {
+    let key = CompetencyId::from(id);
+    let row = state
+        .db
+        .read(move |conn| db::catalog::competency(conn, key)?.ok_or(AppError::NotFound))
+        .await?;
+    Ok(Tagged::at(row.updated_at, Competency::from(row)))
+}
+
 /// Adds a competency (admins).
 pub async fn create(state: &AppState, me: &Actor, req: CreateCompetency) -> AppResult<Competency> {
     me.require_admin()?;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::loops::{
     account, bundle, check_competencies, fail_if, lock_visible, recheck_composition, seat,
 };
+use super::pagination::{Page, PageQuery, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::views::{self, Interview, Names};
 use super::{Actor, AppState};
@@ -58,11 +59,6 @@ pub struct MyInterview {
     pub candidate_name: String,
     pub position: String,
     pub interview: Interview,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyInterviews {
-    pub items: Vec<MyInterview>,
 }
 
 fn check_interviewer(
@@ -359,28 +355,37 @@ pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -
 }
 
 /// The caller's own interviews across loops, soonest first, with due dates.
-pub async fn mine(state: &AppState, me: &Actor) -> AppResult<MyInterviews> {
+pub async fn mine(state: &AppState, me: &Actor, q: PageQuery) -> AppResult<Page<MyInterview>> {
+    let page = PageRequest::try_from(&q)?;
+    let p = page.clone();
     let me_id = me.id;
     let items = state
         .db
         .run(move |conn| {
-            let rows = db::loops::interviews_of(conn, me_id)?;
+            let rows = db::loops::interviews_of(conn, me_id, p.after(), p.fetch())?;
             let mut items = Vec::with_capacity(rows.len());
             let now = db::now();
             for (interview, loop_row) in rows {
                 let b = db::loops::bundle_from_row(conn, loop_row)?;
                 let names = Names::load(conn, &b)?;
                 let view = views::interview_view(&b, &interview, &names, now);
-                items.push(MyInterview {
+                let at = (interview.starts_at, interview.id);
+                let item = MyInterview {
                     loop_id: b.row.id.into(),
                     loop_state: b.row.state,
                     candidate_name: names.candidate_name(),
                     position: b.row.position.clone(),
                     interview: view,
-                });
+                };
+                items.push((at, item));
             }
             Ok(items)
         })
         .await?;
-    Ok(MyInterviews { items })
+    Ok(Page::from_rows(
+        items,
+        &page,
+        |(at, _)| *at,
+        |(_, item)| item,
+    ))
 }

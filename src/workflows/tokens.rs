@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::pagination::{Page, PageQuery, PageRequest};
 use super::{Actor, AppState};
 use crate::auth::{SERVICE_TOKEN_PREFIX, tokens};
 use crate::db::{self, tokens::ApiTokenRow};
@@ -43,11 +44,6 @@ pub struct CreatedToken {
     pub token: ApiToken,
     /// Send as `Authorization: Bearer <secret>`.
     pub secret: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenList {
-    pub items: Vec<ApiToken>,
 }
 
 impl From<ApiTokenRow> for ApiToken {
@@ -127,12 +123,31 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateToken) -> AppResult
 }
 
 /// Service tokens, newest first, with when each was last used.
-pub async fn list(state: &AppState, me: &Actor) -> AppResult<TokenList> {
+pub async fn list(state: &AppState, me: &Actor, q: PageQuery) -> AppResult<Page<ApiToken>> {
     me.require_admin()?;
-    let rows = state.db.run(|conn| Ok(db::tokens::all(conn)?)).await?;
-    Ok(TokenList {
-        items: rows.into_iter().map(ApiToken::from).collect(),
-    })
+    let page = PageRequest::try_from(&q)?;
+    let p = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| Ok(db::tokens::page(conn, p.after(), p.fetch())?))
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        &page,
+        |r| (r.created_at, r.id),
+        ApiToken::from,
+    ))
+}
+
+/// One service token (admins); its secret is never shown again.
+pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<ApiToken> {
+    me.require_admin()?;
+    let key = id.into();
+    let row = state
+        .db
+        .read(move |conn| db::tokens::by_id(conn, key)?.ok_or(AppError::NotFound))
+        .await?;
+    Ok(ApiToken::from(row))
 }
 
 /// Revokes a service token: it stops working at once.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::pagination::{Page, PageQuery, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::{Actor, AppState};
 use crate::db::{self, webhooks::WebhookRow};
@@ -73,11 +74,6 @@ pub struct RotatedWebhookSecret {
     /// The new secret. Deliveries are signed with it and, until
     /// `webhook.previous_secret_expires_at`, with the previous one too.
     pub secret: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookList {
-    pub items: Vec<Webhook>,
 }
 
 impl From<WebhookRow> for Webhook {
@@ -203,12 +199,20 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateWebhook) -> AppResu
 }
 
 /// Live webhooks, newest first (secrets are never shown).
-pub async fn list(state: &AppState, me: &Actor) -> AppResult<WebhookList> {
+pub async fn list(state: &AppState, me: &Actor, q: PageQuery) -> AppResult<Page<Webhook>> {
     me.require_admin()?;
-    let rows = state.db.run(|conn| Ok(db::webhooks::live(conn)?)).await?;
-    Ok(WebhookList {
-        items: rows.into_iter().map(Webhook::from).collect(),
-    })
+    let page = PageRequest::try_from(&q)?;
+    let p = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| Ok(db::webhooks::live_page(conn, p.after(), p.fetch())?))
+        .await?;
+    Ok(Page::from_rows(
+        rows,
+        &page,
+        |r| (r.created_at, r.id),
+        Webhook::from,
+    ))
 }
 
 /// One live webhook. Only a rotation changes it: its tag is its last

@@ -9,6 +9,7 @@ mod auth;
 mod backpressure;
 mod basics;
 mod census;
+mod conventions;
 mod corrupt;
 mod debrief;
 mod export;

@@ -338,6 +338,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ),
         ("update_user", Stage::NoLoop, admin_only(200)),
         ("list_competencies", Stage::NoLoop, signed_in(200)),
+        ("get_competency", Stage::NoLoop, signed_in(200)),
         ("create_competency", Stage::NoLoop, admin_only(201)),
         ("update_competency", Stage::NoLoop, admin_only(200)),
         ("create_candidate", Stage::NoLoop, staff(201)),
@@ -347,6 +348,7 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ("erase_candidate", Stage::NoLoop, staff(200)),
         ("create_token", Stage::NoLoop, admin_only(201)),
         ("list_tokens", Stage::NoLoop, admin_only(200)),
+        ("get_token", Stage::NoLoop, admin_only(200)),
         ("revoke_token", Stage::NoLoop, admin_only(204)),
         ("create_webhook", Stage::NoLoop, admin_only(201)),
         ("list_webhooks", Stage::NoLoop, admin_only(200)),
@@ -583,6 +585,7 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
             Some(json!({"name": "Joiner"})),
         ),
         "list_competencies" => (M::GET, "/competencies".into(), None),
+        "get_competency" => (M::GET, format!("/competencies/{}", w.competency), None),
         "create_competency" => (
             M::POST,
             "/competencies".into(),
@@ -616,6 +619,7 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
             Some(json!({"name": "t", "scopes": ["loops:read"]})),
         ),
         "list_tokens" => (M::GET, "/tokens".into(), None),
+        "get_token" => (M::GET, format!("/tokens/{}", ctx.token_id), None),
         "revoke_token" => (M::DELETE, format!("/tokens/{}", ctx.token_id), None),
         "create_webhook" => (
             M::POST,
