@@ -146,7 +146,10 @@ pub fn signin(outcome: &'static str) {
 /// One recorded webhook delivery outcome, one of [`WEBHOOK_OUTCOMES`].
 pub fn webhook_delivery(outcome: &'static str) {
     debug_assert!(WEBHOOK_OUTCOMES.contains(&outcome), "{outcome}");
-    PROCESS.webhook_deliveries.with_label_values(&[outcome]).inc();
+    PROCESS
+        .webhook_deliveries
+        .with_label_values(&[outcome])
+        .inc();
 }
 
 /// The outbox as a scrape finds it.
@@ -179,7 +182,9 @@ pub struct Snapshot {
 fn gauge(registry: &Registry, name: &str, help: &str, value: i64) {
     let g = IntGauge::new(name, help).expect("valid metric");
     g.set(value);
-    registry.register(Box::new(g)).expect("metric registered once");
+    registry
+        .register(Box::new(g))
+        .expect("metric registered once");
 }
 
 fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str, values: &[(&str, i64)]) {
@@ -187,7 +192,9 @@ fn gauge_vec(registry: &Registry, name: &str, help: &str, label: &str, values: &
     for (l, v) in values {
         g.with_label_values(&[*l]).set(*v);
     }
-    registry.register(Box::new(g)).expect("metric registered once");
+    registry
+        .register(Box::new(g))
+        .expect("metric registered once");
 }
 
 fn count(n: usize) -> i64 {
@@ -243,7 +250,11 @@ pub fn render(now: &Snapshot) -> String {
         "bar_raiser_outbox_messages",
         "Outbox messages (mail and webhooks) not delivered: pending, leased (being delivered), dead",
         "state",
-        &[("pending", o.pending), ("leased", o.leased), ("dead", o.dead)],
+        &[
+            ("pending", o.pending),
+            ("leased", o.leased),
+            ("dead", o.dead),
+        ],
     );
     gauge(
         &r,

@@ -3,8 +3,8 @@
 //! can spare, so a login storm cannot starve ordinary requests.
 
 use std::cell::RefCell;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{

@@ -37,7 +37,9 @@ async fn off_without_its_token(app: TestApp) {
     assert_problem(&got, 404, "not_found");
     // Not a user's token either: there is nothing there at all.
     let admin = app.admin().await;
-    let got = app.call(Method::GET, "/metrics", Some(&admin.token), None).await;
+    let got = app
+        .call(Method::GET, "/metrics", Some(&admin.token), None)
+        .await;
     assert_problem(&got, 404, "not_found");
 }
 both_backends!(metrics_off_without_token, off_without_its_token);
@@ -56,7 +58,9 @@ async fn only_with_its_token(backend: Backend) {
     assert_problem(&got, 401, "invalid_token");
     // An admin's access token is not the metrics token.
     let admin = app.admin().await;
-    let got = app.call(Method::GET, "/metrics", Some(&admin.token), None).await;
+    let got = app
+        .call(Method::GET, "/metrics", Some(&admin.token), None)
+        .await;
     assert_problem(&got, 401, "invalid_token");
 
     let before = scrape(&app).await;
@@ -67,7 +71,8 @@ async fn only_with_its_token(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let after = scrape(&app).await;
 
-    let users = r#"bar_raiser_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"}"#;
+    let users =
+        r#"bar_raiser_http_requests_total{method="GET",route="/api/v1/users/{id}",status="200"}"#;
     assert!(
         sample(&after, users).unwrap_or(0.0) >= sample(&before, users).unwrap_or(0.0) + 1.0,
         "{users} did not grow:\n{after}"
