@@ -147,9 +147,8 @@ impl Passwords {
                 started.fetch_sub(1, Ordering::Relaxed);
                 let _ = tx.send(f());
             }))
-            .map_err(|e| {
+            .inspect_err(|_| {
                 waiting.fetch_sub(1, Ordering::Relaxed);
-                e
             })
             .map_err(|e| match e {
                 TrySendError::Full(_) => AppError::Overloaded {
