@@ -134,9 +134,11 @@ fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
             header::IF_MATCH,
         ])
         .allowed_header("idempotency-key")
+        .allowed_header("traceparent")
         .expose_headers([
             header::ETAG,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("traceparent"),
         ])
         .max_age(600);
     for o in origins {
@@ -241,8 +243,84 @@ fn acceptable_request_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// Request id, logging, security headers, and problem+json for any error
-/// response produced outside our handlers.
+/// A W3C Trace Context `traceparent` (version 00 layout): the caller's
+/// trace id and flags. Later versions are read as 00, as the
+/// recommendation asks; anything malformed is ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    /// 32 lowercase hex digits, not all zero.
+    pub trace_id: String,
+    /// Only the `sampled` flag is passed on.
+    pub sampled: bool,
+}
+
+impl TraceParent {
+    pub fn parse(value: &str) -> Option<TraceParent> {
+        let hex = |s: &str, n: usize| {
+            s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
+        let zero = |s: &str| s.bytes().all(|b| b == b'0');
+        let value = value.trim();
+        let mut parts = value.splitn(5, '-');
+        let (version, trace_id, parent_id, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let rest = parts.next();
+        if !hex(version, 2) || version == "ff" || (version == "00" && rest.is_some()) {
+            return None;
+        }
+        if !hex(trace_id, 32) || zero(trace_id) || !hex(parent_id, 16) || zero(parent_id) {
+            return None;
+        }
+        if !hex(flags, 2) {
+            return None;
+        }
+        let flags = u8::from_str_radix(flags, 16).ok()?;
+        Some(TraceParent {
+            trace_id: trace_id.to_string(),
+            sampled: flags & 1 == 1,
+        })
+    }
+
+    /// The header for our answer: the same trace, with this request as
+    /// the parent (a fresh span id).
+    pub fn child(&self) -> String {
+        let span_id = loop {
+            let id: u64 = rand::random();
+            if id != 0 {
+                break id;
+            }
+        };
+        format!(
+            "00-{}-{span_id:016x}-{:02x}",
+            self.trace_id,
+            u8::from(self.sampled)
+        )
+    }
+}
+
+/// Probes whose every call would drown the log at `info`: logged at
+/// `debug`.
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// A method as a metrics label: the ones the API knows, or `other`, so a
+/// client cannot make up labels.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Request id, trace context, logging, metrics, security headers, and
+/// problem+json for any error response produced outside our handlers.
 async fn hygiene(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -254,17 +332,34 @@ async fn hygiene(
         .filter(|s| acceptable_request_id(s))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let trace = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse);
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let probe = is_probe(req.path());
+    let method = method_label(req.method());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
+        trace_id = tracing::field::Empty,
         method = %req.method(),
         path = %req.path(),
     );
+    if let Some(t) = &trace {
+        span.record("trace_id", t.trace_id.as_str());
+    }
     let started = Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
     let status = res.status();
+    crate::metrics::http_request(
+        res.request().match_pattern().as_deref(),
+        method,
+        status.as_u16(),
+        started.elapsed(),
+    );
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -295,6 +390,11 @@ async fn hygiene(
     if let Ok(v) = header::HeaderValue::from_str(&request_id) {
         headers.insert(header::HeaderName::from_static("x-request-id"), v);
     }
+    if let Some(t) = &trace
+        && let Ok(v) = header::HeaderValue::from_str(&t.child())
+    {
+        headers.insert(header::HeaderName::from_static("traceparent"), v);
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
@@ -305,12 +405,13 @@ async fn hygiene(
             header::HeaderValue::from_static("no-store"),
         );
     }
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| {
-        tracing::info!(
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "request handled"
-        )
+        if probe && !status.is_server_error() {
+            tracing::debug!(status = status.as_u16(), elapsed_ms, "request handled")
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request handled")
+        }
     });
     Ok(res)
 }
@@ -334,4 +435,41 @@ pub fn serve(
         server = server.workers(n.max(1));
     }
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TraceParent;
+
+    #[test]
+    fn traceparent_is_read_strictly() {
+        let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let t = TraceParent::parse(ok).unwrap();
+        assert_eq!(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(t.sampled);
+        let child = t.child();
+        assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(child.ends_with("-01"));
+        assert_eq!(child.len(), ok.len());
+        assert_ne!(child, ok);
+        assert_eq!(TraceParent::parse(&child).unwrap().trace_id, t.trace_id);
+        // A later version may append fields; it is read as 00.
+        assert!(
+            TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-extra")
+                .is_some()
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+        ] {
+            assert_eq!(TraceParent::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -225,6 +225,11 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_ANALYTICS_MIN_LOOPS", default_value_t = crate::domain::analytics::DEFAULT_MIN_LOOPS)]
     pub analytics_min_loops: usize,
 
+    /// Bearer token that `GET /metrics` requires (`Authorization: Bearer
+    /// …`). Unset: `/metrics` answers 404, nothing is exported.
+    #[arg(long, env = "BAR_RAISER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+
     /// Do not start the notification worker in this process.
     #[arg(long, env = "BAR_RAISER_NO_WORKER", default_value_t = false)]
     pub no_worker: bool,
@@ -269,6 +274,7 @@ impl Config {
             write_queue: crate::db::DEFAULT_WRITE_QUEUE,
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
+            metrics_token: None,
             no_worker: true,
             worker: WorkerArgs::default(),
             #[cfg(feature = "tools")]

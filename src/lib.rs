@@ -18,6 +18,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod metrics;
 pub mod notify;
 pub mod problems;
 pub mod workflows;

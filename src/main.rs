@@ -69,17 +69,24 @@ enum Command {
     BenchCommits(bar_raiser::bench::CommitArgs),
 }
 
+/// Logs go to standard error: colours only when that is a terminal; in
+/// JSON, one object per line with the event's fields and its innermost
+/// span (`span`: the request's id, trace id, method, path) — not the span
+/// list as well, which repeated the same fields.
 fn init_logging(filter: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .init(),
     }
 }

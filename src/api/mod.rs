@@ -72,7 +72,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "analytics", description = "Process analytics over decided loops: herding, calibration, timeliness, agreement"),
         (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "webhooks", description = "Signed event deliveries to HR tooling"),
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Liveness, readiness and metrics"),
         (name = "problems", description = "What each error `code` means: the pages problem `type` URIs point at"),
     )
 )]
@@ -92,12 +92,25 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "`GET /metrics` only: the value of `BAR_RAISER_METRICS_TOKEN`",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
 /// Every route, in one place.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics);
     cfg.service(problems::index).service(problems::show);
     cfg.service(
         utoipa_actix_web::scope(API_PREFIX)

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 
 use crate::app::AppState;
+use crate::config::Secret;
 use crate::db::{self, models::UserRow};
 use crate::domain::AccountRole;
 use crate::domain::scopes::{self, Requirement, Scope};
@@ -136,6 +137,22 @@ async fn service_token(
     user.scopes = Some(granted);
     user.token_id = Some(t.id);
     Ok(user)
+}
+
+/// `GET /metrics` is for the scraper holding `BAR_RAISER_METRICS_TOKEN`:
+/// without that setting there is nothing there (404); with it, the same
+/// bearer token is required (401 otherwise). Compared by SHA-256 digest,
+/// so the comparison's time tells nothing of the token.
+pub fn metrics_scraper(req: &HttpRequest, expected: Option<&Secret>) -> Result<(), AppError> {
+    use sha2::{Digest, Sha256};
+    let expected = expected
+        .filter(|t| !t.expose().is_empty())
+        .ok_or(AppError::NotFound)?;
+    let presented = bearer(req)?;
+    if Sha256::digest(presented.as_bytes()) != Sha256::digest(expected.expose().as_bytes()) {
+        return Err(AppError::Unauthorized("invalid_token"));
+    }
+    Ok(())
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {

@@ -3,6 +3,7 @@
 //! can spare, so a login storm cannot starve ordinary requests.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -86,6 +87,10 @@ pub struct Passwords {
     /// sign-in that finds it full is refused at once (503 `overloaded`).
     jobs: SyncSender<Job>,
     threads: usize,
+    /// Jobs queued and not yet started, and the queue's bound (for
+    /// `/metrics`; the standard channel does not tell its length).
+    waiting: Arc<AtomicUsize>,
+    bound: usize,
 }
 
 /// Password jobs that may wait for the threads: at some 50 ms of argon2
@@ -98,7 +103,8 @@ impl Passwords {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let (jobs, queue) = sync_channel::<Job>(queue.max(1));
+        let bound = queue.max(1);
+        let (jobs, queue) = sync_channel::<Job>(bound);
         let queue = Arc::new(Mutex::new(queue));
         let threads = (cores / 2).max(1);
         for n in 0..threads {
@@ -111,7 +117,14 @@ impl Passwords {
             dummy_hash: Arc::new(hash_blocking("not a real password, only for timing")?),
             jobs,
             threads,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            bound,
         })
+    }
+
+    /// Jobs waiting for a thread, and room for them.
+    pub fn queue(&self) -> (usize, usize) {
+        (self.waiting.load(Ordering::Relaxed), self.bound)
     }
 
     /// How many threads hash and verify.
@@ -126,10 +139,17 @@ impl Passwords {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
         let (tx, rx) = oneshot::channel();
+        let waiting = self.waiting.clone();
+        waiting.fetch_add(1, Ordering::Relaxed);
+        let started = waiting.clone();
         self.jobs
             .try_send(Box::new(move || {
+                started.fetch_sub(1, Ordering::Relaxed);
                 let _ = tx.send(f());
             }))
+            .inspect_err(|_| {
+                waiting.fetch_sub(1, Ordering::Relaxed);
+            })
             .map_err(|e| match e {
                 TrySendError::Full(_) => AppError::Overloaded {
                     what: "password threads",

@@ -448,6 +448,21 @@ impl Db {
         self.census.counts()
     }
 
+    /// The pool right now: connections open, of them idle, and the most
+    /// it opens.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections, self.pool.max_size())
+    }
+
+    /// SQLite's writer queue right now: writes waiting, and room for them;
+    /// `None` on PostgreSQL, which has no such queue.
+    pub fn write_queue(&self) -> Option<(usize, usize)> {
+        self.writer
+            .as_ref()
+            .map(|w| (w.max_capacity() - w.capacity(), w.max_capacity()))
+    }
+
     pub fn conn(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
         checkout(&self.pool, &self.health)
     }
@@ -610,20 +625,28 @@ fn checkout(
     pool: &r2d2::Pool<Manager>,
     health: &Health,
 ) -> Result<r2d2::PooledConnection<Manager>, AppError> {
-    let deadline = Instant::now() + CHECKOUT_WAIT;
-    loop {
+    let started = Instant::now();
+    let deadline = started + CHECKOUT_WAIT;
+    // A checkout that finds no idle connection is counted with its wait
+    // (`bar_raiser_db_checkout_waits_total`): a pool too small shows there.
+    let waits = pool.state().idle_connections == 0;
+    let result = loop {
         if let Some(why) = health.open_circuit() {
-            return pool
+            break pool
                 .try_get()
                 .ok_or_else(|| AppError::Unavailable(format!("no database connection: {why}")));
         }
         let slice = CHECKOUT_SLICE.min(deadline.saturating_duration_since(Instant::now()));
         match pool.get_timeout(slice) {
-            Ok(conn) => return Ok(conn),
-            Err(e) if Instant::now() >= deadline => return Err(e.into()),
+            Ok(conn) => break Ok(conn),
+            Err(e) if Instant::now() >= deadline => break Err(e.into()),
             Err(_) => {}
         }
+    };
+    if waits {
+        crate::metrics::checkout_waited(started.elapsed());
     }
+    result
 }
 
 /// Writes that may wait for SQLite's writer by default: at a few

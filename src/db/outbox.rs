@@ -516,3 +516,32 @@ pub fn try_lock_reminders(conn: &mut DbConn) -> QueryResult<bool> {
         DbConn::Sqlite(_) => Ok(true),
     }
 }
+
+/// The outbox's gauges for `/metrics`: undelivered messages by state and
+/// the age of the oldest pending one. Counts over `outbox_due`'s status.
+pub fn gauges(conn: &mut DbConn) -> QueryResult<crate::metrics::OutboxGauges> {
+    let at = to_db(now());
+    let pending: i64 = outbox::table
+        .filter(outbox::status.eq(Status::Pending))
+        .count()
+        .get_result(conn)?;
+    let leased: i64 = outbox::table
+        .filter(outbox::status.eq(Status::Pending))
+        .filter(outbox::lease_until.ge(at))
+        .count()
+        .get_result(conn)?;
+    let dead: i64 = outbox::table
+        .filter(outbox::status.eq(Status::Dead))
+        .count()
+        .get_result(conn)?;
+    let oldest: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::status.eq(Status::Pending))
+        .select(diesel::dsl::min(outbox::created_at))
+        .get_result(conn)?;
+    Ok(crate::metrics::OutboxGauges {
+        pending: pending - leased,
+        leased,
+        dead,
+        oldest_pending_age_secs: oldest.map_or(0, |t| (at - t).num_seconds()),
+    })
+}

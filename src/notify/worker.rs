@@ -176,6 +176,8 @@ struct Outcome {
     lease: chrono::NaiveDateTime,
     error: Option<String>,
     retry_in: Option<Duration>,
+    /// A webhook delivery (counted for `/metrics` by outcome), not mail.
+    webhook: bool,
 }
 
 /// Sleeps for `d` unless told to stop first; true when told to stop.
@@ -357,6 +359,7 @@ fn outcome_of(
         Err(SendError::Failed { .. }) => settings.retry.next_delay_jittered(attempts),
     };
     Outcome {
+        webhook: row.kind == Kind::Webhook,
         id: row.id,
         recipient: row.recipient,
         attempts,
@@ -400,8 +403,16 @@ fn report(o: Outcome, held: bool, stats: &mut Stats) {
         attempts,
         error,
         retry_in,
+        webhook,
         ..
     } = o;
+    if webhook {
+        crate::metrics::webhook_delivery(match (&error, retry_in) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "retry",
+            (Some(_), None) => "dead",
+        });
+    }
     if !held {
         tracing::warn!(
             id,

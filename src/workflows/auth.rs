@@ -136,7 +136,30 @@ impl Issuer {
 /// Signs in with email and password. Every attempt is counted before its
 /// password is checked ([`signin::counters`]); an unknown email takes as
 /// long as a wrong password and is counted the same way.
+/// Each attempt's outcome is counted for `/metrics`
+/// (`bar_raiser_signins_total`).
 pub async fn login(state: &AppState, req: LoginRequest, client: Client) -> AppResult<LoginOutcome> {
+    let outcome = attempt(state, req, client).await;
+    crate::metrics::signin(match &outcome {
+        Ok(LoginOutcome {
+            answer: Answer::SignedIn(_),
+            ..
+        }) => "signed_in",
+        Ok(LoginOutcome {
+            answer: Answer::Invalid,
+            ..
+        })
+        | Err(AppError::Unauthorized(_)) => "invalid_credentials",
+        Ok(LoginOutcome {
+            answer: Answer::Refused { .. },
+            ..
+        }) => "throttled",
+        Err(_) => "error",
+    });
+    outcome
+}
+
+async fn attempt(state: &AppState, req: LoginRequest, client: Client) -> AppResult<LoginOutcome> {
     let LoginRequest { email, password } = req;
     let email_lower = email.trim().to_lowercase();
     if email_lower.len() > 1024 || password.len() > 4096 {

@@ -19,6 +19,7 @@ pub mod debrief;
 pub mod feedback;
 pub mod interviews;
 pub mod loops;
+pub mod metrics;
 pub mod pagination;
 pub mod preconditions;
 pub mod scorecards;

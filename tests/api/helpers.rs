@@ -185,9 +185,10 @@ impl TestApp {
 
     /// `path` is under `/api/v1` unless it names an absolute route.
     pub fn url(&self, path: &str) -> String {
-        const ABSOLUTE: [&str; 6] = [
+        const ABSOLUTE: [&str; 7] = [
             "/healthz",
             "/readyz",
+            "/metrics",
             "/docs",
             "/api-docs",
             "/api/",

@@ -21,6 +21,7 @@ mod idempotency;
 mod insiders;
 mod loops;
 mod matrix;
+mod metrics;
 mod notify;
 mod notify_loop;
 mod openapi;
