@@ -79,6 +79,13 @@ pub enum Mail {
         notice: Notice,
         once: Option<String>,
     },
+    /// About the recipient's own interview, with its calendar invitation.
+    Invite {
+        to: Recipient,
+        about: LoopRef,
+        notice: Notice,
+        invite: notify::invite::Invite,
+    },
     /// About the recipient's own account.
     Personal { to: Vec<Recipient>, notice: Notice },
 }
@@ -190,6 +197,12 @@ pub fn record(conn: &mut DbConn, by: &By, event: impl Into<Event>) -> AppResult<
                 notice,
                 once,
             } => notify::enqueue(conn, &by.public_url, &to, &about, &notice, once.as_deref())?,
+            Mail::Invite {
+                to,
+                about,
+                notice,
+                invite,
+            } => notify::enqueue_invite(conn, &by.public_url, &to, &about, &notice, &invite)?,
             Mail::Personal { to, notice } => {
                 notify::enqueue_personal(conn, &by.public_url, &to, &notice)?
             }
