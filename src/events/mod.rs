@@ -132,7 +132,8 @@ impl Effects {
 pub enum Event {
     Feedback(feedback::FeedbackEvent),
     Debrief(debrief::DebriefEvent),
-    Loop(loops::LoopEvent),
+    /// Boxed: its interview variants carry whole invitations.
+    Loop(Box<loops::LoopEvent>),
     Account(accounts::AccountEvent),
     Catalog(catalog::CatalogEvent),
 }
@@ -142,7 +143,7 @@ impl Event {
         match self {
             Event::Feedback(e) => e.effects(),
             Event::Debrief(e) => e.effects(),
-            Event::Loop(e) => e.effects(),
+            Event::Loop(e) => (*e).effects(),
             Event::Account(e) => e.effects(),
             Event::Catalog(e) => e.effects(),
         }
@@ -160,8 +161,13 @@ macro_rules! area {
 }
 area!(Feedback, feedback::FeedbackEvent);
 area!(Debrief, debrief::DebriefEvent);
-area!(Loop, loops::LoopEvent);
 area!(Account, accounts::AccountEvent);
+
+impl From<loops::LoopEvent> for Event {
+    fn from(e: loops::LoopEvent) -> Event {
+        Event::Loop(Box::new(e))
+    }
+}
 area!(Catalog, catalog::CatalogEvent);
 
 /// Who records, and where links in mail point.
