@@ -361,8 +361,22 @@ def sqlite_drills(args, problems: list[str]):
         ballast.unlink()
         freed_at = time.monotonic()
         log(f"{name}: ballast removed")
-        time.sleep(3)
+        # The load stops once writes are seen to succeed again (at most 3 s
+        # later): left running, three writers of 8 kB notes fill the freed
+        # space again within seconds on a fast machine, and the disk is
+        # simply full once more when the outbox is checked below.
+        deadline = freed_at + 3
+        while time.monotonic() < deadline:
+            with load.lock:
+                ok = sum(1 for t0, _, s in load.answers if s == 201 and t0 > freed_at)
+            if ok >= 20:
+                break
+            time.sleep(0.05)
         load.finish()
+        free_after = os.statvfs(small).f_bavail * os.statvfs(small).f_frsize
+        log(f"{name}: load stopped; {free_after // 1024} KiB free")
+        if free_after < 4_000_000:
+            problems.append(f"{name}: the drill's own load filled the freed disk again ({free_after // 1024} KiB free)")
         fig = load.figures(since, fault_at)
         if not fig["by_status"].get(507):
             problems.append(f"{name}: the disk never filled (no 507): {fig['by_status']}")
@@ -370,6 +384,10 @@ def sqlite_drills(args, problems: list[str]):
         # acknowledged after it.
         after = [t0 + took for t0, took, s in load.answers if s == 201 and t0 + took > freed_at]
         fig["recover"] = (min(after) - freed_at) if after else float("inf")
+        if after:
+            relapsed = sum(1 for t0, _, s in load.answers if s != 201 and t0 > min(after))
+            if relapsed:
+                problems.append(f"{name}: {relapsed} write(s) refused after writes had recovered")
         report(name, fig, problems)
         verify_acked(server, token, load.acked, problems, name)
         # Mail waiting since before the disk filled goes out soon after it
@@ -380,6 +398,9 @@ def sqlite_drills(args, problems: list[str]):
         log(f"{name}: outbox drained {time.monotonic() - freed_at:.1f}s after the disk was freed")
         if mail_problems:
             problems.extend(mail_problems)
+            st = os.statvfs(small)
+            sizes = {f.name: f.stat().st_size for f in small.iterdir()}
+            log(f"{name}: {st.f_bavail * st.f_frsize // 1024} KiB free; files {sizes}")
             worker_log(server, name)
         code = server.terminate()
         if code != 0:
