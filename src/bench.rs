@@ -494,6 +494,7 @@ impl Ctx<'_> {
                 updated_at: to_db(created),
                 assigned_at: Some(to_db(created)),
                 assigned_by: Some(recruiter.id),
+                calendar_sequence: 0,
             };
             chain.push(
                 &mut self.rows.events,

@@ -84,7 +84,7 @@ pub fn insert(conn: &mut DbConn, rows: &Rows) -> QueryResult<()> {
             })
             .collect();
         insert_chunks!(conn, audit_chains::table, &chains, 3);
-        insert_chunks!(conn, interviews::table, &rows.interviews, 11);
+        insert_chunks!(conn, interviews::table, &rows.interviews, 14);
         insert_chunks!(
             conn,
             interview_competencies::table,

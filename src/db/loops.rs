@@ -295,6 +295,7 @@ pub struct InterviewChanges {
     pub updated_at: Option<chrono::NaiveDateTime>,
     pub assigned_at: Option<Option<chrono::NaiveDateTime>>,
     pub assigned_by: Option<Option<UserId>>,
+    pub calendar_sequence: Option<i32>,
 }
 
 pub fn update_interview(
@@ -306,6 +307,14 @@ pub fn update_interview(
         .set(c)
         .returning(interviews::all_columns)
         .get_result(conn)
+}
+
+/// Raises the calendar SEQUENCE of every interview of a loop (the loop is
+/// cancelled, or changed in what every invitation shows).
+pub fn bump_calendar_sequences(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<usize> {
+    diesel::update(interviews::table.filter(interviews::loop_id.eq(loop_id)))
+        .set(interviews::calendar_sequence.eq(interviews::calendar_sequence + 1))
+        .execute(conn)
 }
 
 pub fn delete_interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<()> {

@@ -118,6 +118,8 @@ pub struct InterviewRow {
     /// When the current interviewer was put on it (null: at creation).
     pub assigned_at: Option<NaiveDateTime>,
     pub assigned_by: Option<UserId>,
+    /// SEQUENCE of the interview's calendar entry (`notify::invite`).
+    pub calendar_sequence: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -230,4 +232,7 @@ pub struct OutboxRow {
     /// subject and bodies at send time (see `notify::templates::fill`);
     /// erasure rewrites this field alone.
     pub candidate_name: Option<String>,
+    /// The calendar invitation the message carries, as JSON
+    /// (`notify::invite::Stored`), rendered to iCalendar at send time.
+    pub calendar: Option<String>,
 }

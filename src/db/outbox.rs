@@ -61,6 +61,29 @@ pub fn insert(
         loop_id,
         dedupe_key,
         candidate_name,
+        None,
+    )
+}
+
+/// Queues one email carrying a calendar invitation (`calendar`, JSON:
+/// `notify::invite::Stored`), never deduplicated.
+pub fn insert_invite(
+    conn: &mut DbConn,
+    recipient: &str,
+    (subject, text, html): (&str, &str, &str),
+    loop_id: &str,
+    candidate_name: &str,
+    calendar: &str,
+) -> QueryResult<bool> {
+    insert_row(
+        conn,
+        Kind::Email,
+        recipient,
+        (subject, text, html),
+        Some(loop_id),
+        None,
+        Some(candidate_name),
+        Some(calendar),
     )
 }
 
@@ -85,9 +108,11 @@ pub fn insert_kind(
         loop_id,
         dedupe_key,
         None,
+        None,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn insert_row(
     conn: &mut DbConn,
     kind: Kind,
@@ -96,6 +121,7 @@ fn insert_row(
     loop_id: Option<&str>,
     dedupe_key: Option<&str>,
     candidate_name: Option<&str>,
+    calendar: Option<&str>,
 ) -> QueryResult<bool> {
     if let Some(key) = dedupe_key {
         let exists: i64 = outbox::table
@@ -125,6 +151,7 @@ fn insert_row(
             created_at: at,
             delivered_at: None,
             candidate_name: candidate_name.map(str::to_string),
+            calendar: calendar.map(str::to_string),
         })
         .execute(conn)?;
     Ok(true)

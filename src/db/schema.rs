@@ -128,6 +128,7 @@ diesel::table! {
         updated_at -> Timestamp,
         assigned_at -> Nullable<Timestamp>,
         assigned_by -> Nullable<Text>,
+        calendar_sequence -> Integer,
     }
 }
 
@@ -257,6 +258,7 @@ diesel::table! {
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
         candidate_name -> Nullable<Text>,
+        calendar -> Nullable<Text>,
     }
 }
 

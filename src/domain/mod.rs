@@ -14,6 +14,7 @@ pub mod composition;
 pub mod debrief;
 pub mod export;
 pub mod feedback;
+pub mod ical;
 pub mod lifecycle;
 pub mod loops;
 pub mod progress;

@@ -1,6 +1,8 @@
 //! Events of loops and their interviews, each on the loop's own chain.
 //! Interviewers are mailed about their interviews once the loop is
-//! scheduled; participants when it is cancelled; subscribers hear of a
+//! scheduled, each mail with its calendar invitation (an iTIP `REQUEST`,
+//! or `CANCEL` when the interview is taken from them, removed or its loop
+//! cancelled); participants when it is cancelled; subscribers hear of a
 //! scheduled loop by webhook.
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,8 @@ use uuid::Uuid;
 use super::{Action, Chain, Effects, Mail};
 use crate::domain::InterviewRole;
 use crate::domain::audit::timestamp;
+use crate::domain::ical::Method;
+use crate::notify::invite::Invite;
 use crate::notify::webhooks::{LoopScheduledData, Payload};
 use crate::notify::{LoopRef, Notice, Recipient};
 
@@ -78,58 +82,84 @@ pub const ACTIONS: &[&Action] = &[
     &INTERVIEW_REMOVED,
 ];
 
-/// An interview as its interviewer's mail describes it.
+/// An interview as its interviewer's mail and calendar describe it.
 #[derive(Debug, Clone)]
 pub struct Seat {
     pub to: Recipient,
     pub interview: Uuid,
     pub starts_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    /// The calendar entry's SEQUENCE for this message.
+    pub sequence: i32,
+    /// The loop's recruiter, who organizes the calendar entry.
+    pub organizer: Option<Recipient>,
     /// The competencies' names.
     pub competencies: Vec<String>,
 }
 
 impl Seat {
+    fn invite(&self, method: Method) -> Invite {
+        Invite {
+            method,
+            interview_id: self.interview,
+            sequence: self.sequence,
+            starts_at: self.starts_at,
+            duration_minutes: self.duration_minutes,
+            organizer: self.organizer.clone(),
+            competencies: self.competencies.clone(),
+        }
+    }
+
+    fn mail(self, about: &LoopRef, method: Method, notice: Notice) -> Mail {
+        Mail::Invite {
+            invite: self.invite(method),
+            to: self.to,
+            about: about.clone(),
+            notice,
+        }
+    }
+
     fn assigned(self, about: &LoopRef) -> Mail {
         let notice = Notice::InterviewAssigned {
             interview_id: self.interview,
             starts_at: self.starts_at,
-            competencies: self.competencies,
+            competencies: self.competencies.clone(),
         };
-        to_one(self.to, about, notice)
+        self.mail(about, Method::Request, notice)
     }
 
     fn changed(self, about: &LoopRef) -> Mail {
         let notice = Notice::InterviewChanged {
             interview_id: self.interview,
             starts_at: self.starts_at,
-            competencies: self.competencies,
+            competencies: self.competencies.clone(),
         };
-        to_one(self.to, about, notice)
+        self.mail(about, Method::Request, notice)
     }
-}
 
-fn to_one(to: Recipient, about: &LoopRef, notice: Notice) -> Mail {
-    Mail::Loop {
-        to: vec![to],
-        about: about.clone(),
-        notice,
-        once: None,
+    /// Taken off the interview, or the interview removed.
+    fn removed(self, about: &LoopRef) -> Mail {
+        let notice = Notice::InterviewRemoved {
+            interview_id: self.interview,
+        };
+        self.mail(about, Method::Cancel, notice)
     }
-}
 
-fn removed(to: Recipient, about: &LoopRef, interview: Uuid) -> Mail {
-    let notice = Notice::InterviewRemoved {
-        interview_id: interview,
-    };
-    to_one(to, about, notice)
+    fn cancelled(self, about: &LoopRef, reason: &str) -> Mail {
+        let notice = Notice::LoopCancelled {
+            reason: reason.to_string(),
+        };
+        self.mail(about, Method::Cancel, notice)
+    }
 }
 
 /// Who is told by mail about an interview change (nobody before the loop
 /// is scheduled).
 #[derive(Debug, Default)]
 pub struct Told {
-    /// The interviewer taken off the interview.
-    pub removed: Option<Recipient>,
+    /// The interviewer taken off the interview, with the interview as it
+    /// was (and the SEQUENCE of the change).
+    pub removed: Option<Seat>,
     /// The interview's (new or same) interviewer.
     pub seat: Option<Seat>,
 }
@@ -170,9 +200,12 @@ pub enum LoopEvent {
         feedback_due_hours: i32,
         required_competency_ids: Vec<Uuid>,
     },
+    /// Interviewers are sent updated invitations when what they show
+    /// changed (the position, the organizing recruiter) once scheduled.
     Updated {
         loop_id: Uuid,
         change: LoopChange,
+        told: Option<(LoopRef, Vec<Seat>)>,
     },
     /// Every interviewer is told of their interview.
     Scheduled {
@@ -181,12 +214,15 @@ pub enum LoopEvent {
         about: LoopRef,
         seats: Vec<Seat>,
     },
-    /// Every participant is told, with the reason.
+    /// Every participant is told, with the reason; interviewers with the
+    /// cancellation of their calendar entry.
     Cancelled {
         loop_id: Uuid,
         reason: String,
         about: LoopRef,
+        /// Participants other than `seats`.
         participants: Vec<Recipient>,
+        seats: Vec<Seat>,
     },
     InterviewAdded {
         loop_id: Uuid,
@@ -212,7 +248,7 @@ pub enum LoopEvent {
         loop_id: Uuid,
         interview: Uuid,
         interviewer_id: Uuid,
-        told: Option<(LoopRef, Recipient)>,
+        told: Option<(LoopRef, Seat)>,
     },
 }
 
@@ -252,20 +288,32 @@ impl LoopEvent {
                     "required_competency_ids": required_competency_ids,
                 }),
             ),
-            LoopEvent::Updated { loop_id, change: c } => on(
+            LoopEvent::Updated {
                 loop_id,
-                &LOOP_UPDATED,
-                loop_id,
-                json!({
-                    "position": c.position,
-                    "level": c.level,
-                    "hiring_manager_id": c.hiring_manager_id,
-                    "bar_raiser_id": c.bar_raiser_id,
-                    "recruiter_id": c.recruiter_id,
-                    "feedback_due_hours": c.feedback_due_hours,
-                    "required_competency_ids": c.required_competency_ids,
-                }),
-            ),
+                change: c,
+                told,
+            } => {
+                let mut e = on(
+                    loop_id,
+                    &LOOP_UPDATED,
+                    loop_id,
+                    json!({
+                        "position": c.position,
+                        "level": c.level,
+                        "hiring_manager_id": c.hiring_manager_id,
+                        "bar_raiser_id": c.bar_raiser_id,
+                        "recruiter_id": c.recruiter_id,
+                        "feedback_due_hours": c.feedback_due_hours,
+                        "required_competency_ids": c.required_competency_ids,
+                    }),
+                );
+                if let Some((about, seats)) = told {
+                    for seat in seats {
+                        e = e.mail(seat.changed(&about));
+                    }
+                }
+                e
+            }
             LoopEvent::Scheduled {
                 loop_id,
                 candidate_id,
@@ -288,14 +336,22 @@ impl LoopEvent {
                 reason,
                 about,
                 participants,
+                seats,
             } => {
                 let payload = json!({ "reason": reason });
-                on(loop_id, &LOOP_CANCELLED, loop_id, payload).mail(Mail::Loop {
-                    to: participants,
-                    about,
-                    notice: Notice::LoopCancelled { reason },
-                    once: None,
-                })
+                let mut e = on(loop_id, &LOOP_CANCELLED, loop_id, payload);
+                for seat in seats {
+                    e = e.mail(seat.cancelled(&about, &reason));
+                }
+                if !participants.is_empty() {
+                    e = e.mail(Mail::Loop {
+                        to: participants,
+                        about,
+                        notice: Notice::LoopCancelled { reason },
+                        once: None,
+                    });
+                }
+                e
             }
             LoopEvent::InterviewAdded {
                 loop_id,
@@ -344,8 +400,8 @@ impl LoopEvent {
                     }),
                 );
                 if let Some((about, told)) = told {
-                    if let Some(to) = told.removed {
-                        e = e.mail(removed(to, &about, interview));
+                    if let Some(gone) = told.removed {
+                        e = e.mail(gone.removed(&about));
                     }
                     if let Some(seat) = told.seat {
                         e = e.mail(if reassigned {
@@ -370,7 +426,7 @@ impl LoopEvent {
                     json!({ "interviewer_id": interviewer_id }),
                 );
                 match told {
-                    Some((about, to)) => e.mail(removed(to, &about, interview)),
+                    Some((about, seat)) => e.mail(seat.removed(&about)),
                     None => e,
                 }
             }
@@ -400,6 +456,7 @@ mod tests {
             LoopEvent::Updated {
                 loop_id: id,
                 change: LoopChange::default(),
+                told: None,
             },
             LoopEvent::InterviewAdded {
                 loop_id: id,

@@ -79,6 +79,13 @@ pub enum Mail {
         notice: Notice,
         once: Option<String>,
     },
+    /// About the recipient's own interview, with its calendar invitation.
+    Invite {
+        to: Recipient,
+        about: LoopRef,
+        notice: Notice,
+        invite: notify::invite::Invite,
+    },
     /// About the recipient's own account.
     Personal { to: Vec<Recipient>, notice: Notice },
 }
@@ -125,7 +132,8 @@ impl Effects {
 pub enum Event {
     Feedback(feedback::FeedbackEvent),
     Debrief(debrief::DebriefEvent),
-    Loop(loops::LoopEvent),
+    /// Boxed: its interview variants carry whole invitations.
+    Loop(Box<loops::LoopEvent>),
     Account(accounts::AccountEvent),
     Catalog(catalog::CatalogEvent),
 }
@@ -135,7 +143,7 @@ impl Event {
         match self {
             Event::Feedback(e) => e.effects(),
             Event::Debrief(e) => e.effects(),
-            Event::Loop(e) => e.effects(),
+            Event::Loop(e) => (*e).effects(),
             Event::Account(e) => e.effects(),
             Event::Catalog(e) => e.effects(),
         }
@@ -153,8 +161,13 @@ macro_rules! area {
 }
 area!(Feedback, feedback::FeedbackEvent);
 area!(Debrief, debrief::DebriefEvent);
-area!(Loop, loops::LoopEvent);
 area!(Account, accounts::AccountEvent);
+
+impl From<loops::LoopEvent> for Event {
+    fn from(e: loops::LoopEvent) -> Event {
+        Event::Loop(Box::new(e))
+    }
+}
 area!(Catalog, catalog::CatalogEvent);
 
 /// Who records, and where links in mail point.
@@ -190,6 +203,12 @@ pub fn record(conn: &mut DbConn, by: &By, event: impl Into<Event>) -> AppResult<
                 notice,
                 once,
             } => notify::enqueue(conn, &by.public_url, &to, &about, &notice, once.as_deref())?,
+            Mail::Invite {
+                to,
+                about,
+                notice,
+                invite,
+            } => notify::enqueue_invite(conn, &by.public_url, &to, &about, &notice, &invite)?,
             Mail::Personal { to, notice } => {
                 notify::enqueue_personal(conn, &by.public_url, &to, &notice)?
             }

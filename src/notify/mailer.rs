@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::db::models::OutboxRow;
@@ -146,20 +147,67 @@ fn one_line(s: &str) -> String {
 }
 
 /// The MIME message for an outbox row: plain text and HTML alternatives,
-/// a stable `Message-ID`.
+/// a stable `Message-ID`. A row with a calendar invitation (RFC 6047) is
+/// `multipart/mixed`: the alternatives plus `text/calendar; method=…`,
+/// then the same object as the attachment `invite.ics`.
 pub fn compose(from: &Mailbox, row: &OutboxRow) -> Result<Message, String> {
     let to: Mailbox = row
         .recipient
         .parse()
         .map_err(|e| format!("recipient {:?}: {e}", row.recipient))?;
     let filled = super::templates::fill(row);
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(filled.subject)
-        .message_id(Some(message_id(&row.id)))
-        .multipart(MultiPart::alternative_plain_html(filled.text, filled.html))
-        .map_err(|e| e.to_string())
+        .message_id(Some(message_id(&row.id)));
+    let body = match &row.calendar {
+        None => MultiPart::alternative_plain_html(filled.text, filled.html),
+        Some(json) => {
+            let (method, ics) = calendar(from, row, json)?;
+            let inline = ContentType::parse(&format!(
+                "text/calendar; method={}; charset=UTF-8",
+                method.as_str()
+            ))
+            .map_err(|e| e.to_string())?;
+            let attached = ContentType::parse(&format!(
+                "application/ics; method={}; name=\"invite.ics\"",
+                method.as_str()
+            ))
+            .map_err(|e| e.to_string())?;
+            MultiPart::mixed()
+                .multipart(
+                    MultiPart::alternative()
+                        .singlepart(SinglePart::plain(filled.text))
+                        .singlepart(SinglePart::html(filled.html))
+                        .singlepart(SinglePart::builder().header(inline).body(ics.clone())),
+                )
+                .singlepart(Attachment::new("invite.ics".to_string()).body(ics, attached))
+        }
+    };
+    builder.multipart(body).map_err(|e| e.to_string())
+}
+
+/// The iCalendar object of a row's invitation, naming the row's candidate,
+/// stamped when the row was queued (the same on every attempt).
+fn calendar(
+    from: &Mailbox,
+    row: &OutboxRow,
+    json: &str,
+) -> Result<(crate::domain::ical::Method, String), String> {
+    let stored: super::invite::Stored =
+        serde_json::from_str(json).map_err(|e| format!("calendar invitation: {e}"))?;
+    let sender = crate::domain::ical::Party {
+        email: from.email.to_string(),
+        name: from.name.clone().unwrap_or_else(|| "bar-raiser".into()),
+    };
+    let candidate = row.candidate_name.as_deref().unwrap_or_default();
+    super::invite::render(
+        &stored,
+        candidate,
+        crate::db::from_db(row.created_at),
+        &sender,
+    )
 }
 
 #[cfg(test)]
@@ -185,6 +233,7 @@ mod tests {
             created_at: at,
             delivered_at: None,
             candidate_name: None,
+            calendar: None,
         }
     }
 

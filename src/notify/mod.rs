@@ -8,6 +8,7 @@
 //! mail must not become a side channel around the independence rules.
 
 pub mod cli;
+pub mod invite;
 pub mod mailer;
 pub mod reminders;
 pub mod retry;
@@ -126,6 +127,36 @@ pub fn enqueue_personal(
             None,
         )?;
     }
+    Ok(())
+}
+
+/// Renders `notice` for `to` and queues it with the calendar invitation
+/// `invite` (an iTIP `REQUEST` or `CANCEL`), in the caller's transaction.
+/// The candidate's name is kept apart, as in [`enqueue_new`].
+pub fn enqueue_invite(
+    conn: &mut DbConn,
+    public_url: &str,
+    to: &Recipient,
+    about: &LoopRef,
+    notice: &Notice,
+    invite: &invite::Invite,
+) -> AppResult<()> {
+    let placeholder = LoopRef {
+        candidate: templates::CANDIDATE.into(),
+        ..about.clone()
+    };
+    let msg = templates::render(public_url, to, &placeholder, notice);
+    let calendar = invite::stored(public_url, to, about, invite);
+    let calendar = serde_json::to_string(&calendar)
+        .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("calendar JSON: {e}")))?;
+    db::outbox::insert_invite(
+        conn,
+        &to.email,
+        (&msg.subject, &msg.text, &msg.html),
+        &about.id.to_string(),
+        &about.candidate,
+        &calendar,
+    )?;
     Ok(())
 }
 

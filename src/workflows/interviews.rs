@@ -188,6 +188,7 @@ pub async fn create(
                 updated_at: at,
                 assigned_at: Some(at),
                 assigned_by: Some(me.id),
+                calendar_sequence: 0,
             };
             db::loops::insert_interview(conn, &row, &comps).map_err(taken)?;
             recheck_composition(conn, key)?;
@@ -277,6 +278,9 @@ pub async fn update(
                     updated_at: Some(at),
                     assigned_at: moved_to.map(|_| Some(at)),
                     assigned_by: moved_to.map(|_| Some(me.id)),
+                    // Every change its interviewer is told of is a new
+                    // revision of the calendar entry.
+                    calendar_sequence: Some(interview.calendar_sequence + 1),
                     ..Default::default()
                 },
             )
@@ -286,12 +290,15 @@ pub async fn update(
             }
             recheck_composition(conn, b.row.id)?;
             let reassigned = moved_to.is_some();
-            // The one taken off is told from the loop as it was.
+            // The one taken off is told from the loop as it was, with the
+            // cancellation of their calendar entry at the new SEQUENCE.
             let removed = if reassigned && rules::interviewers_told(b.row.state) {
                 let names = Names::load(conn, &b)?;
-                names
-                    .recipient(interview.interviewer_id)
-                    .map(|to| (names.loop_ref(&b), to))
+                let was = InterviewRow {
+                    calendar_sequence: interview.calendar_sequence + 1,
+                    ..interview.clone()
+                };
+                seat(&b, &names, &was).map(|s| (names.loop_ref(&b), s))
             } else {
                 None
             };
@@ -335,11 +342,14 @@ pub async fn remove(state: &AppState, me: &Actor, id: Uuid, if_match: IfMatch) -
             if_match.check(interview.updated_at)?;
             db::loops::delete_interview(conn, key)?;
             recheck_composition(conn, b.row.id)?;
+            // Its calendar entry is cancelled, one revision on.
             let told = if rules::interviewers_told(b.row.state) {
                 let names = Names::load(conn, &b)?;
-                names
-                    .recipient(interview.interviewer_id)
-                    .map(|to| (names.loop_ref(&b), to))
+                let was = InterviewRow {
+                    calendar_sequence: interview.calendar_sequence + 1,
+                    ..interview.clone()
+                };
+                seat(&b, &names, &was).map(|s| (names.loop_ref(&b), s))
             } else {
                 None
             };

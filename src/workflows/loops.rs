@@ -21,6 +21,7 @@ use crate::events::{
     self,
     loops::{LoopChange, LoopEvent, Seat},
 };
+use crate::notify::Recipient;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -185,14 +186,21 @@ pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: LoopId) -> AppResu
     }
 }
 
-/// The interview `i` of `b`, as its interviewer's mail describes it, if
-/// they can be mailed.
+/// The interview `i` of `b`, as its interviewer's mail and calendar
+/// invitation describe it, if they can be mailed.
 pub(crate) fn seat(b: &LoopBundle, names: &Names, i: &db::models::InterviewRow) -> Option<Seat> {
     let to = names.recipient(i.interviewer_id)?;
+    let organizer = names.users.get(&b.row.recruiter_id).map(|u| Recipient {
+        email: u.email.clone(),
+        name: u.name.clone(),
+    });
     Some(Seat {
         to,
         interview: i.id.into(),
         starts_at: db::from_db(i.starts_at),
+        duration_minutes: i.duration_minutes,
+        sequence: i.calendar_sequence,
+        organizer,
         competencies: b
             .competencies_of(i.id)
             .iter()
@@ -402,6 +410,15 @@ pub async fn update(
                 None => None,
             };
             fail_if(problems)?;
+            // What every invitation shows: the position and its organizer.
+            let reinvite = rules::interviewers_told(b.row.state)
+                && (req
+                    .position
+                    .as_ref()
+                    .is_some_and(|p| p.trim() != b.row.position)
+                    || req
+                        .recruiter_id
+                        .is_some_and(|r| UserId::from(r) != b.row.recruiter_id));
             db::loops::update(
                 conn,
                 key,
@@ -419,6 +436,19 @@ pub async fn update(
                 db::loops::set_required(conn, key, required)?;
             }
             recheck_composition(conn, key)?;
+            let told = if reinvite {
+                db::loops::bump_calendar_sequences(conn, key)?;
+                let after = bundle(conn, key)?;
+                let names = Names::load(conn, &after)?;
+                let seats = after
+                    .interviews
+                    .iter()
+                    .filter_map(|i| seat(&after, &names, i))
+                    .collect();
+                Some((names.loop_ref(&after), seats))
+            } else {
+                None
+            };
             let change = LoopChange {
                 position: req.position,
                 level: req.level,
@@ -432,6 +462,7 @@ pub async fn update(
             let event = LoopEvent::Updated {
                 loop_id: id,
                 change,
+                told,
             };
             events::record(conn, &by, event)?;
             let b = bundle(conn, key)?;
@@ -498,12 +529,32 @@ pub async fn cancel(state: &AppState, me: &Actor, id: Uuid, req: CancelLoop) -> 
                     ..Default::default()
                 },
             )?;
-            let names = Names::load(conn, &b)?;
+            // Interviewers who were sent invitations get their cancellation.
+            let invited = rules::interviewers_told(b.row.state);
+            if invited {
+                db::loops::bump_calendar_sequences(conn, key)?;
+            }
+            let after = bundle(conn, key)?;
+            let names = Names::load(conn, &after)?;
+            let seats: Vec<Seat> = if invited {
+                after
+                    .interviews
+                    .iter()
+                    .filter_map(|i| seat(&after, &names, i))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let participants = views::participants(&b, &names)
+                .into_iter()
+                .filter(|p| !seats.iter().any(|s| s.to.email == p.email))
+                .collect();
             let event = LoopEvent::Cancelled {
                 loop_id: id,
                 reason,
                 about: names.loop_ref(&b),
-                participants: views::participants(&b, &names),
+                participants,
+                seats,
             };
             events::record(conn, &by, event)?;
             Ok(views::loop_view_with(&bundle(conn, key)?, &names))

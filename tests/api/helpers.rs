@@ -409,20 +409,22 @@ impl TestApp {
                 all.push_str(&a);
                 all.push_str(&b);
             }
-            for (a, b, c, d) in outbox::table
+            for (a, b, c, d, e) in outbox::table
                 .select((
                     outbox::subject,
                     outbox::body_text,
                     outbox::body_html,
                     outbox::candidate_name,
+                    outbox::calendar,
                 ))
-                .load::<(String, String, String, Option<String>)>(&mut *conn)
+                .load::<(String, String, String, Option<String>, Option<String>)>(&mut *conn)
                 .unwrap()
             {
                 all.push_str(&a);
                 all.push_str(&b);
                 all.push_str(&c);
                 all.push_str(&d.unwrap_or_default());
+                all.push_str(&e.unwrap_or_default());
             }
             for p in audit_events::table
                 .select(audit_events::payload)

@@ -8,6 +8,7 @@ mod analytics;
 mod auth;
 mod backpressure;
 mod basics;
+mod calendar;
 mod census;
 mod conventions;
 mod corrupt;
