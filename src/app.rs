@@ -364,7 +364,14 @@ async fn hygiene(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+    // The OAuth token endpoint answers its refusals in OAuth's own JSON
+    // (RFC 6749 §5.2), which every OAuth client library reads.
+    let is_oauth_error = res.request().path() == api::oauth::PATH
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_oauth_error {
         let problem = crate::error::Problem {
             type_: "about:blank".into(),
             title: status.canonical_reason().unwrap_or("Error").into(),

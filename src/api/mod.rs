@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod interviews;
 pub mod loops;
+pub mod oauth;
 pub mod preconditions;
 pub mod problems;
 pub mod report;
@@ -23,7 +24,9 @@ pub mod users;
 pub mod webhooks;
 
 use actix_web::{HttpRequest, error::JsonPayloadError, web};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -93,6 +96,33 @@ impl Modify for BearerAuth {
             ),
         );
         components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    Scopes::from_iter(
+                        crate::domain::scopes::Scope::ALL
+                            .iter()
+                            .map(|s| (s.as_str(), s.description())),
+                    ),
+                ))],
+                "A service token's id and secret, exchanged at `POST /oauth/token` for a \
+                 short-lived access token with the token's scopes or fewer",
+            )),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "`POST /oauth/token` only: a service token's id as the user name and \
+                         its secret as the password",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "metrics_token",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -111,6 +141,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics);
+    cfg.service(oauth::token);
     cfg.service(problems::index).service(problems::show);
     cfg.service(
         utoipa_actix_web::scope(API_PREFIX)

@@ -27,6 +27,7 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{
     ContentBuilder, HttpMethod, OpenApi, Paths, Ref, RefOr, Required, ResponseBuilder,
 };
@@ -69,11 +70,45 @@ pub fn finish(doc: &mut OpenApi) {
             }
             describe_responses(op);
             op.security.get_or_insert_with(Vec::new);
+            offer_oauth2(op, &method, path);
         }
     }
     refer_page_items(doc);
     enumerate_codes(doc);
     document_webhooks(doc);
+}
+
+/// Every operation a service token may call can also be called with an
+/// access token from `POST /oauth/token`: its security lists the `oauth2`
+/// scheme beside `bearer`, with the scope [`scopes::required`] asks
+/// (none for the harmless reads any token may do).
+fn offer_oauth2(op: &mut Operation, method: &HttpMethod, path: &str) {
+    use crate::domain::scopes::{self, Requirement};
+    let Some(security) = op.security.as_mut() else {
+        return;
+    };
+    let names_bearer = |r: &SecurityRequirement| {
+        serde_json::to_value(r)
+            .ok()
+            .is_some_and(|v| v.get("bearer").is_some())
+    };
+    if !security.iter().any(names_bearer) {
+        return;
+    }
+    let method = match method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+        _ => return,
+    };
+    let needs: Vec<&str> = match scopes::required(method, path) {
+        Requirement::AnyToken => Vec::new(),
+        Requirement::Scope(s) => vec![s.as_str()],
+        Requirement::NotForTokens => return,
+    };
+    security.push(SecurityRequirement::new("oauth2", needs));
 }
 
 /// The codes a client can branch on, as enums, from the catalogue.

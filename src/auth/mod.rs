@@ -80,19 +80,29 @@ impl AuthUser {
 /// Service tokens are told apart from JWTs by this prefix.
 pub const SERVICE_TOKEN_PREFIX: &str = "brt_";
 
-/// Resolves a service token: live (not revoked or expired), its admin still
-/// active, and granted what this operation requires.
-async fn service_token(
+/// How a request names its service token: by the secret itself, or by an
+/// access token the OAuth token endpoint issued for it (narrowed to
+/// `scope`).
+enum TokenCredential {
+    Secret(String),
+    Client { id: db::TokenId, scope: String },
+}
+
+/// The live service token (not revoked or expired) and its still active
+/// admin, for the secret or client id presented; `None` otherwise.
+pub async fn live_token(
     state: &AppState,
-    token: String,
-    requirement: Requirement,
-) -> Result<AuthUser, AppError> {
-    let hash = tokens::token_hash(&token);
+    lookup: TokenLookup,
+) -> Result<Option<(db::tokens::ApiTokenRow, UserRow)>, AppError> {
     let now = db::to_db(db::now());
-    let found = state
+    state
         .db
         .read(move |conn| {
-            let Some(t) = db::tokens::by_hash(conn, &hash)? else {
+            let found = match lookup {
+                TokenLookup::Hash(hash) => db::tokens::by_hash(conn, &hash)?,
+                TokenLookup::Id(id) => db::tokens::by_id(conn, id)?,
+            };
+            let Some(t) = found else {
                 return Ok(None);
             };
             if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
@@ -101,10 +111,28 @@ async fn service_token(
             let owner = db::users::by_id(conn, t.created_by)?;
             Ok(owner.filter(|o| o.active).map(|o| (t, o)))
         })
-        .await?;
-    let (t, owner) = found.ok_or(AppError::Unauthorized("invalid_token"))?;
-    // "Last used" is kept to the minute (`tokens::touch`): most requests
-    // write nothing, and the rest write through the writer like any write.
+        .await
+}
+
+/// Which stored token [`live_token`] looks for.
+pub enum TokenLookup {
+    /// The SHA-256 of the secret ([`tokens::token_hash`]).
+    Hash(String),
+    Id(db::TokenId),
+}
+
+/// The scopes a stored token grants.
+pub fn granted_scopes(t: &db::tokens::ApiTokenRow) -> Vec<Scope> {
+    t.scopes
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Notes the token's use, to the minute (`tokens::touch`): most requests
+/// write nothing, and the rest write through the writer like any write.
+pub async fn mark_used(state: &AppState, t: &db::tokens::ApiTokenRow) -> Result<(), AppError> {
+    let now = db::to_db(db::now());
     if t.last_used_at
         .is_none_or(|u| u < now - chrono::Duration::seconds(60))
     {
@@ -120,11 +148,31 @@ async fn service_token(
             Err(e) => return Err(e),
         }
     }
-    let granted: Vec<Scope> = t
-        .scopes
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    Ok(())
+}
+
+/// Resolves a service token: live (not revoked or expired), its admin still
+/// active, and granted what this operation requires. An OAuth client's
+/// access token carries at most the token's scopes, and never more than
+/// the token holds now.
+async fn service_token(
+    state: &AppState,
+    credential: TokenCredential,
+    requirement: Requirement,
+) -> Result<AuthUser, AppError> {
+    let (lookup, narrowed) = match credential {
+        TokenCredential::Secret(secret) => (TokenLookup::Hash(tokens::token_hash(&secret)), None),
+        TokenCredential::Client { id, scope } => (TokenLookup::Id(id), Some(scope)),
+    };
+    let (t, owner) = live_token(state, lookup)
+        .await?
+        .ok_or(AppError::Unauthorized("invalid_token"))?;
+    mark_used(state, &t).await?;
+    let mut granted = granted_scopes(&t);
+    if let Some(scope) = narrowed {
+        let asked: Vec<&str> = scope.split_whitespace().collect();
+        granted.retain(|s| asked.contains(&s.as_str()));
+    }
     let allowed = match requirement {
         Requirement::AnyToken => true,
         Requirement::Scope(s) => granted.contains(&s),
@@ -204,7 +252,20 @@ pub async fn authenticate(
     let Credentials { token, requirement } = credentials;
     let token = token?;
     if token.starts_with(SERVICE_TOKEN_PREFIX) {
-        return service_token(state, token, requirement).await;
+        return service_token(state, TokenCredential::Secret(token), requirement).await;
+    }
+    if let Some(client) = state.keys.verify_client(&token) {
+        // Our own signature vouches for the id; one that is not an id is a
+        // token we did not issue.
+        let id = client
+            .sub
+            .parse()
+            .map_err(|_| AppError::Unauthorized("invalid_token"))?;
+        let credential = TokenCredential::Client {
+            id,
+            scope: client.scope,
+        };
+        return service_token(state, credential, requirement).await;
     }
     let claims = state
         .keys

@@ -27,6 +27,22 @@ pub struct Claims {
     pub sep: i64,
 }
 
+/// The claims of an access token issued to an OAuth client (a service
+/// token, by the client credentials grant): `typ` is `client`, so it never
+/// passes as a person's token, and the service token is looked up on every
+/// request, so revoking it ends these at once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClientClaims {
+    /// The service token's id (the OAuth client).
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Always `client`.
+    pub typ: String,
+    /// Space-separated scope names: the token's or fewer.
+    pub scope: String,
+}
+
 /// jsonwebtoken's cryptography for the one algorithm this service signs and
 /// accepts, HS256, with the `hmac` and `sha2` crates it already uses. The
 /// crate's `rust_crypto` bundle would also bring RSA (RUSTSEC-2023-0071, no
@@ -151,6 +167,31 @@ impl Keys {
         )?)
     }
 
+    /// An access token for the OAuth client `token_id` with `scope`.
+    pub fn issue_client(&self, token_id: &str, scope: &str) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = ClientClaims {
+            sub: token_id.to_string(),
+            iat: now,
+            exp: now + self.access_ttl.as_secs() as i64,
+            typ: "client".into(),
+            scope: scope.to_string(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The claims of a valid client access token; `None` for anything else,
+    /// a person's access token included.
+    pub fn verify_client(&self, token: &str) -> Option<ClientClaims> {
+        let data =
+            jsonwebtoken::decode::<ClientClaims>(token, &self.decoding, &self.validation).ok()?;
+        (data.claims.typ == "client").then_some(data.claims)
+    }
+
     /// The claims of a valid access token; `None` for anything else
     /// (expired, tampered, other key, other algorithm, `alg: none`).
     pub fn verify(&self, token: &str) -> Option<Claims> {
@@ -217,6 +258,25 @@ mod tests {
         let parts: Vec<&str> = t.split('.').collect();
         assert!(
             k.verify(&format!("{}.{}.{}", parts[0], body, parts[2]))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn client_and_person_tokens_never_pass_for_each_other() {
+        let k = keys("0123456789abcdef0123456789abcdef");
+        let client = k.issue_client("t1", "users:read").unwrap();
+        let person = k.issue("u1", "admin", 0).unwrap();
+        let claims = k.verify_client(&client).unwrap();
+        assert_eq!(
+            (claims.sub.as_str(), claims.scope.as_str()),
+            ("t1", "users:read")
+        );
+        assert!(k.verify(&client).is_none());
+        assert!(k.verify_client(&person).is_none());
+        assert!(
+            keys("another-secret-another-secret-xx")
+                .verify_client(&client)
                 .is_none()
         );
     }

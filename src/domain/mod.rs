@@ -17,6 +17,7 @@ pub mod feedback;
 pub mod ical;
 pub mod lifecycle;
 pub mod loops;
+pub mod oauth;
 pub mod progress;
 pub mod proof;
 pub mod reminders;

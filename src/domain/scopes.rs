@@ -74,6 +74,26 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// What the scope allows, in a line (the OAuth 2.0 scheme's scope list).
+    pub fn description(self) -> &'static str {
+        match self {
+            Scope::UsersRead => "Read accounts",
+            Scope::UsersWrite => "Create and change members' and recruiters' accounts",
+            Scope::CandidatesRead => "Read candidates",
+            Scope::CandidatesWrite => "Create, change and erase candidates",
+            Scope::LoopsRead => "Read loops and interviews",
+            Scope::LoopsWrite => "Create, change, schedule and cancel loops and interviews",
+            Scope::FeedbackRead => {
+                "Read feedback, debriefs and scorecards where the debrief has opened"
+            }
+            Scope::AuditRead => "Read and verify loops' audit trails",
+            Scope::WebhooksManage => "Manage webhooks",
+            Scope::AnalyticsRead => "Read process analytics of decided loops",
+        }
+    }
+}
+
 impl std::str::FromStr for Scope {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Scope, UnknownValue> {

@@ -20,6 +20,7 @@ pub mod feedback;
 pub mod interviews;
 pub mod loops;
 pub mod metrics;
+pub mod oauth;
 pub mod pagination;
 pub mod preconditions;
 pub mod scorecards;

@@ -185,8 +185,9 @@ impl TestApp {
 
     /// `path` is under `/api/v1` unless it names an absolute route.
     pub fn url(&self, path: &str) -> String {
-        const ABSOLUTE: [&str; 7] = [
+        const ABSOLUTE: [&str; 8] = [
             "/healthz",
+            "/oauth/",
             "/readyz",
             "/metrics",
             "/docs",
@@ -225,6 +226,46 @@ impl TestApp {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, value)
+    }
+
+    /// `POST /oauth/token` with `form` (sent as
+    /// `application/x-www-form-urlencoded`) and, if given, HTTP Basic
+    /// client credentials: the status, headers and JSON body.
+    pub async fn token_request(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode_form(k), encode_form(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = self
+            .client
+            .post(self.url("/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(encode_form(id), Some(encode_form(secret)));
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    /// An access token for the service token `id` by the client
+    /// credentials grant, with `scope` or all the token holds.
+    pub async fn client_token(&self, id: &str, secret: &str, scope: Option<&str>) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let (status, _, body) = self.token_request(&form, Some((id, secret))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
     }
 
     pub async fn get(&self, path: &str, s: &Session) -> (StatusCode, Value) {
@@ -445,4 +486,17 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// application/x-www-form-urlencoded encoding of one component.
+pub fn encode_form(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

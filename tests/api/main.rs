@@ -25,6 +25,7 @@ mod matrix;
 mod metrics;
 mod notify;
 mod notify_loop;
+mod oauth;
 mod openapi;
 mod outage;
 mod preconditions;

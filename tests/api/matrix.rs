@@ -321,6 +321,9 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ("list_problem_types", Stage::NoLoop, public(200)),
         ("get_problem_type", Stage::NoLoop, public(200)),
         ("login", Stage::NoLoop, public(200)),
+        // A person's session (or none) never obtains a client token: the
+        // endpoint takes only a form with a service token's credentials.
+        ("oauth_token", Stage::NoLoop, public(400)),
         ("refresh_token", Stage::NoLoop, signed_in(200)),
         ("logout", Stage::NoLoop, signed_in(204)),
         ("get_me", Stage::NoLoop, signed_in(200)),
@@ -551,6 +554,11 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
     use Method as M;
     match op {
         "healthz" => (M::GET, "/healthz".into(), None),
+        "oauth_token" => (
+            M::POST,
+            "/oauth/token".into(),
+            Some(json!({"grant_type": "client_credentials"})),
+        ),
         "readyz" => (M::GET, "/readyz".into(), None),
         "metrics" => (M::GET, "/metrics".into(), None),
         "list_problem_types" => (M::GET, "/problems".into(), None),
@@ -783,38 +791,7 @@ fn every_documented_operation_has_a_row() {
 }
 
 async fn authorization_matrix(app: TestApp) {
-    let cast = app.cast().await;
-    let deactivated = app.user("Dee Activated", "member", false).await;
-    assert_eq!(
-        app.patch(
-            &format!("/users/{}", deactivated.id),
-            &cast.admin,
-            json!({"active": false})
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
-    let spare = app.user("Spare Shadow", "member", false).await;
-    let joiner = app.user("Late Joiner", "member", false).await;
-    let competencies = app.competency_ids(&cast.recruiter).await[..3].to_vec();
-    let candidate = app.candidate(&cast.recruiter, "Matrix Candidate").await;
-    let (_, comp) = app
-        .post(
-            "/competencies",
-            &cast.admin,
-            json!({"name": "Matrix Competency", "description": "d"}),
-        )
-        .await;
-    let w = World {
-        cast,
-        deactivated,
-        spare,
-        joiner,
-        competencies,
-        candidate,
-        competency: comp["id"].as_str().unwrap().parse().unwrap(),
-    };
+    let w = world(&app).await;
     let documented = committed_operations();
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -859,6 +836,113 @@ async fn authorization_matrix(app: TestApp) {
     assert_eq!(checked, documented.len() * KINDS.len());
 }
 both_backends!(matrix, authorization_matrix);
+
+/// The client-credentials caller, across the whole matrix: for every
+/// operation, an access token from `POST /oauth/token` gets exactly what
+/// the service token's own secret gets (the same admin, the same scopes —
+/// all of them — so the personal acts are 403 for both).
+async fn client_credentials_cells(app: TestApp) {
+    let w = world(&app).await;
+    let scopes: Vec<&str> = SCOPES.to_vec();
+    let (status, t) = app
+        .post(
+            "/tokens",
+            &w.cast.admin,
+            json!({"name": "oauth matrix", "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let id = t["token"]["id"].as_str().unwrap().to_string();
+    let secret = t["secret"].as_str().unwrap().to_string();
+    let access = app.client_token(&id, &secret, None).await;
+    let documented = committed_operations();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut insufficient = 0;
+    for (op, stage, _) in rows() {
+        if !documented.contains(op) {
+            continue;
+        }
+        let mut got = Vec::new();
+        for credential in [&secret, &access] {
+            let ctx = prepare(&app, &w, stage, Admin).await;
+            let (method, path, body) = request(op, &w, &ctx, Admin);
+            got.push(app.call(method, &path, Some(credential), body).await);
+        }
+        checked += 1;
+        let (by_secret, by_access) = (&got[0], &got[1]);
+        if by_secret.0 != by_access.0 || by_secret.1.get("code") != by_access.1.get("code") {
+            failures.push(format!(
+                "{op}: the secret got {} {}, the client's access token {} {}",
+                by_secret.0, by_secret.1, by_access.0, by_access.1
+            ));
+        }
+        insufficient += usize::from(by_access.1["code"] == "insufficient_scope");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} operations differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(checked, documented.len());
+    // The personal acts and token management stay closed to both.
+    assert!(
+        insufficient >= 15,
+        "only {insufficient} operations refused the token"
+    );
+}
+both_backends!(client_credentials_matrix, client_credentials_cells);
+
+/// Every scope a token can hold.
+const SCOPES: [&str; 10] = [
+    "users:read",
+    "users:write",
+    "candidates:read",
+    "candidates:write",
+    "loops:read",
+    "loops:write",
+    "feedback:read",
+    "audit:read",
+    "webhooks:manage",
+    "analytics:read",
+];
+
+/// The people, a deactivated account and the fixed targets every row uses.
+async fn world(app: &TestApp) -> World {
+    let cast = app.cast().await;
+    let deactivated = app.user("Dee Activated", "member", false).await;
+    assert_eq!(
+        app.patch(
+            &format!("/users/{}", deactivated.id),
+            &cast.admin,
+            json!({"active": false})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let spare = app.user("Spare Shadow", "member", false).await;
+    let joiner = app.user("Late Joiner", "member", false).await;
+    let competencies = app.competency_ids(&cast.recruiter).await[..3].to_vec();
+    let candidate = app.candidate(&cast.recruiter, "Matrix Candidate").await;
+    let (_, comp) = app
+        .post(
+            "/competencies",
+            &cast.admin,
+            json!({"name": "Matrix Competency", "description": "d"}),
+        )
+        .await;
+    World {
+        cast,
+        deactivated,
+        spare,
+        joiner,
+        competencies,
+        candidate,
+        competency: comp["id"].as_str().unwrap().parse().unwrap(),
+    }
+}
 
 /// The token privilege ceiling, as matrix cells: the account-writing
 /// operations × the admin in person and tokens with and without

@@ -4,8 +4,9 @@ Drives one loop from the first sign-in to the scorecard export, the way an
 integration would: an admin creates the people, a recruiter the candidate
 and the loop, each interviewer seals feedback, the Bar Raiser opens the
 debrief, the hiring manager decides to hire and the Bar Raiser vetoes; then
-the recruiter reads the export. Any unexpected answer stops it with the
-problem's code.
+the recruiter reads the export, and an integration reads it again with an
+OAuth 2.0 client-credentials token obtained for a service token. Any
+unexpected answer stops it with the problem's code.
 
     python hr_tool.py --base-url http://127.0.0.1:8080 \
         --admin-email admin@example.com --admin-password '...'
@@ -23,7 +24,7 @@ from http import HTTPStatus
 from typing import TypeVar
 
 from bar_raiser_client import AuthenticatedClient, Client
-from bar_raiser_client.api.auth import login
+from bar_raiser_client.api.auth import login, oauth_token
 from bar_raiser_client.api.candidates import create_candidate
 from bar_raiser_client.api.competencies import list_competencies
 from bar_raiser_client.api.debrief import open_debrief, record_decision, veto_hire
@@ -31,12 +32,14 @@ from bar_raiser_client.api.export import list_scorecards
 from bar_raiser_client.api.feedback import save_feedback_draft, seal_feedback
 from bar_raiser_client.api.interviews import create_interview, list_my_interviews
 from bar_raiser_client.api.loops import create_loop, schedule_loop
+from bar_raiser_client.api.tokens import create_token
 from bar_raiser_client.api.users import create_user, get_me
 from bar_raiser_client.models import (
     AccountRole,
     CreateCandidate,
     CreateInterview,
     CreateLoop,
+    CreateToken,
     CreateUser,
     DecisionInput,
     DraftFeedback,
@@ -48,6 +51,8 @@ from bar_raiser_client.models import (
     Problem,
     RatingInput,
     ScorecardRating,
+    Scope,
+    TokenForm,
     Vote,
     VetoInput,
 )
@@ -260,6 +265,41 @@ def run(base_url: str, admin_email: str, admin_password: str) -> None:
     )
     if any(c.application_id == loop.id for c in later.items):
         raise Failed("an unchanged scorecard came back in an incremental sync")
+    # An integration platform: a service token as an OAuth 2.0 client, its
+    # access token from the client-credentials grant, narrowed to one scope.
+    minted = expect(
+        create_token.sync_detailed(
+            client=admin,
+            body=CreateToken(name=f"iPaaS {tag}", scopes=[Scope("feedback:read"), Scope("loops:read")]),
+            idempotency_key=f"token-{tag}",
+        ),
+        HTTPStatus.CREATED,
+        "mint a service token",
+    )
+    anon = Client(base_url=base_url, raise_on_unexpected_status=True)
+    granted = expect(
+        oauth_token.sync_detailed(
+            client=anon,
+            body=TokenForm(
+                grant_type="client_credentials",
+                client_id=str(minted.token.id),
+                client_secret=minted.secret,
+                scope="feedback:read",
+            ),
+        ),
+        HTTPStatus.OK,
+        "exchange it for an access token (client credentials)",
+    )
+    if granted.token_type != "Bearer" or granted.scope != "feedback:read" or granted.expires_in <= 0:
+        raise Failed(f"unexpected token answer: {granted}")
+    platform = AuthenticatedClient(base_url=base_url, token=granted.access_token, raise_on_unexpected_status=True)
+    synced = expect(
+        list_scorecards.sync_detailed(client=platform, limit=200),
+        HTTPStatus.OK,
+        "read the export with the client's access token",
+    )
+    if sorted(str(c.id) for c in synced.items if c.application_id == loop.id) != sorted(str(c.id) for c in mine):
+        raise Failed("the client's access token read another export than the recruiter")
     me = expect(get_me.sync_detailed(client=recruiter), HTTPStatus.OK, "read my account")
     print(f"hr_tool: {len(mine)} scorecards exported for loop {loop.id} by {me.email}")
 
