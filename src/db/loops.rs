@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow};
+use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow, QuickVoteRow};
 use super::schema::{feedback, interview_competencies, interviews, loop_competencies, loops};
 use super::types::{CandidateId, CompetencyId, InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
-use crate::domain::types::{InterviewRole, LoopState, Outcome, Verdict};
+use crate::domain::types::{InterviewRole, LoopState, Outcome, QuickVoteMode, Verdict};
 
 /// A loop with everything needed to authorise and describe it.
 #[derive(Debug, Clone)]
@@ -20,6 +20,9 @@ pub struct LoopBundle {
     pub competencies: HashMap<InterviewId, Vec<CompetencyId>>,
     /// Feedback per interview id (content not loaded).
     pub feedback: HashMap<InterviewId, FeedbackRow>,
+    /// Quick votes per interview id (issue 17). Their votes are content:
+    /// only `visibility::quick_vote_access` lets one out.
+    pub quick_votes: HashMap<InterviewId, QuickVoteRow>,
 }
 
 impl LoopBundle {
@@ -99,7 +102,9 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
         .select(FeedbackRow::as_select())
         .load(conn)?;
     let feedback = fb.into_iter().map(|f| (f.interview_id, f)).collect();
+    let quick_votes = super::quick_votes::of_loop(conn, row.id)?;
     Ok(LoopBundle {
+        quick_votes,
         row,
         required_competency_ids,
         interviews,
@@ -165,6 +170,7 @@ pub struct LoopChanges {
     pub bar_raiser_id: Option<UserId>,
     pub recruiter_id: Option<UserId>,
     pub feedback_due_hours: Option<i32>,
+    pub quick_vote: Option<QuickVoteMode>,
     pub state: Option<LoopState>,
     pub cancel_reason: Option<Option<String>>,
     pub cancelled_at: Option<Option<chrono::NaiveDateTime>>,

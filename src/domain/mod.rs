@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod loops;
 pub mod progress;
 pub mod proof;
+pub mod quickvote;
 pub mod reminders;
 pub mod scopes;
 pub mod signin;
