@@ -28,6 +28,7 @@ mod notify_loop;
 mod openapi;
 mod outage;
 mod preconditions;
+mod quickvote;
 mod recovery;
 mod settings;
 mod smtp;
