@@ -37,8 +37,8 @@ use crate::db::{
 use crate::domain::audit::{Event, GENESIS, event_hash, timestamp};
 use crate::domain::feedback::{Content, RatingEntry, canonical_json, sha256_hex};
 use crate::domain::{
-    AccountRole, InterviewRole, LoopState, Outcome, Rating, StoredFeedbackState, Verdict, Vote,
-    proof,
+    AccountRole, InterviewRole, LoopState, Outcome, QuickVoteMode, Rating, StoredFeedbackState,
+    Verdict, Vote, proof,
 };
 
 #[derive(Debug, Args)]
@@ -433,6 +433,7 @@ impl Ctx<'_> {
             created_at: to_db(created),
             updated_at: to_db(if decided { decided_at } else { created }),
             version: 0,
+            quick_vote: QuickVoteMode::Optional,
         };
         chain.push(
             &mut self.rows.events,
@@ -448,6 +449,7 @@ impl Ctx<'_> {
                 "recruiter_id": row.recruiter_id,
                 "feedback_due_hours": row.feedback_due_hours,
                 "required_competency_ids": required,
+                "quick_vote_setting": row.quick_vote,
             }),
             created,
         );

@@ -225,6 +225,11 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_ANALYTICS_MIN_LOOPS", default_value_t = crate::domain::analytics::DEFAULT_MIN_LOOPS)]
     pub analytics_min_loops: usize,
 
+    /// Minutes after an interview ends that its interviewer may commit a
+    /// quick vote (1 to 1440).
+    #[arg(long, env = "BAR_RAISER_QUICK_VOTE_WINDOW_MINUTES", default_value_t = crate::domain::quickvote::DEFAULT_WINDOW_MINUTES, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub quick_vote_window_minutes: u32,
+
     /// Bearer token that `GET /metrics` requires (`Authorization: Bearer
     /// …`). Unset: `/metrics` answers 404, nothing is exported.
     #[arg(long, env = "BAR_RAISER_METRICS_TOKEN", hide_env_values = true)]
@@ -274,6 +279,7 @@ impl Config {
             write_queue: crate::db::DEFAULT_WRITE_QUEUE,
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
+            quick_vote_window_minutes: crate::domain::quickvote::DEFAULT_WINDOW_MINUTES,
             metrics_token: None,
             no_worker: true,
             worker: WorkerArgs::default(),

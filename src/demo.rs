@@ -507,7 +507,9 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     )
     .await?;
     let loop_id = l["id"].as_str().unwrap_or_default().to_string();
-    let start = chrono::Utc::now() - chrono::Duration::hours(8);
+    // Hourly from five hours ago: the fifth (an interviewer's) ended a
+    // quarter of an hour ago, so its quick vote is on time.
+    let start = chrono::Utc::now() - chrono::Duration::hours(5);
     let plan = [
         (2, vec![comp(0), comp(1)], "interviewer"),
         (3, vec![comp(2)], "interviewer"),
@@ -516,8 +518,9 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
         (6, vec![comp(1), comp(3)], "interviewer"),
         (7, vec![comp(0)], "shadow"),
     ];
+    let mut quick = None;
     for (n, (who, competencies, role)) in plan.into_iter().enumerate() {
-        send(
+        let i = send(
             format!("/api/v1/loops/{loop_id}/interviews"),
             json!({
                 "interviewer_id": ids[who],
@@ -528,11 +531,24 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
             }),
         )
         .await?;
+        if n == 4 {
+            quick = Some((who, i["id"].as_str().unwrap_or_default().to_string()));
+        }
     }
     send(format!("/api/v1/loops/{loop_id}/schedule"), json!({})).await?;
+    // One interviewer commits a quick vote right after the interview.
+    if let Some((who, interview)) = quick.filter(|_| state.config.quick_vote_window_minutes >= 30) {
+        act(
+            who,
+            "POST",
+            format!("/api/v1/interviews/{interview}/quick-vote"),
+            json!({"vote": "inclined_to_hire"}),
+        )
+        .await?;
+    }
 
     println!(
-        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews."
+        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews, one of them quick-voted."
     );
     println!("Every demo account below signs in with the password: {password}");
     println!("(shown once; it is not stored anywhere in clear)");

@@ -130,6 +130,8 @@ pub const PROBLEMS: &[ProblemType] = &[
     p("loop_not_draft", 409, "Only a draft loop can be scheduled."),
     p("loop_not_editable", 409, "The loop is past editing: only `draft` and `scheduled` loops change."),
     p("loop_not_scheduled", 409, "Feedback is written while the loop is `scheduled`."),
+    p("quick_vote_committed", 409, "The interview has its quick vote already; a quick vote never changes (the sealed feedback may differ: that is shown as `amended`)."),
+    p("quick_votes_outstanding", 409, "The loop requires quick votes: the debrief cannot open while voting interviews have neither a quick vote nor an excuse; each is listed in `errors`. Excuse the interview, or have the loop's recruiter set `quick_vote` to `optional`."),
     p("name_taken", 409, "A competency with this name exists."),
     p("no_pending_hire", 409, "No hire is waiting for the Bar Raiser."),
     // 412, 413, 415
@@ -142,6 +144,9 @@ pub const PROBLEMS: &[ProblemType] = &[
     p("invalid_query", 422, "A query parameter is invalid (a limit out of range, a cursor from elsewhere, a malformed date); `errors` names it."),
     p("recruiter_cannot_interview", 422, "The loop's recruiter, who runs the loop and sees its status, holds no interview or shadow seat in it."),
     p("invalid_body", 422, "The JSON is well-formed but a field has the wrong type or value; `errors` names it."),
+    p("quick_vote_off", 422, "This loop takes no quick votes (`quick_vote: off`)."),
+    p("quick_vote_too_early", 422, "A quick vote opens when the interview ends; `detail` says when."),
+    p("quick_vote_closed", 422, "The quick-vote window after the interview has passed (`BAR_RAISER_QUICK_VOTE_WINDOW_MINUTES`, default 60); write and seal the feedback instead."),
     p("idempotency_key_reused", 422, "This `Idempotency-Key` was used for another request; use a new key per request."),
     // 429
     p("too_many_requests", 429, "Too many attempts; wait `Retry-After` seconds."),
@@ -186,6 +191,7 @@ pub const ENTRIES: &[EntryCode] = &[
     e("rationale_too_short", "The rationale is shorter than the minimum."),
     e("interview_open", "A voting interview is neither sealed nor excused."),
     e("interview_not_sealed", "The interview's feedback is not sealed."),
+    e("quick_vote_missing", "The loop requires quick votes and the voting interview has none and is not excused."),
     e("interview_competency_count", "An interview covers too few or too many competencies."),
     e("too_few_voting_interviews", "The loop has fewer voting interviews than the rules need."),
     e("bar_raiser_not_certified", "The loop's Bar Raiser is not certified."),

@@ -11,7 +11,8 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
 use crate::workflows::feedback::{
-    self as flow, Addendum, AddendumInput, DraftFeedback, Feedback, LoopFeedback, ReasonInput,
+    self as flow, Addendum, AddendumInput, DraftFeedback, Feedback, LoopFeedback, QuickVote,
+    QuickVoteInput, ReasonInput,
 };
 use crate::workflows::views;
 
@@ -227,4 +228,66 @@ pub async fn list_for_loop(
 ) -> AppResult<HttpResponse> {
     let listing = flow::list_for_loop(&state, &me, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing))
+}
+
+/// Commit a quick vote (the interview's voting interviewer only): the
+/// four-point vote alone, within the configured window after the interview
+/// ends (default 60 minutes), before the feedback is sealed.
+///
+/// Committed once and never changed; the audit chain records a salted
+/// receipt, never the vote. It is read exactly where the sealed vote is.
+#[utoipa::path(
+    tag = "feedback",
+    operation_id = "commit_quick_vote",
+    params(("id" = Uuid, Path, description = "Interview id")),
+    request_body = QuickVoteInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = QuickVote, headers(("Location" = String, description = "`/api/v1/interviews/{id}/quick-vote`"))),
+        Unauthenticated,
+        (status = 403, description = "`not_the_interviewer`, `not_voting_participant` (a shadow's interview does not vote)", body = Problem, content_type = "application/problem+json"),
+        NotFound,
+        (status = 409, description = "`quick_vote_committed`, `already_sealed`, `feedback_frozen`, `loop_not_scheduled`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`quick_vote_off`, `quick_vote_too_early` (the interview has not ended), `quick_vote_closed` (the window passed), or an invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/interviews/{id}/quick-vote")]
+pub async fn commit_quick_vote(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<QuickVoteInput>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let vote = flow::quick::commit(&state, &me, id, body.into_inner()).await?;
+    let reread = super::idempotency::reread(format!("/api/v1/interviews/{id}/quick-vote"));
+    Ok(reread(
+        located(format!("/interviews/{id}/quick-vote")).json(vote),
+    ))
+}
+
+/// Read an interview's quick vote.
+///
+/// Its author always may; others exactly when they may read the interview's
+/// sealed feedback, and every such read is logged as a read of it.
+#[utoipa::path(
+    tag = "feedback",
+    operation_id = "get_quick_vote",
+    params(("id" = Uuid, Path, description = "Interview id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = QuickVote),
+        Unauthenticated,
+        (status = 403, description = "As for the sealed feedback: `seal_own_feedback_first`, `joined_after_first_seal`, `not_a_participant`, `not_until_debrief`, `feedback_not_sealed`, `break_glass_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such interview, one of a loop the caller takes no part in, or no quick vote", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/interviews/{id}/quick-vote")]
+pub async fn get_quick_vote(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let vote = flow::quick::get(&state, &me, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(vote))
 }

@@ -180,6 +180,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(feedback::break_glass)
             .service(feedback::excuse)
             .service(feedback::list_for_loop)
+            .service(feedback::commit_quick_vote)
+            .service(feedback::get_quick_vote)
             .service(debrief::open)
             .service(debrief::show)
             .service(debrief::cast_vote)

@@ -60,7 +60,7 @@ pub fn insert(conn: &mut DbConn, rows: &Rows) -> QueryResult<()> {
     write_tx(conn, |conn| {
         insert_chunks!(conn, users::table, &rows.users, 10);
         insert_chunks!(conn, candidates::table, &rows.candidates, 12);
-        insert_chunks!(conn, loops::table, &rows.loops, 27);
+        insert_chunks!(conn, loops::table, &rows.loops, 28);
         let lc: Vec<_> = rows
             .loop_competencies
             .iter()

@@ -4,11 +4,13 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow};
-use super::schema::{feedback, interview_competencies, interviews, loop_competencies, loops};
+use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow, QuickVoteRow};
+use super::schema::{
+    feedback, interview_competencies, interviews, loop_competencies, loops, quick_votes,
+};
 use super::types::{CandidateId, CompetencyId, InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
-use crate::domain::types::{InterviewRole, LoopState, Outcome, Verdict};
+use crate::domain::types::{InterviewRole, LoopState, Outcome, QuickVoteMode, Verdict};
 
 /// A loop with everything needed to authorise and describe it.
 #[derive(Debug, Clone)]
@@ -20,6 +22,9 @@ pub struct LoopBundle {
     pub competencies: HashMap<InterviewId, Vec<CompetencyId>>,
     /// Feedback per interview id (content not loaded).
     pub feedback: HashMap<InterviewId, FeedbackRow>,
+    /// Quick votes per interview id (issue 17). Their votes are content:
+    /// only `visibility::quick_vote_access` lets one out.
+    pub quick_votes: HashMap<InterviewId, QuickVoteRow>,
 }
 
 impl LoopBundle {
@@ -65,11 +70,25 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
         .select(loop_competencies::competency_id)
         .order(loop_competencies::competency_id)
         .load(conn)?;
-    let interviews: Vec<InterviewRow> = interviews::table
+    // Each interview with its quick vote, if any, in the same statement: the
+    // loop view's statement count stays what it was (tests/api/census.rs).
+    let rows: Vec<(InterviewRow, Option<QuickVoteRow>)> = interviews::table
+        .left_join(quick_votes::table)
         .filter(interviews::loop_id.eq(&row.id))
-        .select(InterviewRow::as_select())
+        .select((
+            InterviewRow::as_select(),
+            Option::<QuickVoteRow>::as_select(),
+        ))
         .order((interviews::starts_at.asc(), interviews::id.asc()))
         .load(conn)?;
+    let mut quick_votes = HashMap::new();
+    let mut interviews = Vec::with_capacity(rows.len());
+    for (i, q) in rows {
+        if let Some(q) = q {
+            quick_votes.insert(i.id, q);
+        }
+        interviews.push(i);
+    }
     // A sub-select, not an `IN` list of the ids just read: diesel cannot
     // keep a statement with a list of binds prepared, and re-preparing it
     // cost a fifth of a loop view's time.
@@ -100,6 +119,7 @@ pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundl
         .load(conn)?;
     let feedback = fb.into_iter().map(|f| (f.interview_id, f)).collect();
     Ok(LoopBundle {
+        quick_votes,
         row,
         required_competency_ids,
         interviews,
@@ -165,6 +185,7 @@ pub struct LoopChanges {
     pub bar_raiser_id: Option<UserId>,
     pub recruiter_id: Option<UserId>,
     pub feedback_due_hours: Option<i32>,
+    pub quick_vote: Option<QuickVoteMode>,
     pub state: Option<LoopState>,
     pub cancel_reason: Option<Option<String>>,
     pub cancelled_at: Option<Option<chrono::NaiveDateTime>>,

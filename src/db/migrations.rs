@@ -11,12 +11,40 @@ mod tests {
 
     /// The files that differ on purpose, and how: each pair turns the
     /// PostgreSQL text into the SQLite text.
-    const DIFFER: &[(&str, &[(&str, &str)])] = &[(
-        // Unix milliseconds: BIGINT on PostgreSQL, INTEGER (which is 64-bit)
-        // on SQLite.
-        "2026-11-30-000200_signin_counters/up.sql",
-        &[("BIGINT", "INTEGER")],
-    )];
+    const DIFFER: &[(&str, &[(&str, &str)])] = &[
+        (
+            // Unix milliseconds: BIGINT on PostgreSQL, INTEGER (which is 64-bit)
+            // on SQLite.
+            "2026-11-30-000200_signin_counters/up.sql",
+            &[("BIGINT", "INTEGER")],
+        ),
+        (
+            // The trigger that refuses updates of a quick vote: a PL/pgSQL
+            // function on PostgreSQL, a RAISE in the trigger body on SQLite.
+            "2026-12-01-000100_quick_votes/up.sql",
+            &[(QUICK_VOTES_PG_TRIGGER, QUICK_VOTES_SQLITE_TRIGGER)],
+        ),
+        (
+            "2026-12-01-000100_quick_votes/down.sql",
+            &[("DROP FUNCTION quick_votes_immutable();\n", "")],
+        ),
+    ];
+
+    const QUICK_VOTES_PG_TRIGGER: &str =
+        "CREATE FUNCTION quick_votes_immutable() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'a quick vote never changes';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER quick_votes_immutable BEFORE UPDATE ON quick_votes
+    FOR EACH ROW EXECUTE FUNCTION quick_votes_immutable();
+";
+    const QUICK_VOTES_SQLITE_TRIGGER: &str =
+        "CREATE TRIGGER quick_votes_immutable BEFORE UPDATE ON quick_votes
+BEGIN
+    SELECT RAISE(ABORT, 'a quick vote never changes');
+END;
+";
 
     /// Every file of a tree, by `migration/file`.
     fn tree(backend: &str) -> BTreeMap<String, String> {

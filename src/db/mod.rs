@@ -36,6 +36,7 @@ pub mod loops;
 mod migrations;
 pub mod models;
 pub mod outbox;
+pub mod quick_votes;
 pub mod schema;
 pub mod signin;
 pub mod tokens;
@@ -44,8 +45,8 @@ pub mod users;
 pub mod webhooks;
 
 pub use types::{
-    AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId, ReadId,
-    RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
+    AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId,
+    QuickVoteId, ReadId, RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
 };
 
 use std::sync::Mutex;

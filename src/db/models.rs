@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use super::schema::*;
 use super::types::*;
 use crate::domain::types::{
-    AccountRole, InterviewRole, LoopState, Outcome, ReadVia, StoredFeedbackState, Verdict, Vote,
+    AccountRole, InterviewRole, LoopState, Outcome, QuickVoteMode, ReadVia, StoredFeedbackState,
+    Verdict, Vote,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
@@ -99,6 +100,7 @@ pub struct LoopRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    pub quick_vote: QuickVoteMode,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -235,4 +237,17 @@ pub struct OutboxRow {
     /// The calendar invitation the message carries, as JSON
     /// (`notify::invite::Stored`), rendered to iCalendar at send time.
     pub calendar: Option<String>,
+}
+
+/// A quick vote: committed once, never changed.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = quick_votes)]
+pub struct QuickVoteRow {
+    pub id: QuickVoteId,
+    pub interview_id: InterviewId,
+    pub loop_id: LoopId,
+    pub voter_id: UserId,
+    pub vote: Vote,
+    pub committed_at: NaiveDateTime,
+    pub receipt_salt: String,
 }

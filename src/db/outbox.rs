@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::models::OutboxRow;
 use super::schema::outbox;
-use super::types::{InterviewId, LoopId, UserId};
+use super::types::{InterviewId, LoopId, QuickVoteId, UserId};
 use super::{DbConn, now, to_db};
-use crate::domain::types::{InterviewRole, LoopState, StoredFeedbackState};
+use crate::domain::types::{InterviewRole, LoopState, QuickVoteMode, StoredFeedbackState};
 
 /// What an outbox row is delivered as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,6 +431,8 @@ pub struct ReminderFacts {
     pub recruiter_id: UserId,
     pub bar_raiser_id: UserId,
     pub candidate: String,
+    pub quick_vote: QuickVoteMode,
+    pub quick_voted: bool,
 }
 
 /// The interviews `domain::reminders::needs_reminding` can accept (of
@@ -442,7 +444,7 @@ pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
 ) -> QueryResult<Vec<ReminderFacts>> {
-    use super::schema::{candidates, feedback, interviews, loops};
+    use super::schema::{candidates, feedback, interviews, loops, quick_votes};
     type Row = (
         (
             InterviewId,
@@ -452,13 +454,23 @@ pub fn reminder_candidates(
             i32,
             Option<NaiveDateTime>,
             Option<StoredFeedbackState>,
+            Option<QuickVoteId>,
         ),
-        (LoopId, LoopState, String, i32, UserId, UserId),
+        (
+            LoopId,
+            LoopState,
+            String,
+            i32,
+            UserId,
+            UserId,
+            QuickVoteMode,
+        ),
         String,
     );
     let rows: Vec<Row> = interviews::table
         .inner_join(loops::table.inner_join(candidates::table))
         .left_join(feedback::table)
+        .left_join(quick_votes::table)
         .filter(loops::state.eq(LoopState::Scheduled))
         .filter(interviews::excused_at.is_null())
         .filter(interviews::starts_at.lt(started_before))
@@ -477,6 +489,7 @@ pub fn reminder_candidates(
                 interviews::duration_minutes,
                 interviews::excused_at,
                 feedback::state.nullable(),
+                quick_votes::id.nullable(),
             ),
             (
                 loops::id,
@@ -485,6 +498,7 @@ pub fn reminder_candidates(
                 loops::feedback_due_hours,
                 loops::recruiter_id,
                 loops::bar_raiser_id,
+                loops::quick_vote,
             ),
             candidates::name,
         ))
@@ -506,6 +520,8 @@ pub fn reminder_candidates(
             recruiter_id: l.4,
             bar_raiser_id: l.5,
             candidate,
+            quick_vote: l.6,
+            quick_voted: i.7.is_some(),
         })
         .collect())
 }

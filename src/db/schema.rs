@@ -103,6 +103,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        quick_vote -> Text,
     }
 }
 
@@ -186,6 +187,18 @@ diesel::table! {
         via -> Text,
         reason -> Nullable<Text>,
         read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quick_votes (id) {
+        id -> Text,
+        interview_id -> Text,
+        loop_id -> Text,
+        voter_id -> Text,
+        vote -> Text,
+        committed_at -> Timestamp,
+        receipt_salt -> Text,
     }
 }
 
@@ -370,6 +383,7 @@ diesel::joinable!(interviews -> users (interviewer_id));
 diesel::joinable!(interview_competencies -> interviews (interview_id));
 diesel::joinable!(interview_competencies -> competencies (competency_id));
 diesel::joinable!(feedback -> interviews (interview_id));
+diesel::joinable!(quick_votes -> interviews (interview_id));
 diesel::joinable!(feedback_ratings -> feedback (feedback_id));
 diesel::joinable!(feedback_addenda -> feedback (feedback_id));
 diesel::joinable!(audit_events -> audit_chains (chain));
@@ -396,6 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_addenda,
     feedback_reads,
     debrief_votes,
+    quick_votes,
     audit_chains,
     audit_events,
     outbox,

@@ -29,7 +29,8 @@ use uuid::Uuid;
 
 use super::MultiBackend;
 use crate::domain::types::{
-    AccountRole, InterviewRole, LoopState, Outcome, ReadVia, StoredFeedbackState, Verdict, Vote,
+    AccountRole, InterviewRole, LoopState, Outcome, QuickVoteMode, ReadVia, StoredFeedbackState,
+    Verdict, Vote,
 };
 
 /// Reads a column's text; the one way typed columns leave the driver.
@@ -163,6 +164,8 @@ ids! {
     AddendumId;
     /// A logged read of someone else's feedback.
     ReadId;
+    /// A quick vote (issue 17).
+    QuickVoteId;
     /// A service token (`api_tokens.id`).
     TokenId;
     /// A webhook subscription.
@@ -252,6 +255,7 @@ text_enums!(
     Verdict,
     StoredFeedbackState,
     ReadVia,
+    QuickVoteMode,
     super::outbox::Kind,
     super::outbox::Status,
 );

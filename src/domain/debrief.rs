@@ -147,6 +147,8 @@ pub fn may_view(
 pub struct Voter<Id> {
     pub voter: Id,
     pub interview: Id,
+    /// The quick vote committed after the interview (issue 17), if any.
+    pub quick: Option<Vote>,
     pub sealed: Option<Vote>,
     pub debrief: Option<(Vote, String)>,
 }
@@ -158,6 +160,11 @@ pub struct Voter<Id> {
 pub struct VoteLine<Id> {
     pub voter: Id,
     pub interview: Id,
+    /// Shown exactly when the sealed vote is (the feedback is sealed).
+    pub quick_vote: Option<Vote>,
+    /// The sealed vote differs from the quick vote (`None` unless both are
+    /// shown).
+    pub amended: Option<bool>,
     pub sealed_vote: Option<Vote>,
     pub has_voted: bool,
     pub debrief_vote: Option<Vote>,
@@ -197,9 +204,12 @@ pub fn vote_table<Id>(voters: Vec<Voter<Id>>, revealed: bool) -> VoteTable<Id> {
                 Some((vote, rationale)) => (Some(vote), Some(rationale)),
                 None => (None, None),
             };
+            let quick_vote = v.sealed.and(v.quick);
             VoteLine {
                 voter: v.voter,
                 interview: v.interview,
+                quick_vote,
+                amended: super::quickvote::amended(quick_vote, v.sealed),
                 sealed_vote: v.sealed,
                 has_voted,
                 debrief_vote,
@@ -471,6 +481,7 @@ mod tests {
         Voter {
             voter: n,
             interview: n + 100,
+            quick: None,
             sealed,
             debrief: debrief.map(|v| (v, format!("why {n}"))),
         }
@@ -543,6 +554,35 @@ mod tests {
         // Nobody votes: nothing to show.
         let t = vote_table(Vec::<Voter<u8>>::new(), false);
         assert!(!t.shown && t.lines.is_empty());
+    }
+
+    #[test]
+    fn quick_votes_beside_sealed_votes() {
+        use Vote::*;
+        let with_quick = |n, quick, sealed| Voter {
+            quick,
+            ..voter(n, sealed, None)
+        };
+        let t = vote_table(
+            vec![
+                with_quick(1, Some(InclinedToHire), Some(StrongNoHire)),
+                with_quick(2, Some(StrongHire), Some(StrongHire)),
+                with_quick(3, None, Some(StrongHire)),
+                // Not sealed: the quick vote is not shown either.
+                with_quick(4, Some(StrongHire), None),
+            ],
+            false,
+        );
+        let got: Vec<_> = t.lines.iter().map(|l| (l.quick_vote, l.amended)).collect();
+        assert_eq!(
+            got,
+            [
+                (Some(InclinedToHire), Some(true)),
+                (Some(StrongHire), Some(false)),
+                (None, None),
+                (None, None),
+            ]
+        );
     }
 
     #[test]

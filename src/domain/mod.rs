@@ -20,6 +20,7 @@ pub mod loops;
 pub mod oauth;
 pub mod progress;
 pub mod proof;
+pub mod quickvote;
 pub mod reminders;
 pub mod scopes;
 pub mod signin;

@@ -34,6 +34,7 @@ pub mod action {
     pub const DECISION: &str = "decision.recorded";
     pub const VETO: &str = "decision.vetoed";
     pub const CONCUR: &str = "decision.concurred";
+    pub const QUICK_VOTE: &str = "quick_vote.committed";
 }
 
 fn salted(salt: &str, part: &str, data: &str) -> String {
@@ -97,6 +98,34 @@ pub fn vote_receipt(
         salt,
         "debrief_vote",
         &format!("{voter}\n{}\n{}\n{rationale}", vote.as_str(), timestamp(at)),
+    )
+}
+
+/// A quick vote as stored: immutable from its commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredQuickVote {
+    pub id: Uuid,
+    pub interview_id: Uuid,
+    pub voter: Uuid,
+    pub vote: Vote,
+    pub committed_at: DateTime<Utc>,
+    pub salt: String,
+}
+
+/// The salted receipt of a quick vote: the trail proves it was committed
+/// then and never changed, without revealing it.
+pub fn quick_vote_receipt(q: &StoredQuickVote) -> String {
+    salted(
+        &q.salt,
+        "quick_vote",
+        &format!(
+            "{}\n{}\n{}\n{}\n{}",
+            q.id,
+            q.interview_id,
+            q.voter,
+            q.vote.as_str(),
+            timestamp(q.committed_at)
+        ),
     )
 }
 
@@ -217,12 +246,14 @@ pub struct Stored {
     pub decision: Option<DecisionFacts>,
     pub verdict: Option<VerdictFacts>,
     pub reads: Vec<ReadFacts>,
+    pub quick_votes: Vec<StoredQuickVote>,
 }
 
 /// The first subject whose stored form does not match the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BadSubject {
-    /// `feedback`, `addendum`, `debrief_vote`, `decision`, `verdict`, `read`.
+    /// `feedback`, `addendum`, `debrief_vote`, `decision`, `verdict`, `read`,
+    /// `quick_vote`.
     pub kind: &'static str,
     pub id: Uuid,
     /// The field group that differs (`ratings`, `vote`, `summary`, `seal`,
@@ -421,6 +452,24 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
     if let Some(id) = reads.keys().find(|id| !read_ids.contains(id)) {
         return Err(bad("read", *id, "missing"));
     }
+
+    // Quick votes: one commit event each, and no event without its row.
+    let quick: HashMap<Uuid, &Value> = of(action::QUICK_VOTE)
+        .filter_map(|(_, p)| Some((uuid_field(p, "quick_vote_id")?, p)))
+        .collect();
+    for q in &stored.quick_votes {
+        checked += 1;
+        let Some(recorded) = quick.get(&q.id) else {
+            return Err(bad("quick_vote", q.id, "unrecorded"));
+        };
+        if field(recorded, "receipt") != Some(quick_vote_receipt(q).as_str()) {
+            return Err(bad("quick_vote", q.id, "record"));
+        }
+    }
+    let quick_ids: HashSet<Uuid> = stored.quick_votes.iter().map(|q| q.id).collect();
+    if let Some(id) = quick.keys().find(|id| !quick_ids.contains(id)) {
+        return Err(bad("quick_vote", *id, "missing"));
+    }
     Ok(checked)
 }
 
@@ -430,7 +479,7 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
 /// alike. Every event declares what it shows (`crate::events`), and a test
 /// holds each declaration to this policy.
 pub fn may_show(field: &str) -> bool {
-    const KEYS: [&str; 14] = [
+    const KEYS: [&str; 15] = [
         "receipt",
         "digests",
         "outcome",
@@ -444,6 +493,8 @@ pub fn may_show(field: &str) -> bool {
         "loop_role",
         "duration_minutes",
         "feedback_due_hours",
+        // A loop's setting (`off`, `optional`, `required`), never a vote.
+        "quick_vote_setting",
         "revision",
     ];
     const SUFFIXES: [&str; 4] = ["_id", "_ids", "_sha256", "_at"];
@@ -543,6 +594,14 @@ mod tests {
             reason: None,
             at: at(6),
         };
+        let quick = StoredQuickVote {
+            id: id(40),
+            interview_id: id(41),
+            voter: id(7),
+            vote: Vote::InclinedToHire,
+            committed_at: at(1),
+            salt: "s3".into(),
+        };
         let events = vec![
             event(
                 1,
@@ -577,6 +636,12 @@ mod tests {
                 action::READ,
                 json!({"read_id": read.id, "receipt": read_receipt(&read)}),
             ),
+            event(
+                7,
+                action::QUICK_VOTE,
+                json!({"quick_vote_id": quick.id, "committed_at": "x",
+                       "receipt": quick_vote_receipt(&quick)}),
+            ),
         ];
         let stored = Stored {
             salts: HashMap::from([(f.id, salt)]),
@@ -587,6 +652,7 @@ mod tests {
             decision: Some(decision),
             verdict: Some(verdict),
             reads: vec![read],
+            quick_votes: vec![quick],
         };
         (events, stored)
     }
@@ -594,14 +660,26 @@ mod tests {
     #[test]
     fn an_untouched_loop_checks_every_subject() {
         let (events, stored) = fixture();
-        assert_eq!(check(&events, &stored), Ok(6));
+        assert_eq!(check(&events, &stored), Ok(7));
         assert_eq!(check(&[], &Stored::default()), Ok(0));
     }
 
     #[test]
     fn each_edit_names_its_subject_and_field_group() {
         type Edit = fn(&mut Stored);
-        let cases: [(Edit, BadSubject); 12] = [
+        let cases: [(Edit, BadSubject); 15] = [
+            (
+                |s| s.quick_votes[0].vote = Vote::StrongHire,
+                bad("quick_vote", id(40), "record"),
+            ),
+            (
+                |s| s.quick_votes[0].committed_at = at(30),
+                bad("quick_vote", id(40), "record"),
+            ),
+            (
+                |s| s.quick_votes.clear(),
+                bad("quick_vote", id(40), "missing"),
+            ),
             (
                 |s| s.sealed[0].content.vote = Some(Vote::StrongHire),
                 bad("feedback", id(10), "vote"),
@@ -699,6 +777,26 @@ mod tests {
             check(&events, &stored),
             Err(bad("read", id(31), "unrecorded"))
         );
+    }
+
+    #[test]
+    fn a_quick_vote_receipt_does_not_reveal_the_vote() {
+        let (_, stored) = fixture();
+        let q = &stored.quick_votes[0];
+        let receipt = quick_vote_receipt(q);
+        for v in Vote::ALL {
+            let unsalted = StoredQuickVote {
+                vote: *v,
+                salt: String::new(),
+                ..q.clone()
+            };
+            assert_ne!(receipt, quick_vote_receipt(&unsalted));
+        }
+        let other_salt = StoredQuickVote {
+            salt: "s4".into(),
+            ..q.clone()
+        };
+        assert_ne!(receipt, quick_vote_receipt(&other_salt));
     }
 
     #[test]

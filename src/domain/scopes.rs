@@ -139,6 +139,7 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
         (
             "GET",
             "/interviews/{id}/feedback"
+            | "/interviews/{id}/quick-vote"
             | "/loops/{id}/feedback"
             | "/loops/{id}/debrief"
             | "/scorecards",
@@ -270,6 +271,7 @@ mod tests {
         for (m, p) in [
             ("PUT", "/api/v1/interviews/{id}/feedback"),
             ("POST", "/api/v1/interviews/{id}/feedback/seal"),
+            ("POST", "/api/v1/interviews/{id}/quick-vote"),
             ("POST", "/api/v1/interviews/{id}/feedback/break-glass"),
             ("POST", "/api/v1/loops/{id}/decision/veto"),
             ("PUT", "/api/v1/loops/{id}/debrief/votes/me"),
@@ -293,6 +295,11 @@ mod tests {
         );
         assert_eq!(
             required("GET", "/api/v1/loops/{id}/feedback"),
+            Requirement::Scope(Scope::FeedbackRead)
+        );
+        // A quick vote is read as the sealed vote is: feedback content.
+        assert_eq!(
+            required("GET", "/api/v1/interviews/{id}/quick-vote"),
             Requirement::Scope(Scope::FeedbackRead)
         );
         assert_eq!(

@@ -94,6 +94,17 @@ string_enum! {
 }
 
 string_enum! {
+    /// Whether a loop's interviewers commit a quick vote after each
+    /// interview (issue 17): not at all, if they like, or before the debrief
+    /// may open.
+    QuickVoteMode {
+        Off => "off",
+        Optional => "optional",
+        Required => "required",
+    }
+}
+
+string_enum! {
     /// Stored state of a feedback row.
     StoredFeedbackState {
         Draft => "draft",

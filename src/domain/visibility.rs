@@ -83,6 +83,21 @@ pub fn content_access(
     }))
 }
 
+/// May `reader` see an interview's quick vote (issue 17)? Exactly when they
+/// may see that interview's sealed vote: the answer of [`content_access`]
+/// for the interview's feedback, and a read to log as that feedback's read.
+/// Its author always sees it; anyone else only once the feedback is sealed
+/// and the rules open it to them, so a quick vote never leaks early, not
+/// even beside an unsealed draft.
+pub fn quick_vote_access(
+    reader: &Reader,
+    feedback: Option<StoredFeedbackState>,
+    loop_state: LoopState,
+    debrief_opened: bool,
+) -> Result<Option<ReadVia>, &'static str> {
+    content_access(reader, feedback, loop_state, debrief_opened)
+}
+
 /// Rule 7: is a participant put on the loop at `joined_at` a late joiner,
 /// given the earliest seal of anyone else's feedback in it? Joining at the
 /// very instant of a seal counts as late: the seal could already be read.
@@ -286,6 +301,36 @@ mod tests {
                             expected(k, f, s, opened),
                             "{k:?} {f:?} {s} opened={opened}"
                         );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 17 * 3 * (3 * 2 + 3));
+    }
+
+    /// The quick vote's table: the same as the sealed vote's, case by case,
+    /// and in particular never to anyone but its author before the
+    /// feedback is sealed.
+    #[test]
+    fn a_quick_vote_is_visible_exactly_when_the_sealed_vote_is() {
+        let mut checked = 0;
+        for k in KINDS {
+            for f in [None, Some(F::Draft), Some(F::Sealed)] {
+                for &s in LoopState::ALL {
+                    for opened in [false, true] {
+                        if s.debrief_reached() && !opened {
+                            continue;
+                        }
+                        let got = quick_vote_access(&reader(k), f, s, opened);
+                        assert_eq!(
+                            got,
+                            expected(k, f, s, opened),
+                            "{k:?} {f:?} {s} opened={opened}"
+                        );
+                        if f != Some(F::Sealed) {
+                            assert_eq!(got.is_ok(), k == Kind::Author, "{k:?} {f:?} {s}");
+                        }
                         checked += 1;
                     }
                 }

@@ -1,5 +1,5 @@
-//! Events of feedback: drafts, seals, addenda, reads (the read log's chain
-//! events), excuses, and the loop becoming ready for its debrief.
+//! Events of feedback: quick votes, drafts, seals, addenda, reads (the read
+//! log's chain events), excuses, and the loop becoming ready for its debrief.
 //!
 //! Payloads hold ids, hashes, times, revisions and operators' reasons;
 //! never a rating, evidence, vote or summary (those are only ever hashed).
@@ -54,7 +54,14 @@ pub const INTERVIEW_EXCUSED: Action = Action {
     shows: &["reason"],
 };
 
+/// A quick vote committed: when, and a salted receipt, never the vote.
+pub const QUICK_VOTE_COMMITTED: Action = Action {
+    name: proof::action::QUICK_VOTE,
+    shows: &["quick_vote_id", "committed_at", "receipt"],
+};
+
 pub const ACTIONS: &[&Action] = &[
+    &QUICK_VOTE_COMMITTED,
     &DRAFT_SAVED,
     &SEALED,
     &ADDENDUM_ADDED,
@@ -74,6 +81,16 @@ pub enum AddendumProof {
 
 #[derive(Debug)]
 pub enum FeedbackEvent {
+    /// A quick vote was committed (issue 17). The chain holds its salted
+    /// receipt (`proof::quick_vote_receipt`), so the vote stays unreadable
+    /// in the trail and `verify` proves the row unchanged.
+    QuickVoteCommitted {
+        loop_id: Uuid,
+        interview: Uuid,
+        quick_vote: Uuid,
+        committed_at: DateTime<Utc>,
+        receipt: String,
+    },
     /// A draft was written or changed; `revision` is its new one.
     DraftSaved {
         loop_id: Uuid,
@@ -125,6 +142,22 @@ impl FeedbackEvent {
             Effects::audit(Chain::Loop(loop_id), action, Some(subject), payload)
         };
         match self {
+            FeedbackEvent::QuickVoteCommitted {
+                loop_id,
+                interview,
+                quick_vote,
+                committed_at,
+                receipt,
+            } => on_loop(
+                loop_id,
+                &QUICK_VOTE_COMMITTED,
+                interview.to_string(),
+                json!({
+                    "quick_vote_id": quick_vote,
+                    "committed_at": timestamp(committed_at),
+                    "receipt": receipt,
+                }),
+            ),
             FeedbackEvent::DraftSaved {
                 loop_id,
                 interview,

@@ -10,9 +10,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Action, Chain, Effects, Mail};
-use crate::domain::InterviewRole;
 use crate::domain::audit::timestamp;
 use crate::domain::ical::Method;
+use crate::domain::{InterviewRole, QuickVoteMode};
 use crate::notify::invite::Invite;
 use crate::notify::webhooks::{LoopScheduledData, Payload};
 use crate::notify::{LoopRef, Notice, Recipient};
@@ -25,6 +25,7 @@ const LOOP_FIELDS: &[&str] = &[
     "recruiter_id",
     "feedback_due_hours",
     "required_competency_ids",
+    "quick_vote_setting",
 ];
 const INTERVIEW_FIELDS: &[&str] = &[
     "interviewer_id",
@@ -45,6 +46,7 @@ pub const LOOP_CREATED: Action = Action {
         "recruiter_id",
         "feedback_due_hours",
         "required_competency_ids",
+        "quick_vote_setting",
     ],
 };
 pub const LOOP_UPDATED: Action = Action {
@@ -175,6 +177,7 @@ pub struct LoopChange {
     pub recruiter_id: Option<Uuid>,
     pub feedback_due_hours: Option<i32>,
     pub required_competency_ids: Option<Vec<Uuid>>,
+    pub quick_vote: Option<QuickVoteMode>,
 }
 
 /// An interview's fields as a change records them (`None`: unchanged).
@@ -199,6 +202,7 @@ pub enum LoopEvent {
         recruiter_id: Uuid,
         feedback_due_hours: i32,
         required_competency_ids: Vec<Uuid>,
+        quick_vote: QuickVoteMode,
     },
     /// Interviewers are sent updated invitations when what they show
     /// changed (the position, the organizing recruiter) once scheduled.
@@ -273,11 +277,13 @@ impl LoopEvent {
                 recruiter_id,
                 feedback_due_hours,
                 required_competency_ids,
+                quick_vote,
             } => on(
                 loop_id,
                 &LOOP_CREATED,
                 loop_id,
                 json!({
+                    "quick_vote_setting": quick_vote,
                     "candidate_id": candidate_id,
                     "position": position,
                     "level": level,
@@ -305,6 +311,7 @@ impl LoopEvent {
                         "recruiter_id": c.recruiter_id,
                         "feedback_due_hours": c.feedback_due_hours,
                         "required_competency_ids": c.required_competency_ids,
+                        "quick_vote_setting": c.quick_vote,
                     }),
                 );
                 if let Some((about, seats)) = told {
@@ -452,6 +459,7 @@ mod tests {
                 recruiter_id: id,
                 feedback_due_hours: 24,
                 required_competency_ids: vec![],
+                quick_vote: QuickVoteMode::Required,
             },
             LoopEvent::Updated {
                 loop_id: id,

@@ -57,6 +57,11 @@ pub enum Notice {
         interview_id: Uuid,
         due_at: DateTime<Utc>,
     },
+    /// The loop requires a quick vote and the interview has just ended.
+    QuickVoteDue {
+        interview_id: Uuid,
+        closes_at: DateTime<Utc>,
+    },
     /// To the interviewer whose feedback is late.
     YourFeedbackOverdue {
         interview_id: Uuid,

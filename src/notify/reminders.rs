@@ -3,7 +3,9 @@
 //! interviewer, then "overdue" to the interviewer, a day later to the
 //! recruiter, another day later to the Bar Raiser. Each goes out once: its
 //! outbox `dedupe_key` (`due_soon:{interview_id}`, …) survives restarts and
-//! is shared by every instance.
+//! is shared by every instance. In a loop that requires quick votes the
+//! interviewer also hears, once the interview has ended and while the
+//! window is open, that a quick vote is due (`quick_vote:{interview_id}`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -11,13 +13,19 @@ use uuid::Uuid;
 use super::{LoopRef, Notice, Recipient};
 use crate::db::{self, DbConn, from_db, to_db};
 use crate::domain::progress::InterviewFacts;
+use crate::domain::quickvote;
 use crate::domain::reminders::{DUE_SOON, Stage, needs_reminding, recipient, stages};
 use crate::error::AppResult;
 
 /// Queues every reminder due at `now` that was not queued before, in one
 /// transaction; returns how many messages were queued. Another instance
 /// scanning at the same moment makes this one a no-op.
-pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> AppResult<usize> {
+pub fn queue_due(
+    conn: &mut DbConn,
+    public_url: &str,
+    now: DateTime<Utc>,
+    quick_vote_window_minutes: u32,
+) -> AppResult<usize> {
     db::write_tx(conn, |conn| {
         if !db::outbox::try_lock_reminders(conn)? {
             return Ok(0);
@@ -38,8 +46,15 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
                 continue;
             }
             let due = stages(&facts, c.feedback_due_hours, now);
-            if !due.is_empty() {
-                wanted.push((c, facts, due));
+            let quick = quickvote::reminder_due(
+                c.quick_vote,
+                &facts,
+                c.quick_voted,
+                quick_vote_window_minutes,
+                now,
+            );
+            if !due.is_empty() || quick {
+                wanted.push((c, facts, due, quick));
             }
         }
         if wanted.is_empty() {
@@ -47,7 +62,7 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
         }
         let mut ids: Vec<db::UserId> = wanted
             .iter()
-            .flat_map(|(c, _, _)| [c.interviewer_id, c.recruiter_id, c.bar_raiser_id])
+            .flat_map(|(c, _, _, _)| [c.interviewer_id, c.recruiter_id, c.bar_raiser_id])
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -62,7 +77,7 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
                 })
         };
         let mut queued = 0;
-        for (c, facts, due) in wanted {
+        for (c, facts, due, quick) in wanted {
             let about = LoopRef {
                 id: c.loop_id.into(),
                 candidate: c.candidate.clone(),
@@ -71,6 +86,21 @@ pub fn queue_due(conn: &mut DbConn, public_url: &str, now: DateTime<Utc>) -> App
             let interview_id: Uuid = facts.id;
             let due_at = facts.due_at(c.feedback_due_hours);
             let interviewer = person(c.interviewer_id);
+            if let (true, Some(to)) = (quick, &interviewer) {
+                let (_, closes_at) = quickvote::window(facts.ends_at(), quick_vote_window_minutes);
+                let notice = Notice::QuickVoteDue {
+                    interview_id,
+                    closes_at,
+                };
+                queued += super::enqueue_new(
+                    conn,
+                    public_url,
+                    std::slice::from_ref(to),
+                    &about,
+                    &notice,
+                    Some(&format!("quick_vote:{}", c.interview_id)),
+                )?;
+            }
             for stage in due {
                 let notice = match stage {
                     Stage::DueSoon => Notice::FeedbackDueSoon {

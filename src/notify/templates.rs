@@ -119,6 +119,11 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
             vec![format!("You are no longer interviewing {} for {}.", about.candidate, about.position)],
             loop_link.clone(),
         ),
+        Notice::QuickVoteDue { interview_id, closes_at } => (
+            format!("Quick vote due: {what}"),
+            vec![format!("Your interview with {} has ended. This loop asks for your quick vote (the four-point vote alone) by {}; the full feedback follows as usual.", about.candidate, when(closes_at))],
+            format!("{base}/api/v1/interviews/{interview_id}/quick-vote"),
+        ),
         Notice::FeedbackDueSoon { interview_id, due_at } => (
             format!("Feedback due soon: {what}"),
             vec![format!("Your feedback on {} is due by {}. Seal it when it is complete.", about.candidate, when(due_at))],
@@ -230,6 +235,10 @@ mod tests {
             Notice::FeedbackDueSoon {
                 interview_id,
                 due_at: at,
+            },
+            Notice::QuickVoteDue {
+                interview_id,
+                closes_at: at,
             },
             Notice::YourFeedbackOverdue {
                 interview_id,

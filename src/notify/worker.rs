@@ -47,6 +47,9 @@ pub struct WorkerSettings {
     pub public_url: String,
     /// Deliver webhooks to loopback and private addresses too.
     pub webhook_allow_private: bool,
+    /// Minutes after an interview ends that a quick vote is taken (the
+    /// quick-vote reminder goes out within them).
+    pub quick_vote_window_minutes: u32,
 }
 
 impl WorkerSettings {
@@ -62,6 +65,7 @@ impl WorkerSettings {
             lease: w.lease,
             public_url: config.public_url.clone(),
             webhook_allow_private: config.webhook_allow_private,
+            quick_vote_window_minutes: config.quick_vote_window_minutes,
         }
     }
 
@@ -215,8 +219,9 @@ async fn run(
         if Instant::now() >= next_scan {
             next_scan = Instant::now() + REMINDER_EVERY;
             let url = settings.public_url.clone();
+            let window = settings.quick_vote_window_minutes;
             match db
-                .write_patiently(move |c| reminders::queue_due(c, &url, db::now()))
+                .write_patiently(move |c| reminders::queue_due(c, &url, db::now(), window))
                 .await
             {
                 Ok(0) => {}

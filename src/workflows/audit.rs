@@ -40,9 +40,10 @@ pub struct AuditLog {
 /// A stored row that no longer matches what the chain recorded of it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvalidSubject {
-    /// `feedback`, `addendum`, `debrief_vote`, `decision`, `verdict` or `read`.
+    /// `feedback`, `addendum`, `debrief_vote`, `decision`, `verdict`, `read`
+    /// or `quick_vote`.
     pub kind: String,
-    /// The feedback, addendum or read-log row; the voter for a debrief
+    /// The feedback, addendum, read-log row or quick vote; the voter for a debrief
     /// vote; the loop for its decision and verdict.
     pub id: Uuid,
     /// Which field group differs (`ratings`, `vote`, `summary`, `seal`,
@@ -56,8 +57,8 @@ pub struct AuditVerification {
     /// The chain is intact and every subject matches its receipt.
     pub valid: bool,
     pub events_checked: usize,
-    /// Sealed feedback, addenda, debrief votes, decision, verdict and
-    /// read-log rows recomputed against the chain (0 when the chain itself
+    /// Sealed feedback, addenda, debrief votes, decision, verdict,
+    /// read-log rows and quick votes recomputed against the chain (0 when the chain itself
     /// is broken: nothing it says can be trusted then).
     pub subjects_checked: usize,
     /// The first stored row that does not match the chain.
@@ -147,6 +148,11 @@ fn stored_subjects(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<pr
             text: a.text,
             created_at: db::from_db(a.created_at),
         });
+    }
+    for q in b.quick_votes.values() {
+        stored
+            .quick_votes
+            .push(crate::workflows::feedback::quick::stored(q));
     }
     for v in db::feedback::votes(conn, loop_id)? {
         stored.votes.push(proof::StoredVote {

@@ -75,8 +75,16 @@ pub struct MyDebriefVote {
 pub struct VoteRow {
     pub voter: Person,
     pub interview_id: Uuid,
+    /// The quick vote committed after the interview, shown exactly when the
+    /// sealed vote is (issue 17).
+    pub quick_vote: Option<Vote>,
+    pub quick_voted_at: Option<DateTime<Utc>>,
     /// As sealed; never altered.
     pub sealed_vote: Option<Vote>,
+    pub sealed_at: Option<DateTime<Utc>>,
+    /// The sealed vote differs from the quick vote (null unless both are
+    /// shown); the two times are `quick_voted_at` and `sealed_at`.
+    pub amended: Option<bool>,
     /// Whether this voter has cast a debrief vote (always shown).
     pub has_voted: bool,
     /// Hidden (null) until every voter has voted or the Bar Raiser reveals.
@@ -221,6 +229,18 @@ pub async fn open(state: &AppState, me: &Actor, loop_id: Uuid) -> AppResult<Loop
             let outstanding = progress::outstanding(&views::all_facts(&b));
             let next =
                 lifecycle::open_debrief(b.row.state, &views::loop_actor(&b, &me), outstanding)?;
+            let missing = views::quick_votes_outstanding(&b);
+            if !missing.is_empty() {
+                return Err(Refusal::Blocked {
+                    code: "quick_votes_outstanding",
+                    detail: format!(
+                        "the loop requires quick votes: {} voting interview(s) have none and are not excused",
+                        missing.len()
+                    ),
+                    violations: missing,
+                }
+                .into());
+            }
             db::loops::update(
                 conn,
                 id,
@@ -277,6 +297,7 @@ fn vote_table(
         .map(|i| Voter::<Uuid> {
             voter: i.interviewer_id.into(),
             interview: i.id.into(),
+            quick: b.quick_votes.get(&i.id).map(|q| q.vote),
             sealed: sealed_vote(b, i.id),
             debrief: votes_cast
                 .get(&i.interviewer_id)
@@ -286,9 +307,28 @@ fn vote_table(
     let mut table = rules::vote_table(voters, b.row.votes_revealed_at.is_some());
     let rows = std::mem::take(&mut table.lines)
         .into_iter()
-        .map(|l| VoteRow {
+        .map(|l| {
+            let id = InterviewId::from(l.interview);
+            let sealed_at = b
+                .feedback
+                .get(&id)
+                .filter(|_| l.sealed_vote.is_some())
+                .and_then(|f| f.sealed_at)
+                .map(db::from_db);
+            let quick_voted_at = b
+                .quick_votes
+                .get(&id)
+                .filter(|_| l.quick_vote.is_some())
+                .map(|q| db::from_db(q.committed_at));
+            (l, sealed_at, quick_voted_at)
+        })
+        .map(|(l, sealed_at, quick_voted_at)| VoteRow {
             voter: names.person(l.voter.into()),
             interview_id: l.interview,
+            quick_vote: l.quick_vote,
+            quick_voted_at,
+            sealed_at,
+            amended: l.amended,
             sealed_vote: l.sealed_vote,
             has_voted: l.has_voted,
             debrief_vote: l.debrief_vote,

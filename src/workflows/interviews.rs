@@ -114,7 +114,8 @@ fn lock_for_edit(
     rules::edit_interview(
         b.row.state,
         &views::loop_actor(&b, me),
-        b.feedback.contains_key(&interview_id),
+        // A quick vote counts as feedback started (issue 17).
+        b.feedback.contains_key(&interview_id) || b.quick_votes.contains_key(&interview_id),
     )?;
     Ok((b, interview))
 }

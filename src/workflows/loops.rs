@@ -15,7 +15,9 @@ use crate::db::{
     models::{LoopRow, UserRow},
 };
 use crate::domain::loops::{self as rules, Account, FieldProblem};
-use crate::domain::{LoopState, Refusal, Violation, composition, lifecycle};
+use crate::domain::{
+    LoopState, QuickVoteMode, Refusal, Violation, composition, lifecycle, quickvote,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::{
     self,
@@ -39,6 +41,10 @@ pub struct CreateLoop {
     /// Hours after an interview ends that its feedback is due (default 24).
     #[schema(minimum = 1, maximum = 720)]
     pub feedback_due_hours: Option<i32>,
+    /// Quick votes after each interview: `off`, `optional` (default) or
+    /// `required` (the debrief opens only once every voting interview has
+    /// one or is excused).
+    pub quick_vote: Option<QuickVoteMode>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,6 +58,7 @@ pub struct UpdateLoop {
     pub required_competency_ids: Option<Vec<Uuid>>,
     #[schema(minimum = 1, maximum = 720)]
     pub feedback_due_hours: Option<i32>,
+    pub quick_vote: Option<QuickVoteMode>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -275,6 +282,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 created_at: at,
                 updated_at: at,
                 version: 0,
+                quick_vote: req.quick_vote.unwrap_or(quickvote::DEFAULT_MODE),
             };
             db::loops::insert(conn, &row, &required)?;
             let event = LoopEvent::Created {
@@ -287,6 +295,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 recruiter_id: recruiter,
                 feedback_due_hours: row.feedback_due_hours,
                 required_competency_ids: required.into_iter().map(Uuid::from).collect(),
+                quick_vote: row.quick_vote,
             };
             events::record(conn, &by, event)?;
             let b = bundle(conn, row.id)?;
@@ -429,6 +438,7 @@ pub async fn update(
                     bar_raiser_id: req.bar_raiser_id.map(UserId::from),
                     recruiter_id: req.recruiter_id.map(UserId::from),
                     feedback_due_hours: req.feedback_due_hours,
+                    quick_vote: req.quick_vote,
                     ..Default::default()
                 },
             )?;
@@ -456,6 +466,7 @@ pub async fn update(
                 bar_raiser_id: req.bar_raiser_id,
                 recruiter_id: req.recruiter_id,
                 feedback_due_hours: req.feedback_due_hours,
+                quick_vote: req.quick_vote,
                 required_competency_ids: required
                     .map(|ids| ids.into_iter().map(Uuid::from).collect()),
             };

@@ -12,13 +12,14 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::db::loops::LoopBundle;
 use crate::db::models::{CandidateRow, CompetencyRow, InterviewRow, UserRow};
-use crate::db::{self, CompetencyId, DbConn, UserId};
+use crate::db::{self, CompetencyId, DbConn, InterviewId, UserId};
 use crate::domain::composition::{Composition, PlannedInterview};
 use crate::domain::lifecycle::LoopActor;
 use crate::domain::progress::{self, InterviewFacts};
 use crate::domain::visibility::{self, Reader};
 use crate::domain::{
-    FeedbackState, InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict,
+    FeedbackState, InterviewRole, LoopState, Outcome, QuickVoteMode, StoredFeedbackState, Verdict,
+    Violation, quickvote,
 };
 use crate::error::{AppError, AppResult};
 use crate::notify::{LoopRef, Recipient};
@@ -67,6 +68,9 @@ pub struct Interview {
     pub overdue: bool,
     pub sealed_at: Option<DateTime<Utc>>,
     pub excuse: Option<Excuse>,
+    /// When its interviewer committed a quick vote (status only: the vote
+    /// is read as feedback is, `GET /interviews/{id}/quick-vote`).
+    pub quick_voted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -109,6 +113,8 @@ pub struct Loop {
     pub bar_raiser: Person,
     pub recruiter: Person,
     pub feedback_due_hours: i32,
+    /// Quick votes after each interview: `off`, `optional` or `required`.
+    pub quick_vote: QuickVoteMode,
     pub required_competencies: Vec<CompetencyRef>,
     pub interviews: Vec<Interview>,
     pub sealed_count: usize,
@@ -247,7 +253,26 @@ pub fn interview_view(
             }),
             _ => None,
         },
+        quick_voted_at: b
+            .quick_votes
+            .get(&i.id)
+            .map(|q| db::from_db(q.committed_at)),
     }
+}
+
+/// With the loop's `quick_vote` set to `required`: the voting interviews
+/// with neither a quick vote nor an excuse, each named.
+pub fn quick_votes_outstanding(b: &LoopBundle) -> Vec<Violation> {
+    quickvote::outstanding(b.row.quick_vote, &all_facts(b), |f| {
+        b.quick_votes.contains_key(&InterviewId::from(f.id))
+    })
+}
+
+/// Nothing keeps the debrief shut: every voting interview sealed or
+/// excused and, where the loop requires them, quick-voted or excused.
+pub fn ready_for_debrief(b: &LoopBundle) -> bool {
+    progress::loop_progress(b.row.state, &all_facts(b)).ready_for_debrief
+        && quick_votes_outstanding(b).is_empty()
 }
 
 pub fn decision_view(b: &LoopBundle) -> Option<Decision> {
@@ -300,6 +325,7 @@ pub fn loop_view_with(b: &LoopBundle, names: &Names) -> Loop {
         bar_raiser: names.person(r.bar_raiser_id),
         recruiter: names.person(r.recruiter_id),
         feedback_due_hours: r.feedback_due_hours,
+        quick_vote: r.quick_vote,
         required_competencies: b
             .required_competency_ids
             .iter()
@@ -312,7 +338,7 @@ pub fn loop_view_with(b: &LoopBundle, names: &Names) -> Loop {
             .collect(),
         sealed_count: progress.sealed_count,
         expected_count: progress.expected_count,
-        ready_for_debrief: progress.ready_for_debrief,
+        ready_for_debrief: progress.ready_for_debrief && quick_votes_outstanding(b).is_empty(),
         cancel_reason: r.cancel_reason.clone(),
         cancelled_at: r.cancelled_at.map(db::from_db),
         debrief_opened_at: r.debrief_opened_at.map(db::from_db),

@@ -210,6 +210,15 @@ async fn prepare(app: &TestApp, w: &World, stage: Stage, k: K) -> Ctx {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let i1 = &c.interviewers[1];
+    // Interviewer 1 quick-votes, then seals: the target of quick-vote reads.
+    let (status, body) = app
+        .post(
+            &format!("/interviews/{}/quick-vote", ctx.interviews[&i1.id]),
+            i1,
+            json!({"vote": "inclined_to_hire"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     app.draft_and_seal(i1, ctx.interviews[&i1.id], "inclined_to_hire")
         .await;
     let own = w
@@ -476,6 +485,33 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                 _ => 403,
             }),
         ),
+        // A quick vote: the voting interviewer of the interview only, before
+        // the seal (409 after); a shadow's interview does not vote.
+        (
+            "commit_quick_vote",
+            Stage::Scheduled,
+            Box::new(|k| match k {
+                InterviewerUnsealed | BarRaiserUnsealed => 201,
+                InterviewerSealed | BarRaiserSealed => 409,
+                Anonymous | Deactivated => 401,
+                Outsider => 404,
+                _ => 403,
+            }),
+        ),
+        // Reading another interviewer's quick vote: exactly as their sealed
+        // feedback (get_feedback).
+        (
+            "get_quick_vote",
+            Stage::Scheduled,
+            Box::new(|k| {
+                rule(
+                    &[InterviewerSealed, ShadowSealed, BarRaiserSealed],
+                    200,
+                    403,
+                    Some(404),
+                )(k)
+            }),
+        ),
         ("break_glass_read", Stage::Scheduled, admin_only(200)),
         ("open_debrief", Stage::Ready, bar_raiser(200)),
         (
@@ -720,6 +756,12 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
             format!("/interviews/{mine}/feedback/addenda"),
             Some(json!({"text": "matrix"})),
         ),
+        "commit_quick_vote" => (
+            M::POST,
+            format!("/interviews/{mine}/quick-vote"),
+            Some(json!({"vote": "inclined_not_to_hire"})),
+        ),
+        "get_quick_vote" => (M::GET, format!("/interviews/{i1}/quick-vote"), None),
         "break_glass_read" => (
             M::POST,
             format!("/interviews/{i1}/feedback/break-glass"),
@@ -835,7 +877,15 @@ async fn authorization_matrix(app: TestApp) {
     );
     assert_eq!(checked, documented.len() * KINDS.len());
 }
-both_backends!(matrix, authorization_matrix);
+/// The matrix's interviews ended two hours before each request: a window
+/// of a day keeps quick votes open for every cell.
+async fn matrix_with_quick_votes_open(backend: Backend) {
+    if let Some(app) = TestApp::spawn_with(backend, |c| c.quick_vote_window_minutes = 24 * 60).await
+    {
+        authorization_matrix(app).await;
+    }
+}
+both_backends!(matrix, backend => super::matrix_with_quick_votes_open);
 
 /// The client-credentials caller, across the whole matrix: for every
 /// operation, an access token from `POST /oauth/token` gets exactly what

@@ -767,7 +767,14 @@ async fn reminder_world(app: &TestApp, now: DateTime<Utc>) -> World {
 async fn queue_reminders(app: &TestApp, at: DateTime<Utc>) -> usize {
     app.state
         .db
-        .run(move |c| reminders::queue_due(c, PUBLIC_URL, at))
+        .run(move |c| {
+            reminders::queue_due(
+                c,
+                PUBLIC_URL,
+                at,
+                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+            )
+        })
         .await
         .unwrap()
 }

@@ -5,7 +5,9 @@
 //! - [`render`]: the feedback as served, and the receipt check every serve of
 //!   sealed content passes;
 //! - [`write`]: drafts, seals, addenda, excuses;
-//! - [`read`]: reads, the loop listing, break-glass, and the read log.
+//! - [`read`]: reads, the loop listing, break-glass, and the read log;
+//! - [`quick`]: quick votes (issue 17), committed after the interview and
+//!   read exactly where the sealed vote is.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,10 +25,12 @@ use crate::workflows::views::{self, CompetencyRef, Person};
 use super::Actor;
 use super::preconditions::Tagged;
 
+pub mod quick;
 pub mod read;
 pub mod render;
 pub mod write;
 
+pub use quick::{QuickVote, QuickVoteInput};
 pub use read::{break_glass, get, list_for_loop, log_read, record_read};
 pub use render::{check_receipt, feedback_views, sealed_facts};
 pub use write::{add_addendum, excuse, save_draft, seal};

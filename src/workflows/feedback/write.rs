@@ -7,7 +7,7 @@ use crate::db::loops::{InterviewChanges, LoopBundle};
 use crate::db::models::{AddendumRow, FeedbackRow, RatingRow};
 use crate::db::{self, DbConn, FeedbackId, InterviewId};
 use crate::domain::feedback::{self as rules, Content, RatingEntry};
-use crate::domain::{Rating, Refusal, StoredFeedbackState, lifecycle, progress, proof};
+use crate::domain::{Rating, Refusal, StoredFeedbackState, lifecycle, proof};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::events::feedback::{AddendumProof, FeedbackEvent};
 use crate::events::{self, By};
@@ -275,9 +275,8 @@ pub async fn excuse(
 /// After a seal or an excuse: when nothing is outstanding any more, the Bar
 /// Raiser and hiring manager hear that the debrief can open (once).
 /// `b` is the loop as it stands after the change.
-fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> AppResult<()> {
-    let p = progress::loop_progress(b.row.state, &views::all_facts(b));
-    if !p.ready_for_debrief {
+pub(super) fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> AppResult<()> {
+    if !views::ready_for_debrief(b) {
         return Ok(());
     }
     let names = Names::load(conn, b)?;

@@ -1,0 +1,2 @@
+DROP TABLE quick_votes;
+ALTER TABLE loops DROP COLUMN quick_vote;
