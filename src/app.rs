@@ -112,6 +112,7 @@ pub fn build(
         .app_data(api::path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc))
         .route("/docs", web::get().to(docs_redirect))
+        .service(api::scim::scope())
         .default_service(web::to(not_found_or_method))
         .wrap(from_fn(api::idempotency::middleware))
         .wrap(from_fn(hygiene))
@@ -371,7 +372,17 @@ async fn hygiene(
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_oauth_error {
+    // SCIM answers in SCIM's own error JSON (RFC 7644 §3.12).
+    let is_scim_error = res.request().path().starts_with(api::scim::PREFIX)
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/scim+json"));
+    if (status.is_client_error() || status.is_server_error())
+        && !is_problem
+        && !is_oauth_error
+        && !is_scim_error
+    {
         let problem = crate::error::Problem {
             type_: "about:blank".into(),
             title: status.canonical_reason().unwrap_or("Error").into(),

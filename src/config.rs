@@ -230,6 +230,13 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_QUICK_VOTE_WINDOW_MINUTES", default_value_t = crate::domain::quickvote::DEFAULT_WINDOW_MINUTES, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub quick_vote_window_minutes: u32,
 
+    /// Comma-separated `Group name=role` pairs: a SCIM-provisioned person
+    /// in a group named here gets its role (admin, recruiter, member; the
+    /// highest wins), and member when in none. Empty: SCIM leaves roles
+    /// alone (new people are members).
+    #[arg(long, env = "BAR_RAISER_SCIM_GROUP_ROLES", value_delimiter = ',', value_parser = parse_group_role)]
+    pub scim_group_roles: Vec<GroupRole>,
+
     /// Bearer token that `GET /metrics` requires (`Authorization: Bearer
     /// …`). Unset: `/metrics` answers 404, nothing is exported.
     #[arg(long, env = "BAR_RAISER_METRICS_TOKEN", hide_env_values = true)]
@@ -280,6 +287,7 @@ impl Config {
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
             quick_vote_window_minutes: crate::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+            scim_group_roles: Vec::new(),
             metrics_token: None,
             no_worker: true,
             worker: WorkerArgs::default(),
@@ -288,6 +296,31 @@ impl Config {
             workers: Some(2),
         }
     }
+}
+
+/// A SCIM group whose members get a role (`BAR_RAISER_SCIM_GROUP_ROLES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRole {
+    pub group: String,
+    pub role: crate::domain::AccountRole,
+}
+
+fn parse_group_role(s: &str) -> Result<GroupRole, String> {
+    let (group, role) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("`{s}` is not `Group name=role`"))?;
+    let role = role
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not a role (admin, recruiter, member)", role.trim()))?;
+    let group = group.trim();
+    if group.is_empty() {
+        return Err(format!("`{s}` names no group"));
+    }
+    Ok(GroupRole {
+        group: group.to_string(),
+        role,
+    })
 }
 
 /// Minimum length of a JWT signing secret.

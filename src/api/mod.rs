@@ -17,6 +17,7 @@ pub mod preconditions;
 pub mod problems;
 pub mod report;
 pub mod responses;
+pub mod scim;
 pub mod scorecards;
 pub mod spec;
 pub mod tokens;

@@ -38,6 +38,7 @@ pub mod models;
 pub mod outbox;
 pub mod quick_votes;
 pub mod schema;
+pub mod scim;
 pub mod signin;
 pub mod tokens;
 pub mod types;
@@ -46,7 +47,7 @@ pub mod webhooks;
 
 pub use types::{
     AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId,
-    QuickVoteId, ReadId, RefreshTokenId, TokenFamilyId, TokenId, UserId, WebhookId,
+    QuickVoteId, ReadId, RefreshTokenId, ScimGroupId, TokenFamilyId, TokenId, UserId, WebhookId,
 };
 
 use std::sync::Mutex;

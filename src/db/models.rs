@@ -251,3 +251,31 @@ pub struct QuickVoteRow {
     pub committed_at: NaiveDateTime,
     pub receipt_salt: String,
 }
+
+/// The SCIM view of a provisioned account, as the identity provider last
+/// wrote it (see `workflows::scim`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = scim_users, treat_none_as_null = true)]
+pub struct ScimUserRow {
+    pub user_id: UserId,
+    pub user_name: String,
+    pub user_name_lower: String,
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A SCIM group: its members map to roles by configuration.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = scim_groups, treat_none_as_null = true)]
+pub struct ScimGroupRow {
+    pub id: ScimGroupId,
+    pub display_name: String,
+    pub display_name_lower: String,
+    pub external_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

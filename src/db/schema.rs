@@ -374,6 +374,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scim_users (user_id) {
+        user_id -> Text,
+        user_name -> Text,
+        user_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_groups (id) {
+        id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -384,6 +416,9 @@ diesel::joinable!(interview_competencies -> interviews (interview_id));
 diesel::joinable!(interview_competencies -> competencies (competency_id));
 diesel::joinable!(feedback -> interviews (interview_id));
 diesel::joinable!(quick_votes -> interviews (interview_id));
+diesel::joinable!(scim_users -> users (user_id));
+diesel::joinable!(scim_group_members -> scim_groups (group_id));
+diesel::joinable!(scim_group_members -> scim_users (user_id));
 diesel::joinable!(feedback_ratings -> feedback (feedback_id));
 diesel::joinable!(feedback_addenda -> feedback (feedback_id));
 diesel::joinable!(audit_events -> audit_chains (chain));
@@ -411,6 +446,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_reads,
     debrief_votes,
     quick_votes,
+    scim_users,
+    scim_groups,
+    scim_group_members,
     audit_chains,
     audit_events,
     outbox,

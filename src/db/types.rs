@@ -168,6 +168,8 @@ ids! {
     QuickVoteId;
     /// A service token (`api_tokens.id`).
     TokenId;
+    /// A SCIM group (`scim_groups.id`).
+    ScimGroupId;
     /// A webhook subscription.
     WebhookId;
     /// An event of an audit chain.

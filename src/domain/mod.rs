@@ -22,6 +22,7 @@ pub mod progress;
 pub mod proof;
 pub mod quickvote;
 pub mod reminders;
+pub mod scim;
 pub mod scopes;
 pub mod signin;
 pub mod types;

@@ -42,10 +42,13 @@ pub enum Scope {
     /// Process analytics of decided loops (aggregates only).
     #[serde(rename = "analytics:read")]
     AnalyticsRead,
+    /// SCIM 2.0 provisioning of people and groups (`/scim/v2`).
+    #[serde(rename = "scim")]
+    Scim,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::UsersRead,
         Scope::UsersWrite,
         Scope::CandidatesRead,
@@ -56,6 +59,7 @@ impl Scope {
         Scope::AuditRead,
         Scope::WebhooksManage,
         Scope::AnalyticsRead,
+        Scope::Scim,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::AnalyticsRead => "analytics:read",
+            Scope::Scim => "scim",
         }
     }
 }
@@ -90,6 +95,7 @@ impl Scope {
             Scope::AuditRead => "Read and verify loops' audit trails",
             Scope::WebhooksManage => "Manage webhooks",
             Scope::AnalyticsRead => "Read process analytics of decided loops",
+            Scope::Scim => "Provision people and groups over SCIM 2.0 (/scim/v2)",
         }
     }
 }
@@ -155,6 +161,7 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
             | "/analytics/reliability"
             | "/analytics/report",
         ) => need(Scope::AnalyticsRead),
+        (_, p) if p.starts_with("/scim/v2/") => need(Scope::Scim),
         _ => NotForTokens,
     }
 }

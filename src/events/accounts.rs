@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Action, Chain, Effects, Entry, Mail};
 use crate::domain::AccountRole;
-use crate::notify::{Notice, Recipient};
+use crate::notify::{LoopRef, Notice, Recipient};
 
 pub const USER_CREATED: Action = Action {
     name: "user.created",
@@ -22,6 +22,14 @@ pub const USER_UPDATED: Action = Action {
 pub const ACCOUNT_CHANGED_BY_OPERATOR: Action = Action {
     name: "account.changed_by_operator",
     shows: &["user_id", "changed"],
+};
+pub const USER_DEPROVISIONED: Action = Action {
+    name: "user.deprovisioned",
+    shows: &["user_id"],
+};
+pub const INTERVIEWER_DEPROVISIONED: Action = Action {
+    name: "interviewer.deprovisioned",
+    shows: &["user_id", "interview_id"],
 };
 pub const TOKEN_CREATED: Action = Action {
     name: "token.created",
@@ -48,6 +56,8 @@ pub const ACTIONS: &[&Action] = &[
     &USER_CREATED,
     &USER_UPDATED,
     &ACCOUNT_CHANGED_BY_OPERATOR,
+    &USER_DEPROVISIONED,
+    &INTERVIEWER_DEPROVISIONED,
     &TOKEN_CREATED,
     &TOKEN_REVOKED,
     &WEBHOOK_CREATED,
@@ -85,6 +95,14 @@ pub enum AccountEvent {
         operator: String,
         at: DateTime<Utc>,
     },
+    /// The identity provider deactivated or deleted a provisioned person
+    /// (SCIM): recorded in the org chain, and for each interview of theirs
+    /// still open, in its loop's chain with a mail to the loop's recruiter.
+    Deprovisioned {
+        user: Uuid,
+        name: String,
+        open: Vec<OpenInterview>,
+    },
     TokenCreated {
         token: Uuid,
         name: String,
@@ -109,6 +127,16 @@ pub enum AccountEvent {
         webhook: Uuid,
         previous_secret_expires_at: DateTime<Utc>,
     },
+}
+
+/// An interview a deprovisioned person still holds, and whom to tell.
+#[derive(Debug, Clone)]
+pub struct OpenInterview {
+    pub interview_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub about: LoopRef,
+    /// The loop's recruiter, unless their own account is inactive.
+    pub recruiter: Option<Recipient>,
 }
 
 impl AccountEvent {
@@ -177,6 +205,38 @@ impl AccountEvent {
                         at,
                     },
                 })
+            }
+            AccountEvent::Deprovisioned { user, name, open } => {
+                let mut e = org(
+                    &USER_DEPROVISIONED,
+                    user,
+                    json!({"user_id": user.to_string()}),
+                );
+                for i in open {
+                    let payload = json!({
+                        "user_id": user.to_string(),
+                        "interview_id": i.interview_id.to_string(),
+                    });
+                    e.audit.push(Entry {
+                        chain: Chain::Loop(i.about.id),
+                        action: &INTERVIEWER_DEPROVISIONED,
+                        subject: Some(user.to_string()),
+                        payload,
+                    });
+                    if let Some(to) = i.recruiter {
+                        e = e.mail(Mail::Loop {
+                            to: vec![to],
+                            about: i.about,
+                            notice: Notice::InterviewerDeactivated {
+                                interviewer: name.clone(),
+                                interview_id: i.interview_id,
+                                starts_at: i.starts_at,
+                            },
+                            once: None,
+                        });
+                    }
+                }
+                e
             }
             AccountEvent::TokenCreated {
                 token,
@@ -252,6 +312,20 @@ mod tests {
                 scopes: "loops:read".into(),
             },
             AccountEvent::TokenRevoked { token: id },
+            AccountEvent::Deprovisioned {
+                user: id,
+                name: "Ann".into(),
+                open: vec![OpenInterview {
+                    interview_id: Uuid::from_u128(9),
+                    starts_at: Utc::now(),
+                    about: LoopRef {
+                        id: Uuid::from_u128(8),
+                        candidate: "C".into(),
+                        position: "P".into(),
+                    },
+                    recruiter: None,
+                }],
+            },
             AccountEvent::WebhookCreated {
                 webhook: id,
                 url: "https://x.example".into(),

@@ -57,6 +57,13 @@ pub enum Notice {
         interview_id: Uuid,
         due_at: DateTime<Utc>,
     },
+    /// To the loop's recruiter: the identity provider deactivated an
+    /// interviewer of theirs whose interview is still open.
+    InterviewerDeactivated {
+        interviewer: String,
+        interview_id: Uuid,
+        starts_at: DateTime<Utc>,
+    },
     /// The loop requires a quick vote and the interview has just ended.
     QuickVoteDue {
         interview_id: Uuid,

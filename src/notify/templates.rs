@@ -119,6 +119,14 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
             vec![format!("You are no longer interviewing {} for {}.", about.candidate, about.position)],
             loop_link.clone(),
         ),
+        Notice::InterviewerDeactivated { interviewer, interview_id, starts_at } => (
+            format!("Interviewer deactivated: {what}"),
+            vec![
+                format!("{interviewer}'s account was deactivated by your identity provider. Their interview with {} for {} on {} is still open.", about.candidate, about.position, when(starts_at)),
+                "Assign another interviewer or excuse the interview; their feedback, if sealed, stays in the loop.".into(),
+            ],
+            format!("{base}/api/v1/interviews/{interview_id}"),
+        ),
         Notice::QuickVoteDue { interview_id, closes_at } => (
             format!("Quick vote due: {what}"),
             vec![format!("Your interview with {} has ended. This loop asks for your quick vote (the four-point vote alone) by {}; the full feedback follows as usual.", about.candidate, when(closes_at))],
@@ -239,6 +247,11 @@ mod tests {
             Notice::QuickVoteDue {
                 interview_id,
                 closes_at: at,
+            },
+            Notice::InterviewerDeactivated {
+                interviewer: "Ben".into(),
+                interview_id,
+                starts_at: at,
             },
             Notice::YourFeedbackOverdue {
                 interview_id,

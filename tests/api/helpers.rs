@@ -81,6 +81,9 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
     server: actix_web::dev::ServerHandle,
+    /// When set, [`TestApp::user`] provisions people through SCIM with
+    /// this service token (see [`TestApp::provision_people`]).
+    scim: std::sync::Mutex<Option<String>>,
 }
 
 /// A signed-in person.
@@ -177,6 +180,7 @@ impl TestApp {
             state,
             backend,
             database_url,
+            scim: std::sync::Mutex::new(None),
             _dir: dir,
             pg,
             server: handle,
@@ -185,7 +189,7 @@ impl TestApp {
 
     /// `path` is under `/api/v1` unless it names an absolute route.
     pub fn url(&self, path: &str) -> String {
-        const ABSOLUTE: [&str; 8] = [
+        const ABSOLUTE: [&str; 9] = [
             "/healthz",
             "/oauth/",
             "/readyz",
@@ -194,6 +198,7 @@ impl TestApp {
             "/api-docs",
             "/api/",
             "/problems",
+            "/scim/",
         ];
         if ABSOLUTE.iter().any(|p| path.starts_with(p)) {
             format!("{}{}", self.base, path)
@@ -314,7 +319,24 @@ impl TestApp {
         self.session(ADMIN_EMAIL).await
     }
 
-    /// Creates a user through the API (as the admin) and signs them in.
+    /// From now on, [`TestApp::user`] creates people as an identity
+    /// provider would: through SCIM with a `scim` token of the admin's,
+    /// then the admin gives them their role and a password.
+    pub async fn provision_people(&self) {
+        let admin = self.admin().await;
+        let (status, body) = self
+            .post(
+                "/tokens",
+                &admin,
+                json!({"name": "identity provider", "scopes": ["scim"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        *self.scim.lock().unwrap() = Some(body["secret"].as_str().unwrap().to_string());
+    }
+
+    /// Creates a user through the API (as the admin), or provisions them
+    /// through SCIM after [`TestApp::provision_people`], and signs them in.
     pub async fn user(&self, name: &str, role: &str, certified: bool) -> Session {
         let admin = self.admin().await;
         let email = format!(
@@ -322,6 +344,25 @@ impl TestApp {
             name.to_lowercase().replace(' ', "."),
             &Uuid::new_v4().simple().to_string()[..6]
         );
+        let scim = self.scim.lock().unwrap().clone();
+        if let Some(token) = scim {
+            let person =
+                json!({"userName": email, "displayName": name, "emails": [{"value": email}]});
+            let (status, body) = self
+                .call(Method::POST, "/scim/v2/Users", Some(&token), Some(person))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "provision user: {body}");
+            let id = body["id"].as_str().unwrap();
+            let (status, body) = self
+                .patch(
+                    &format!("/users/{id}"),
+                    &admin,
+                    json!({"password": PASSWORD, "role": role, "bar_raiser_certified": certified}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "set up provisioned user: {body}");
+            return self.session(&email).await;
+        }
         let (status, body) = self
             .post(
                 "/users",

@@ -31,6 +31,7 @@ mod outage;
 mod preconditions;
 mod quickvote;
 mod recovery;
+mod scim;
 mod settings;
 mod smtp;
 mod stress;

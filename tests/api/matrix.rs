@@ -887,6 +887,19 @@ async fn matrix_with_quick_votes_open(backend: Backend) {
 }
 both_backends!(matrix, backend => super::matrix_with_quick_votes_open);
 
+/// The SCIM-provisioned callers: the same matrix, every person but the
+/// first admin provisioned by an identity provider (then given a role and
+/// a password by the admin). Provisioning changes nothing of what anyone
+/// may do.
+async fn matrix_of_provisioned_people(backend: Backend) {
+    if let Some(app) = TestApp::spawn_with(backend, |c| c.quick_vote_window_minutes = 24 * 60).await
+    {
+        app.provision_people().await;
+        authorization_matrix(app).await;
+    }
+}
+both_backends!(provisioned_matrix, backend => super::matrix_of_provisioned_people);
+
 /// The client-credentials caller, across the whole matrix: for every
 /// operation, an access token from `POST /oauth/token` gets exactly what
 /// the service token's own secret gets (the same admin, the same scopes —
@@ -942,10 +955,17 @@ async fn client_credentials_cells(app: TestApp) {
         "only {insufficient} operations refused the token"
     );
 }
-both_backends!(client_credentials_matrix, client_credentials_cells);
+/// As in the matrix, quick votes stay open for every cell.
+async fn client_credentials_quick_votes_open(backend: Backend) {
+    if let Some(app) = TestApp::spawn_with(backend, |c| c.quick_vote_window_minutes = 24 * 60).await
+    {
+        client_credentials_cells(app).await;
+    }
+}
+both_backends!(client_credentials_matrix, backend => super::client_credentials_quick_votes_open);
 
 /// Every scope a token can hold.
-const SCOPES: [&str; 10] = [
+const SCOPES: [&str; 11] = [
     "users:read",
     "users:write",
     "candidates:read",
@@ -956,6 +976,7 @@ const SCOPES: [&str; 10] = [
     "audit:read",
     "webhooks:manage",
     "analytics:read",
+    "scim",
 ];
 
 /// The people, a deactivated account and the fixed targets every row uses.
