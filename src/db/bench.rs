@@ -107,7 +107,8 @@ pub fn insert(conn: &mut DbConn, rows: &Rows) -> QueryResult<()> {
 }
 
 /// Writes the analytics snapshots of decided loops (as
-/// `workflows::analytics::snapshot` computes them) in one transaction,
+/// `workflows::analytics::snapshot` computes them, with their per-day
+/// coincidence roll-up) in one transaction,
 /// many rows per statement.
 pub fn insert_analytics(conn: &mut DbConn, snapshots: &[Snapshot]) -> QueryResult<()> {
     let loops: Vec<_> = snapshots.iter().map(|s| s.lp.clone()).collect();
@@ -119,6 +120,8 @@ pub fn insert_analytics(conn: &mut DbConn, snapshots: &[Snapshot]) -> QueryResul
         insert_chunks!(conn, analytics_votes::table, &votes, 12);
         insert_chunks!(conn, analytics_ratings::table, &ratings, 5);
         insert_chunks!(conn, analytics_agreement::table, &agreement, 14);
+        // The per-day roll-up the summary reads, as the capture keeps it.
+        super::analytics::roll_up(conn, &agreement)?;
         Ok(())
     })
 }
@@ -144,13 +147,17 @@ pub fn chain_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i32, String)> 
         .first(conn)
 }
 
-/// Refreshes PostgreSQL's planner statistics after a bulk load (autovacuum
-/// would get there, but not before the first measurement). SQLite is left
+/// Refreshes PostgreSQL's planner statistics and visibility map after a
+/// bulk load (autovacuum would get there, but not before the first
+/// measurement): the summary's percentiles walk an index in order
+/// (`analytics_votes_seal_order`), which is an index-only scan only on
+/// pages the visibility map marks all-visible — right after the load,
+/// every entry is a heap fetch (~10× slower). SQLite is left
 /// as the server leaves it, without `ANALYZE`: with its STAT4 statistics a
 /// cached statement is re-prepared on every new binding of an indexed key.
 pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
-        DbConn::Postgres(_) => conn.batch_execute("ANALYZE"),
+        DbConn::Postgres(_) => conn.batch_execute("VACUUM ANALYZE"),
         DbConn::Sqlite(_) => Ok(()),
     }
 }

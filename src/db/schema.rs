@@ -406,6 +406,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    analytics_agreement_days (day, subject) {
+        day -> Date,
+        subject -> Text,
+        pairable -> Integer,
+        o11 -> Double,
+        o12 -> Double,
+        o13 -> Double,
+        o14 -> Double,
+        o22 -> Double,
+        o23 -> Double,
+        o24 -> Double,
+        o33 -> Double,
+        o34 -> Double,
+        o44 -> Double,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -426,6 +444,7 @@ diesel::joinable!(analytics_votes -> analytics_loops (loop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     analytics_agreement,
+    analytics_agreement_days,
     analytics_loops,
     analytics_votes,
     analytics_ratings,

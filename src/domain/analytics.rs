@@ -8,6 +8,8 @@
 //! these functions, so no figure reflects a loop in flight. Every figure
 //! that cannot be computed (no variation, too few loops) is `None`, never 0.
 
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
 use super::{AccountRole, Vote};
 
 /// Interviewer figures need at least this many decided loops by default.
@@ -275,14 +277,57 @@ pub fn cohens_kappa(pairs: &[(bool, bool)]) -> Option<f64> {
 /// The `q` quantile (0–1) by linear interpolation between order statistics
 /// (Hyndman and Fan's type 7, the default of R and numpy).
 pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
+    let at = QuantileAt::of(values.len(), q)?;
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
+    Some(at.between(v[at.lo], v[at.hi]))
+}
+
+/// Where [`percentile`]'s `q` quantile of `n` values falls among them
+/// sorted: between the `lo`-th and the `hi`-th (0-based; `hi` is `lo` or
+/// `lo + 1`). The database answers a quantile by reading those one or two
+/// values alone (`ORDER BY … LIMIT … OFFSET lo`), and [`QuantileAt::between`]
+/// interpolates them as [`percentile`] does, to the same bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuantileAt {
+    pub lo: usize,
+    pub hi: usize,
+    h: f64,
+}
+
+impl QuantileAt {
+    /// `None` when there are no values.
+    pub fn of(n: usize, q: f64) -> Option<QuantileAt> {
+        if n == 0 {
+            return None;
+        }
+        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+        Some(QuantileAt {
+            lo: h.floor() as usize,
+            hi: h.ceil() as usize,
+            h,
+        })
+    }
+
+    /// The quantile from the `lo`-th and `hi`-th sorted values.
+    pub fn between(&self, lo_value: f64, hi_value: f64) -> f64 {
+        lo_value + (self.h - self.lo as f64) * (hi_value - lo_value)
+    }
+}
+
+/// The whole UTC days inside `[from, to)`: `Some((first, end))` when at
+/// least one day `d` has `first <= d < end`, its midnight at or after
+/// `from` and the next midnight at or before `to`. The summary reads those
+/// days from the per-day roll-up and only `[from, first)` and `[end, to)`
+/// loop by loop.
+pub fn whole_days(from: NaiveDateTime, to: NaiveDateTime) -> Option<(NaiveDate, NaiveDate)> {
+    let first = if from.time() == NaiveTime::MIN {
+        from.date()
+    } else {
+        from.date().succ_opt()?
+    };
+    let end = to.date();
+    (first < end).then_some((first, end))
 }
 
 /// One unit's (or a sum of units') coincidence matrix of Krippendorff's α
@@ -657,5 +702,65 @@ mod tests {
         let c = Coincidences::of_unit(&[3, 3]).unwrap();
         assert_eq!(c.0[2][2], 2.0);
         assert_eq!(c.upper().iter().sum::<f64>(), 2.0);
+    }
+
+    #[test]
+    fn quantile_from_two_order_statistics_is_percentile_to_the_bit() {
+        assert_eq!(QuantileAt::of(0, 0.5), None);
+        let one = QuantileAt::of(1, 0.9).unwrap();
+        assert_eq!((one.lo, one.hi), (0, 0));
+        let four = QuantileAt::of(4, 0.5).unwrap();
+        assert_eq!((four.lo, four.hi), (1, 2));
+        assert_eq!(four.between(2.0, 3.0), 2.5);
+        // Awkward values (thirds of an hour, a negative, repeats) and every
+        // length up to 60: reading the two order statistics gives exactly
+        // what sorting them all does.
+        let mut x = 0.37_f64;
+        let mut values = Vec::new();
+        for n in 1..=60 {
+            x = (x * 7919.0 + 0.113).fract();
+            values.push(if n % 11 == 0 {
+                -1.0 / 3.0
+            } else {
+                (x * 400.0).round() / 3.0
+            });
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0] {
+                let at = QuantileAt::of(values.len(), q).unwrap();
+                assert!(at.hi == at.lo || at.hi == at.lo + 1);
+                let got = at.between(sorted[at.lo], sorted[at.hi]);
+                assert_eq!(got.to_bits(), percentile(&values, q).unwrap().to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn whole_days_of_a_period() {
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Edges on both sides: the days strictly between.
+        assert_eq!(
+            whole_days(t("2026-03-01 10:00:00"), t("2026-03-04 09:00:00")),
+            Some((d("2026-03-02"), d("2026-03-04")))
+        );
+        // Midnights are whole days' bounds, with no edge.
+        assert_eq!(
+            whole_days(t("2026-03-01 00:00:00"), t("2026-03-03 00:00:00")),
+            Some((d("2026-03-01"), d("2026-03-03")))
+        );
+        // Less than one whole day: none.
+        assert_eq!(
+            whole_days(t("2026-03-01 10:00:00"), t("2026-03-02 09:00:00")),
+            None
+        );
+        assert_eq!(
+            whole_days(t("2026-03-01 00:00:00"), t("2026-03-01 23:59:59")),
+            None
+        );
+        assert_eq!(
+            whole_days(t("2026-03-01 10:00:00"), t("2026-03-01 11:00:00")),
+            None
+        );
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -581,14 +581,6 @@ pub struct Summary {
     pub bar_raisers: Vec<BarRaiserOutcomes>,
 }
 
-fn spread_of(hours: &[f64]) -> Spread {
-    Spread {
-        count: hours.len(),
-        p50: rules::percentile(hours, 0.5),
-        p90: rules::percentile(hours, 0.9),
-    }
-}
-
 fn hours(a: chrono::NaiveDateTime, b: chrono::NaiveDateTime) -> f64 {
     (b - a).num_seconds() as f64 / 3600.0
 }
@@ -611,23 +603,94 @@ fn agreement(units: &[Vec<u8>]) -> Agreement {
     }
 }
 
-/// The organisation's figures over a period. Everything α needs was summed
-/// per loop at capture ([`capture`]): this adds the stored coincidences up
-/// instead of re-reading every vote and rating of the period.
+/// A percentile spread of `hours` in `scope`, from the count and the one
+/// or two order statistics each percentile needs (the database sorts; no
+/// value list is read): the same figures as `rules::percentile` of them all.
+fn spread_in(conn: &mut DbConn, scope: &Scope, hours: db::analytics::Hours) -> AppResult<Spread> {
+    let count = db::analytics::hours_count(conn, scope, hours)?;
+    let n = usize::try_from(count).unwrap_or(0);
+    let mut at = |q: f64| -> AppResult<Option<f64>> {
+        let Some(at) = rules::QuantileAt::of(n, q) else {
+            return Ok(None);
+        };
+        let offset = i64::try_from(at.lo).unwrap_or(i64::MAX);
+        let limit = i64::try_from(at.hi - at.lo + 1).unwrap_or(1);
+        let v = db::analytics::hours_sorted(conn, scope, hours, offset, limit)?;
+        match (v.first(), v.last()) {
+            (Some(lo), Some(hi)) => Ok(Some(at.between(*lo, *hi))),
+            // Rows captured between the count and this read cannot make
+            // the list shorter (captures only add); this is defensive.
+            _ => Ok(None),
+        }
+    };
+    Ok(Spread {
+        count: n,
+        p50: at(0.5)?,
+        p90: at(0.9)?,
+    })
+}
+
+/// The summed coincidences per subject of the units in `scope`. An
+/// unfiltered period reads its whole UTC days from the per-day roll-up
+/// (`db::analytics::roll_up`) and only its partial edge days loop by loop;
+/// a period filtered by position or competency is read loop by loop.
+fn agreement_sums(
+    conn: &mut DbConn,
+    scope: &Scope,
+) -> AppResult<BTreeMap<String, (i64, [f64; 10])>> {
+    let mut sums: BTreeMap<String, (i64, [f64; 10])> = BTreeMap::new();
+    let mut add = |rows: Vec<(String, i64, [f64; 10])>| {
+        for (subject, units, o) in rows {
+            let e = sums.entry(subject).or_insert((0, [0.0; 10]));
+            e.0 += units;
+            for (sum, v) in e.1.iter_mut().zip(o) {
+                *sum += v;
+            }
+        }
+    };
+    let days = match (scope.from, scope.to) {
+        (Some(from), Some(to)) if scope.position.is_none() && scope.competency.is_none() => {
+            rules::whole_days(from, to).map(|d| (from, to, d))
+        }
+        _ => None,
+    };
+    match days {
+        None => add(db::analytics::agreement_in(conn, scope)?),
+        Some((from, to, (first, end))) => {
+            add(db::analytics::agreement_days_in(conn, first, end)?);
+            let (first, end) = (first.and_time(NaiveTime::MIN), end.and_time(NaiveTime::MIN));
+            for (f, t) in [(from, first), (end, to)] {
+                if f < t {
+                    let edge = Scope {
+                        from: Some(f),
+                        to: Some(t),
+                        ..Scope::default()
+                    };
+                    add(db::analytics::agreement_in(conn, &edge)?);
+                }
+            }
+        }
+    }
+    Ok(sums)
+}
+
+/// The organisation's figures over a period, added up by the database:
+/// counts, shares, means and per-Bar-Raiser figures in SQL aggregates,
+/// percentiles from the order statistics they need, and α from the
+/// coincidences stored at capture ([`capture`]), summed per day.
 pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summary> {
     require_org_reader(me)?;
     let (period, scope) = resolve(&p)?;
     state
         .db
         .read(move |conn| {
-            let loops = db::analytics::loop_figures_in(conn, &scope)?;
-            let seal = db::analytics::seal_hours_in(conn, &scope)?;
+            let totals = db::analytics::loop_totals(conn, &scope)?;
             let mut votes = Agreement {
                 units: 0,
                 alpha: None,
             };
             let mut per_competency = Vec::new();
-            for (subject, units, o) in db::analytics::agreement_in(conn, &scope)? {
+            for (subject, (units, o)) in agreement_sums(conn, &scope)? {
                 let a = Agreement {
                     units: usize::try_from(units).unwrap_or(0),
                     alpha: Coincidences::from_upper(o).alpha_ordinal(),
@@ -663,19 +726,20 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                 })
                 .collect();
             competencies.sort_by_key(|c| c.competency.id.to_string());
-            let n = loops.len();
-            let share = |k: usize| (n > 0).then(|| k as f64 / n as f64);
-            let convergences: Vec<f64> = loops.iter().filter_map(|l| l.convergence).collect();
-            let (toward, changed_with_hm) = loops
-                .iter()
-                .filter_map(|l| l.toward_hiring_manager.map(|t| (t, l.changed)))
-                .fold((0, 0), |(a, b), (t, c)| (a + t, b + c));
+            let n = usize::try_from(totals.loops).unwrap_or(0);
+            let share = |k: i64| (n > 0).then(|| k as f64 / n as f64);
             let mut brs: BTreeMap<UserId, (usize, usize, usize)> = BTreeMap::new();
-            for l in &loops {
-                let e = brs.entry(l.bar_raiser_id).or_default();
-                e.0 += 1;
-                e.1 += usize::from(l.vetoed);
-                e.2 += usize::from(l.decided_hire && !l.vetoed);
+            for (id, vetoed, decided_hire, loops) in
+                db::analytics::bar_raiser_endings(conn, &scope)?
+            {
+                let loops = usize::try_from(loops).unwrap_or(0);
+                let e = brs.entry(id).or_default();
+                e.0 += loops;
+                if vetoed {
+                    e.1 += loops;
+                } else if decided_hire {
+                    e.2 += loops;
+                }
             }
             let br_ids: Vec<UserId> = brs.keys().copied().collect();
             let people = db::catalog::users_by_ids(conn, &br_ids)?;
@@ -697,22 +761,27 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                     })
                 })
                 .collect::<AppResult<_>>()?;
-            let open: Vec<f64> = loops.iter().filter_map(|l| l.debrief_open_hours).collect();
-            let decide: Vec<f64> = loops.iter().filter_map(|l| l.decision_hours).collect();
+            use db::analytics::Hours;
+            let timeliness = Timeliness {
+                seal_hours: spread_in(conn, &scope, Hours::Seal)?,
+                debrief_open_hours: spread_in(conn, &scope, Hours::DebriefOpen)?,
+                decision_hours: spread_in(conn, &scope, Hours::Decision)?,
+            };
             Ok(Summary {
                 period,
                 loops: n,
                 votes,
                 competencies,
-                mean_convergence: rules::mean(&convergences),
-                changed_share: share(loops.iter().filter(|l| l.changed > 0).count()),
-                toward_hiring_manager_share: (changed_with_hm > 0)
-                    .then(|| f64::from(toward) / f64::from(changed_with_hm)),
-                timeliness: Timeliness {
-                    seal_hours: spread_of(&seal),
-                    debrief_open_hours: spread_of(&open),
-                    decision_hours: spread_of(&decide),
-                },
+                // `rules::mean`: the sum over the count.
+                mean_convergence: totals
+                    .convergence_sum
+                    .filter(|_| totals.convergences > 0)
+                    .map(|sum| sum / totals.convergences as f64),
+                changed_share: share(totals.changed_loops),
+                toward_hiring_manager_share: (totals.changed_with_hiring_manager > 0).then(|| {
+                    totals.toward_hiring_manager as f64 / totals.changed_with_hiring_manager as f64
+                }),
+                timeliness,
                 bar_raisers,
             })
         })

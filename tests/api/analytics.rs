@@ -450,3 +450,136 @@ async fn too_few_loops_give_no_figures_and_csv_is_safe(app: TestApp) {
     );
 }
 both_backends!(too_few_loops, too_few_loops_give_no_figures_and_csv_is_safe);
+
+/// `a` and `b` are the same JSON, numbers equal to 1e-9 (sums of the same
+/// coincidences in another order differ in the last bits).
+fn same_figures(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_figures(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_figures(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The summary's figures without its echo of the period asked for.
+fn figures(mut summary: Value) -> Value {
+    summary.as_object_mut().unwrap().remove("period");
+    summary
+}
+
+/// A period's whole UTC days come from the per-day roll-up kept at capture,
+/// its partial edge days and any filtered period loop by loop: the three
+/// ways give the same summary, and still do after a candidate's erasure.
+async fn roll_up_and_per_loop_summaries_agree(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.analytics_min_loops = 2).await else {
+        return;
+    };
+    let cast = app.cast().await;
+    let a = decided_loop(
+        &app,
+        &cast,
+        [
+            "strong_no_hire",
+            "strong_hire",
+            "inclined_to_hire",
+            "inclined_not_to_hire",
+            "strong_no_hire",
+        ],
+        &[(1, "inclined_to_hire"), (4, "inclined_not_to_hire")],
+        Ending::HireVetoed,
+    )
+    .await;
+    decided_loop(
+        &app,
+        &cast,
+        [
+            "inclined_to_hire",
+            "strong_hire",
+            "inclined_to_hire",
+            "inclined_not_to_hire",
+            "strong_hire",
+        ],
+        &[(3, "inclined_to_hire")],
+        Ending::HireConcurred,
+    )
+    .await;
+    decided_loop(
+        &app,
+        &cast,
+        [
+            "strong_no_hire",
+            "inclined_not_to_hire",
+            "inclined_not_to_hire",
+            "strong_no_hire",
+            "inclined_to_hire",
+        ],
+        &[],
+        Ending::NoHire,
+    )
+    .await;
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let iso = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // Whole days: from yesterday (mid-day, an edge day with nothing in it)
+    // to two days on (an edge past midnight): today and tomorrow are whole
+    // days, read from the roll-up.
+    let whole = format!(
+        "/analytics/summary?from={}&to={}",
+        iso(now - chrono::Duration::hours(30)),
+        iso(today + chrono::Duration::days(2) + chrono::Duration::hours(3))
+    );
+    // Less than a day: loop by loop.
+    let edges = format!(
+        "/analytics/summary?from={}&to={}",
+        iso(now - chrono::Duration::hours(2)),
+        iso(now + chrono::Duration::hours(2))
+    );
+    // Filtered (every loop is for this position): loop by loop.
+    let filtered = format!("{whole}&position=Data%20Engineer");
+    let check = async || {
+        let (status, from_days) = app.get(&whole, &cast.admin).await;
+        assert_eq!(status, StatusCode::OK, "{from_days}");
+        assert_eq!(from_days["loops"], 3, "{from_days}");
+        assert_eq!(from_days["votes"]["units"], 3, "{from_days}");
+        assert!(from_days["votes"]["alpha"].is_f64(), "{from_days}");
+        assert_eq!(
+            from_days["competencies"].as_array().unwrap().len(),
+            3,
+            "{from_days}"
+        );
+        for other in [&edges, &filtered] {
+            let (status, per_loop) = app.get(other, &cast.admin).await;
+            assert_eq!(status, StatusCode::OK, "{per_loop}");
+            assert!(
+                same_figures(&figures(from_days.clone()), &figures(per_loop.clone())),
+                "{from_days}\n{per_loop}"
+            );
+        }
+        from_days
+    };
+    let before = check().await;
+    // Erasing a candidate rewrites no captured analytics row: the roll-up
+    // and the loop rows still agree, on the same figures.
+    let (status, l) = app.get(&format!("/loops/{a}"), &cast.recruiter).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let candidate = l["candidate"]["id"].as_str().unwrap().to_string();
+    let (status, erased) = app
+        .delete(&format!("/candidates/{candidate}"), &cast.recruiter)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    let after = check().await;
+    assert!(
+        same_figures(&figures(before.clone()), &figures(after.clone())),
+        "{before}\n{after}"
+    );
+}
+both_backends!(roll_up_agrees, backend => super::roll_up_and_per_loop_summaries_agree);
