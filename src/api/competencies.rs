@@ -16,7 +16,9 @@ use crate::workflows::competencies::{
 /// The catalogue, by name.
 ///
 /// Every signed-in person may read it, retired competencies included (marked
-/// `retired`), so old feedback keeps its names.
+/// `retired`), so old feedback keeps its names. Not paged, unlike the lists
+/// that grow with use: the catalogue is curated by admins (tens of entries),
+/// and a client choosing a loop's competencies needs all of it at once.
 #[utoipa::path(
     tag = "competencies",
     operation_id = "list_competencies",

@@ -11,8 +11,8 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
 use crate::workflows::feedback::{
-    self as flow, Addendum, AddendumInput, DraftFeedback, Feedback, LoopFeedback, QuickVote,
-    QuickVoteInput, ReasonInput,
+    self as flow, Addendum, AddendumInput, BreakGlassInput, DraftFeedback, Feedback, LoopFeedback,
+    QuickVote, QuickVoteInput, ReasonInput,
 };
 use crate::workflows::views;
 
@@ -152,7 +152,7 @@ pub async fn add_addendum(
     tag = "feedback",
     operation_id = "break_glass_read",
     params(("id" = Uuid, Path, description = "Interview id")),
-    request_body = ReasonInput,
+    request_body = BreakGlassInput,
     security(("bearer" = [])),
     responses(
         (status = 200, body = Feedback),
@@ -168,7 +168,7 @@ pub async fn break_glass(
     state: web::Data<AppState>,
     me: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ReasonInput>,
+    body: web::Json<BreakGlassInput>,
 ) -> AppResult<HttpResponse> {
     let read = flow::break_glass(&state, &me, id.into_inner(), body.into_inner()).await?;
     Ok(ReplayPolicy::Never.mark(tagged(read)))

@@ -20,7 +20,10 @@
 //! - the resources of `preconditions::CONDITIONAL` document the `ETag` of
 //!   their GET and the `If-Match` header and 412 of their writes;
 //! - the `webhooks` section (OpenAPI 3.1) describes every delivery: one
-//!   entry per event type, its Standard Webhooks headers and its body.
+//!   entry per event type, its Standard Webhooks headers and its body;
+//! - every request body and JSON answer shows an example: the schemas'
+//!   `examples`, from [`EXAMPLES`] (taken from `bar-raiser demo`'s people,
+//!   positions and competencies, so one example's ids are another's).
 
 use utoipa::openapi::path::{
     Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
@@ -74,6 +77,7 @@ pub fn finish(doc: &mut OpenApi) {
         }
     }
     refer_page_items(doc);
+    add_examples(doc);
     enumerate_codes(doc);
     document_webhooks(doc);
 }
@@ -109,6 +113,35 @@ fn offer_oauth2(op: &mut Operation, method: &HttpMethod, path: &str) {
         Requirement::NotForTokens => return,
     };
     security.push(SecurityRequirement::new("oauth2", needs));
+}
+
+/// One example per schema, by schema name: `src/api/examples.json`.
+pub const EXAMPLES: &str = include_str!("examples.json");
+
+/// [`EXAMPLES`], parsed.
+pub fn examples() -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(EXAMPLES).expect("src/api/examples.json is a JSON object")
+}
+
+/// Each schema of [`EXAMPLES`] gets its example (JSON Schema `examples`,
+/// which OpenAPI 3.1 prefers to `example`). A name that is no schema is
+/// caught by `tests/api/openapi.rs`.
+fn add_examples(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for (name, example) in examples() {
+        if let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) {
+            match schema {
+                Schema::Object(o) => o.examples = vec![example],
+                Schema::Array(a) => a.examples = vec![example],
+                Schema::OneOf(o) => o.examples = vec![example],
+                Schema::AllOf(o) => o.examples = vec![example],
+                Schema::AnyOf(o) => o.examples = vec![example],
+                _ => {}
+            }
+        }
+    }
 }
 
 /// The codes a client can branch on, as enums, from the catalogue.
@@ -274,7 +307,11 @@ fn document_preconditions(op: &mut Operation, read: bool) {
                  GET (or `*`). Otherwise 412 `precondition_failed` and nothing changes \
                  (RFC 9110 §13.1.1).",
             ))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .schema(Some(
+                ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+                    r#"^(\*|(W/)?"[\x21\x23-\x7E]*"( *, *(W/)?"[\x21\x23-\x7E]*")*)$"#,
+                )),
+            ))
             .build(),
     ));
     op.responses

@@ -56,29 +56,61 @@ fn tagged(row: CandidateRow) -> Tagged<Candidate> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCandidate {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
+    #[schema(max_length = 254, format = IdnEmail)]
     pub email: String,
+    #[schema(max_length = 50, pattern = r"^[^\u0000]*$")]
     pub phone: Option<String>,
+    /// Profiles and portfolios, at most 20, each 1 to 2000 characters.
     #[serde(default)]
+    #[schema(max_items = 20, inline, value_type = Vec<CandidateLink>)]
     pub links: Vec<String>,
+    #[schema(max_length = 20000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCandidate {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: Option<String>,
+    #[schema(max_length = 254, format = IdnEmail)]
     pub email: Option<String>,
+    #[schema(max_length = 50, pattern = r"^[^\u0000]*$")]
     pub phone: Option<String>,
+    /// Replaces the list: at most 20, each 1 to 2000 characters.
+    #[schema(max_items = 20, inline, value_type = Option<Vec<CandidateLink>>)]
     pub links: Option<Vec<String>>,
+    #[schema(max_length = 20000, pattern = r"^[^\u0000]*$")]
     pub notes: Option<String>,
 }
+
+/// One of a candidate's links, as the schema states it (the field is a
+/// plain `String`; `domain::candidates` holds the rule).
+#[derive(ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 2000,
+    pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+)]
+#[allow(dead_code)]
+pub struct CandidateLink(String);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CandidateQuery {
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

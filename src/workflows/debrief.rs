@@ -39,6 +39,7 @@ pub struct DebriefVoteInput {
     pub vote: Vote,
     /// Required when the vote differs from your sealed one.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub rationale: String,
 }
 
@@ -46,6 +47,11 @@ pub struct DebriefVoteInput {
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     pub outcome: Outcome,
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub rationale: String,
     /// May the candidate be considered for other roles.
     #[serde(default)]
@@ -55,7 +61,12 @@ pub struct DecisionInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VetoInput {
-    /// At least 50 characters.
+    /// At least 50 characters, not counting blanks at either end.
+    #[schema(
+        min_length = 50,
+        max_length = 5000,
+        pattern = r"^\s*\S[\s\S]{48,}\S\s*$"
+    )]
     pub rationale: String,
 }
 

@@ -31,10 +31,12 @@ use crate::notify::LoopRef;
 #[serde(deny_unknown_fields)]
 pub struct CreateInterview {
     pub interviewer_id: Uuid,
-    /// One to three when the loop is scheduled.
+    /// One to three when the loop is scheduled; each once.
+    #[schema(max_items = 16, value_type = BTreeSet<Uuid>)]
     pub competency_ids: Vec<Uuid>,
     pub starts_at: DateTime<Utc>,
     #[schema(minimum = 5, maximum = 480)]
+    #[serde(deserialize_with = "super::integral::i32")]
     pub duration_minutes: i32,
     /// `interviewer` (votes) or `shadow` (writes feedback, never votes). Default `interviewer`.
     pub loop_role: Option<InterviewRole>,
@@ -44,9 +46,12 @@ pub struct CreateInterview {
 #[serde(deny_unknown_fields)]
 pub struct UpdateInterview {
     pub interviewer_id: Option<Uuid>,
+    /// Replaces the list: one to three when the loop is scheduled; each once.
+    #[schema(max_items = 16, value_type = Option<BTreeSet<Uuid>>)]
     pub competency_ids: Option<Vec<Uuid>>,
     pub starts_at: Option<DateTime<Utc>>,
     #[schema(minimum = 5, maximum = 480)]
+    #[serde(default, deserialize_with = "super::integral::opt_i32")]
     pub duration_minutes: Option<i32>,
     pub loop_role: Option<InterviewRole>,
 }

@@ -29,17 +29,32 @@ use crate::notify::Recipient;
 #[serde(deny_unknown_fields)]
 pub struct CreateLoop {
     pub candidate_id: Uuid,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+        example = "Senior Software Engineer"
+    )]
     pub position: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+        example = "L6"
+    )]
     pub level: String,
     pub hiring_manager_id: Uuid,
     /// Must be a certified Bar Raiser when the loop is scheduled.
     pub bar_raiser_id: Uuid,
     /// Defaults to the caller.
     pub recruiter_id: Option<Uuid>,
+    /// Each once, at most 16; none retired.
     #[serde(default)]
+    #[schema(max_items = 16, value_type = BTreeSet<Uuid>)]
     pub required_competency_ids: Vec<Uuid>,
     /// Hours after an interview ends that its feedback is due (default 24).
     #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "super::integral::opt_i32")]
     pub feedback_due_hours: Option<i32>,
     /// Quick votes after each interview: `off`, `optional` (default) or
     /// `required` (the debrief opens only once every voting interview has
@@ -50,13 +65,26 @@ pub struct CreateLoop {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLoop {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub position: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub level: Option<String>,
     pub hiring_manager_id: Option<Uuid>,
     pub bar_raiser_id: Option<Uuid>,
     pub recruiter_id: Option<Uuid>,
+    /// Replaces the list: each once, at most 16.
+    #[schema(max_items = 16, value_type = Option<BTreeSet<Uuid>>)]
     pub required_competency_ids: Option<Vec<Uuid>>,
     #[schema(minimum = 1, maximum = 720)]
+    #[serde(default, deserialize_with = "super::integral::opt_i32")]
     pub feedback_due_hours: Option<i32>,
     pub quick_vote: Option<QuickVoteMode>,
 }
@@ -64,6 +92,11 @@ pub struct UpdateLoop {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelLoop {
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub reason: String,
 }
 

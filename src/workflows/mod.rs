@@ -17,6 +17,7 @@ pub mod candidates;
 pub mod competencies;
 pub mod debrief;
 pub mod feedback;
+pub mod integral;
 pub mod interviews;
 pub mod loops;
 pub mod metrics;

@@ -20,17 +20,39 @@ use crate::error::AppError;
 #[derive(Deserialize, ToSchema)]
 pub struct TokenForm {
     /// `client_credentials`, the only grant offered.
-    #[schema(example = "client_credentials")]
+    #[schema(value_type = GrantType, example = "client_credentials")]
     pub grant_type: String,
     /// Space-separated scopes, each held by the token; all of them if absent.
-    #[schema(example = "loops:read candidates:read")]
+    // The pattern names every `Scope`: tests/api/openapi.rs holds it to them.
+    #[schema(
+        nullable = false,
+        pattern = r"^ *(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read)?( +(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read))* *$",
+        example = "loops:read candidates:read"
+    )]
     pub scope: Option<String>,
     /// The service token's id, when not sent with HTTP Basic.
-    #[schema(format = Uuid, example = "0193a5c4-7d2e-7b1a-9c3f-4e5d6a7b8c9d")]
+    #[schema(
+        nullable = false,
+        format = Uuid,
+        example = "0193a5c4-7d2e-7b1a-9c3f-4e5d6a7b8c9d"
+    )]
     pub client_id: Option<String>,
     /// The service token's secret (`brt_…`), when not sent with HTTP Basic.
-    #[schema(example = "brt_3q2-7wXbYc8a1VQh0mLk2n4R5sT6uV7w8X9yZ0aB1cD")]
+    #[schema(
+        nullable = false,
+        example = "brt_3q2-7wXbYc8a1VQh0mLk2n4R5sT6uV7w8X9yZ0aB1cD"
+    )]
     pub client_secret: Option<String>,
+}
+
+/// The grant types the token endpoint accepts, as the schema states them
+/// (the field is a plain `String`: another value is OAuth's
+/// `unsupported_grant_type`, not a body that fails to parse).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GrantType {
+    ClientCredentials,
 }
 
 /// A successful token answer (RFC 6749 §5.1). There is no refresh token:

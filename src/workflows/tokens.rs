@@ -19,8 +19,14 @@ use crate::events::{self, accounts::AccountEvent};
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// What the token is for, e.g. "ATS sync".
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// When it stops working; never, if absent.
     pub expires_at: Option<DateTime<Utc>>,

@@ -51,11 +51,18 @@ fn tagged(row: UserRow) -> Tagged<User> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(max_length = 254, format = IdnEmail)]
     pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// 12 to 1024 characters (a passphrase of several words is best); not
     /// a common or breached password, not a run or repeat of characters,
     /// not built from the name or email (NIST SP 800-63B).
+    #[schema(min_length = 12, max_length = 1024, format = Password)]
     pub password: String,
     pub role: AccountRole,
     #[serde(default)]
@@ -71,6 +78,11 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: Option<String>,
     pub role: Option<AccountRole>,
     pub bar_raiser_certified: Option<bool>,
@@ -80,8 +92,10 @@ pub struct UpdateUser {
     /// sessions, tells them by mail (at the old address too), and is
     /// recorded in the audit chain of every open loop they take part in
     /// (`account.changed_by_operator`). Service tokens never set one.
+    #[schema(min_length = 12, max_length = 1024, format = Password)]
     pub password: Option<String>,
     /// A corrected address; for another person, marked as `password` is.
+    #[schema(max_length = 254, format = IdnEmail)]
     pub email: Option<String>,
 }
 
@@ -90,6 +104,7 @@ pub struct UpdateUser {
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -27,8 +27,10 @@ use crate::notify::webhooks::{
 pub struct CreateWebhook {
     /// Where deliveries are POSTed: http or https, not a loopback or
     /// private address (unless the server allows those).
+    #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\u0000]+$")]
     pub url: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub event_types: Vec<EventType>,
     /// Signs deliveries: a Standard Webhooks secret, `whsec_` followed by
     /// the base64 of 24 to 64 bytes. Generated (32 random bytes) if absent.

@@ -41,8 +41,10 @@ pub struct RatingInput {
     pub competency_id: Uuid,
     /// 1 (far below the bar) to 4 (raises the bar).
     #[schema(minimum = 1, maximum = 4)]
+    #[serde(default, deserialize_with = "crate::workflows::integral::opt_i64")]
     pub rating: Option<i64>,
     /// What the candidate said and did; at least 100 characters to seal.
+    #[schema(max_length = 20000, pattern = r"^[^\u0000]*$")]
     pub evidence: Option<String>,
 }
 
@@ -50,21 +52,48 @@ pub struct RatingInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftFeedback {
+    /// Only the interview's competencies, each once.
     #[serde(default)]
+    #[schema(max_items = 16)]
     pub ratings: Vec<RatingInput>,
     pub vote: Option<Vote>,
+    #[schema(max_length = 20000, pattern = r"^[^\u0000]*$")]
     pub summary: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddendumInput {
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub text: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
+    pub reason: String,
+}
+
+/// Why content is read before the debrief opens.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassInput {
+    /// 20 to 2000 characters, not counting blanks at either end: enough to
+    /// say why. Recorded in the audit chain.
+    #[schema(
+        min_length = 20,
+        max_length = 2000,
+        pattern = r"^\s*\S[\s\S]{18,}\S\s*$"
+    )]
     pub reason: String,
 }
 

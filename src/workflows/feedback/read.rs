@@ -14,7 +14,7 @@ use crate::workflows::views::{self, Names};
 
 use super::render::{feedback_views, one_view};
 use super::{
-    Feedback, FeedbackEntry, LoopFeedback, ReasonInput, debrief_opened, interview_and_loop,
+    BreakGlassInput, Feedback, FeedbackEntry, LoopFeedback, debrief_opened, interview_and_loop,
     stored_state, tagged,
 };
 use crate::workflows::{Actor, AppState};
@@ -136,7 +136,7 @@ pub async fn break_glass(
     state: &AppState,
     me: &Actor,
     interview: Uuid,
-    req: ReasonInput,
+    req: BreakGlassInput,
 ) -> AppResult<Tagged<Feedback>> {
     me.require_admin()?;
     let reason = req.reason.trim().to_string();
