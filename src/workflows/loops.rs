@@ -184,8 +184,8 @@ pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: LoopId) -> AppResu
     if !rules::composition_binds(b.row.state) {
         return Ok(());
     }
-    let names = Names::load(conn, &b)?;
-    let broken: Vec<Violation> = composition::check(&views::composition(&b, &names));
+    let facts = super::program::composition_facts(conn, &b)?;
+    let broken: Vec<Violation> = composition::check(&views::composition(&b, facts));
     if broken.is_empty() {
         Ok(())
     } else {
@@ -491,7 +491,8 @@ pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop>
         .write(move |conn| {
             let b = lock_visible(conn, key, &me)?;
             let names = Names::load(conn, &b)?;
-            let broken = composition::check(&views::composition(&b, &names));
+            let facts = super::program::composition_facts(conn, &b)?;
+            let broken = composition::check(&views::composition(&b, facts));
             let next = lifecycle::schedule(b.row.state, &views::loop_actor(&b, &me), broken)?;
             db::loops::update(
                 conn,

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod pagination;
 pub mod preconditions;
+pub mod program;
 pub mod scorecards;
 pub mod tokens;
 pub mod users;
