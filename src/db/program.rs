@@ -117,14 +117,20 @@ pub fn shadowed_loops(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
     Ok(ids.len())
 }
 
-/// The person's sealed votes in decided loops they shadowed, beside each
-/// loop's final outcome.
+/// The person's sealed votes in decided loops they shadowed or led as a
+/// reverse shadow, beside each loop's final outcome.
 pub fn training_votes(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<(Vote, Outcome)>> {
     let rows: Vec<(Option<Vote>, Option<Outcome>)> = interviews::table
         .inner_join(feedback::table)
         .inner_join(loops::table)
         .filter(interviews::interviewer_id.eq(user))
-        .filter(interviews::loop_role.eq(InterviewRole::Shadow))
+        .filter(
+            interviews::loop_role
+                .eq(InterviewRole::Shadow)
+                .or(interviews::loop_id
+                    .eq_any(reverse_shadows::table.select(reverse_shadows::loop_id))
+                    .and(loops::bar_raiser_id.eq(user))),
+        )
         .filter(feedback::state.eq(StoredFeedbackState::Sealed))
         .filter(loops::state.eq(LoopState::Decided))
         .select((feedback::vote, loops::final_outcome))

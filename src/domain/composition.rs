@@ -42,6 +42,15 @@ pub fn check(c: &Composition) -> Vec<Violation> {
         v.push(problem);
     }
     if let Some((mentor, _)) = c.mentor
+        && !c.interviews.iter().any(|i| i.interviewer_id == mentor)
+    {
+        v.push(Violation::new(
+            "mentor_without_interview",
+            "mentor_id",
+            "the mentor holding the veto holds an interview in the loop",
+        ));
+    }
+    if let Some((mentor, _)) = c.mentor
         && [c.bar_raiser_id, c.hiring_manager_id, c.recruiter_id].contains(&mentor)
     {
         v.push(Violation::new(
@@ -191,10 +200,12 @@ mod tests {
         assert_eq!(codes(&c), ["reverse_shadow_without_mentor"]);
         // A reverse shadow: the trainee leads, a certified mentor holds the veto.
         c.mentor = Some((id(9), ProgramState::Certified));
+        assert_eq!(codes(&c), ["mentor_without_interview"]);
+        c.mentor = Some((id(4), ProgramState::Certified));
         assert!(codes(&c).is_empty());
-        c.mentor = Some((id(9), ProgramState::Lapsed));
+        c.mentor = Some((id(4), ProgramState::Lapsed));
         assert_eq!(codes(&c), ["reverse_shadow_without_mentor"]);
-        c.mentor = Some((id(1), ProgramState::Certified));
+        c.mentor = Some((id(2), ProgramState::Certified));
         assert_eq!(codes(&c), ["mentor_in_another_role"]);
 
         let mut c = good();

@@ -45,6 +45,10 @@ pub struct CreateLoop {
     /// `required` (the debrief opens only once every voting interview has
     /// one or is excused).
     pub quick_vote: Option<QuickVoteMode>,
+    /// A reverse shadow (the Bar Raiser program): the loop's Bar Raiser is a
+    /// trainee, and this certified Bar Raiser, who holds an interview in the
+    /// loop, holds its veto and signs the trainee off once it is decided.
+    pub mentor_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -59,6 +63,8 @@ pub struct UpdateLoop {
     #[schema(minimum = 1, maximum = 720)]
     pub feedback_due_hours: Option<i32>,
     pub quick_vote: Option<QuickVoteMode>,
+    /// Makes the loop a reverse shadow with this mentor (see `CreateLoop`).
+    pub mentor_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -285,6 +291,9 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 quick_vote: req.quick_vote.unwrap_or(quickvote::DEFAULT_MODE),
             };
             db::loops::insert(conn, &row, &required)?;
+            if let Some(m) = req.mentor_id {
+                super::program::set_mentor(conn, row.id, m)?;
+            }
             let event = LoopEvent::Created {
                 loop_id: loop_id.into(),
                 candidate_id: req.candidate_id,
@@ -444,6 +453,9 @@ pub async fn update(
             )?;
             if let Some(required) = &required {
                 db::loops::set_required(conn, key, required)?;
+            }
+            if let Some(m) = req.mentor_id {
+                super::program::set_mentor(conn, key, m)?;
             }
             recheck_composition(conn, key)?;
             let told = if reinvite {

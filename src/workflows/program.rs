@@ -546,3 +546,19 @@ pub fn composition_facts(
     };
     Ok((bar_raiser, mentor))
 }
+
+/// Makes a loop a reverse shadow with mentor `mentor` (who must exist;
+/// the composition rules judge the rest).
+pub fn set_mentor(conn: &mut DbConn, loop_id: LoopId, mentor: Uuid) -> AppResult<()> {
+    if db::users::by_id(conn, mentor.into())?.is_none() {
+        return Err(AppError::invalid_field("mentor_id", "no such account"));
+    }
+    db::program::set_reverse_shadow(conn, loop_id, Some(mentor.into()))?;
+    Ok(())
+}
+
+/// In a reverse shadow the mentor, not the trainee leading it, holds the
+/// loop's veto (and concurrence).
+pub fn veto_holder(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<UserId> {
+    Ok(db::program::reverse_shadow_mentor(conn, b.row.id)?.unwrap_or(b.row.bar_raiser_id))
+}

@@ -328,3 +328,133 @@ async fn shadow_outside_quorum_and_export(app: TestApp) {
     );
 }
 both_backends!(program_shadow_excluded, shadow_outside_quorum_and_export);
+
+/// A reverse shadow: the trainee leads the loop as its Bar Raiser, a
+/// certified mentor holding an interview holds the veto and signs off; the
+/// sign-off that completes the thresholds certifies (auto-certification).
+async fn reverse_shadow(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        c.program.auto_certify = true;
+        c.program.shadowed_loops = 0;
+        c.program.reverse_shadowed_loops = 1;
+        c.program.agreement_floor = 0.0;
+    })
+    .await
+    else {
+        return;
+    };
+    let setup = app.draft_loop().await;
+    let cast = &setup.cast;
+    let (trainee, mentor) = (&cast.interviewers[0], &cast.bar_raiser);
+    let lp = |suffix: &str| format!("/loops/{}{suffix}", setup.loop_id);
+    let (status, r) = app
+        .post(&format!("{}/enrol", person(trainee.id)), mentor, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    // The trainee leads only with a mentor.
+    let (status, l) = app
+        .patch(
+            &lp(""),
+            &cast.recruiter,
+            json!({"bar_raiser_id": trainee.id}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let got = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
+    assert_problem(&got, 422, "rules_broken");
+    assert_eq!(codes(&got.1), ["reverse_shadow_without_mentor"]);
+    let (status, l) = app
+        .patch(&lp(""), &cast.recruiter, json!({"mentor_id": mentor.id}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let (status, l) = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    for s in cast.voters() {
+        app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire")
+            .await;
+    }
+    // The trainee runs the debrief; the mentor holds the veto.
+    let (status, l) = app.post(&lp("/debrief"), trainee, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let (status, l) = app
+        .post(
+            &lp("/decision"),
+            &cast.hiring_manager,
+            json!({"outcome": "hire", "rationale": "Strong delivery."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    let sign_off = json!({"outcome": "pass", "assessment": "Ran a calm, evidence-led debrief; pressed the hiring manager on ownership and kept the bar in view throughout."});
+    assert_problem(
+        &app.post(&lp("/sign-off"), mentor, sign_off.clone()).await,
+        409,
+        "loop_not_decided",
+    );
+    assert_problem(
+        &app.post(&lp("/decision/concur"), trainee, json!({})).await,
+        403,
+        "not_bar_raiser",
+    );
+    let (status, l) = app.post(&lp("/decision/concur"), mentor, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!(l["state"], "decided");
+
+    // The sign-off: the mentor's alone, 100 characters or more, once.
+    assert_problem(
+        &app.post(&lp("/sign-off"), &cast.outsider, sign_off.clone())
+            .await,
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &app.post(&lp("/sign-off"), trainee, sign_off.clone()).await,
+        403,
+        "not_program_mentor",
+    );
+    let got = app
+        .post(
+            &lp("/sign-off"),
+            mentor,
+            json!({"outcome": "pass", "assessment": "Good."}),
+        )
+        .await;
+    assert_problem(&got, 422, "rules_broken");
+    assert_eq!(codes(&got.1), ["too_short"]);
+    let (status, s) = app.post(&lp("/sign-off"), mentor, sign_off.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    assert_eq!(s["outcome"], "pass");
+    assert_eq!(s["trainee_id"], trainee.id.to_string());
+    // Once only: the sign-off certified the trainee, who is out of training.
+    assert_problem(
+        &app.post(&lp("/sign-off"), mentor, sign_off).await,
+        409,
+        "program_state",
+    );
+    // Auto-certified by the sign-off that completed the thresholds.
+    let (_, r) = app.get(&person(trainee.id), trainee).await;
+    assert_eq!(r["state"], "certified", "{r}");
+    assert_eq!(r["progress"]["reverse_shadowed_loops"], 1);
+    assert_eq!(r["sign_offs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.count_to(&trainee.email).await,
+        3,
+        "enrolled, signed off, certified"
+    );
+}
+both_backends!(program_reverse_shadow, backend => super::reverse_shadow);
+
+/// A lapsed Bar Raiser is refused by the composition rules, by name.
+async fn lapsed_bar_raiser_refused(app: TestApp) {
+    let setup = app.draft_loop().await;
+    assert!(app.lapse_after(13).await >= 1);
+    let got = app
+        .post(
+            &format!("/loops/{}/schedule", setup.loop_id),
+            &setup.cast.recruiter,
+            json!({}),
+        )
+        .await;
+    assert_problem(&got, 422, "rules_broken");
+    assert_eq!(codes(&got.1), ["bar_raiser_lapsed"]);
+}
+both_backends!(program_lapsed_refused, lapsed_bar_raiser_refused);
