@@ -128,6 +128,69 @@ impl Default for WorkerArgs {
     }
 }
 
+/// The Bar Raiser program's rules (issue 17; see `domain::program`).
+#[derive(Debug, Clone, Args)]
+pub struct ProgramArgs {
+    /// Certify a trainee as soon as the thresholds hold, without an
+    /// admin's confirmation.
+    #[arg(long = "bar-raiser-auto-certify", env = "BAR_RAISER_AUTO_CERTIFY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub auto_certify: bool,
+
+    /// Shadowed loops (feedback sealed) a trainee needs.
+    #[arg(long = "program-shadowed-loops", env = "BAR_RAISER_PROGRAM_SHADOWED_LOOPS", default_value_t = crate::domain::program::DEFAULT_SHADOWED_LOOPS)]
+    pub shadowed_loops: u32,
+
+    /// Reverse-shadowed loops signed off as `pass` a trainee needs.
+    #[arg(long = "program-reverse-shadowed-loops", env = "BAR_RAISER_PROGRAM_REVERSE_SHADOWED_LOOPS", default_value_t = crate::domain::program::DEFAULT_REVERSE_SHADOWED_LOOPS)]
+    pub reverse_shadowed_loops: u32,
+
+    /// The share (0 to 1) of a trainee's sealed votes in decided training
+    /// loops that must agree with the outcome.
+    #[arg(long = "program-agreement-floor", env = "BAR_RAISER_PROGRAM_AGREEMENT_FLOOR", default_value_t = crate::domain::program::DEFAULT_AGREEMENT_FLOOR, value_parser = parse_share)]
+    pub agreement_floor: f64,
+
+    /// Months without serving as a loop's Bar Raiser after which a
+    /// certified Bar Raiser lapses (at the daily job).
+    #[arg(long = "program-lapse-months", env = "BAR_RAISER_PROGRAM_LAPSE_MONTHS", default_value_t = crate::domain::program::DEFAULT_LAPSE_MONTHS, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub lapse_months: u32,
+
+    /// Loops served as Bar Raiser in the last 30 days above which
+    /// scheduling another warns.
+    #[arg(long = "program-load-warning", env = "BAR_RAISER_PROGRAM_LOAD_WARNING", default_value_t = crate::domain::program::DEFAULT_LOAD_WARNING_LOOPS)]
+    pub load_warning_loops: u32,
+}
+
+impl Default for ProgramArgs {
+    fn default() -> Self {
+        use crate::domain::program as p;
+        ProgramArgs {
+            auto_certify: false,
+            shadowed_loops: p::DEFAULT_SHADOWED_LOOPS,
+            reverse_shadowed_loops: p::DEFAULT_REVERSE_SHADOWED_LOOPS,
+            agreement_floor: p::DEFAULT_AGREEMENT_FLOOR,
+            lapse_months: p::DEFAULT_LAPSE_MONTHS,
+            load_warning_loops: p::DEFAULT_LOAD_WARNING_LOOPS,
+        }
+    }
+}
+
+impl ProgramArgs {
+    pub fn thresholds(&self) -> crate::domain::program::Thresholds {
+        crate::domain::program::Thresholds {
+            shadowed_loops: self.shadowed_loops,
+            reverse_shadowed_loops: self.reverse_shadowed_loops,
+            agreement_floor: self.agreement_floor,
+        }
+    }
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("a share from 0 to 1".into()),
+    }
+}
+
 /// Everything `serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -249,6 +312,9 @@ pub struct Config {
     #[command(flatten)]
     pub worker: WorkerArgs,
 
+    #[command(flatten)]
+    pub program: ProgramArgs,
+
     /// On an empty database (no loops yet), create the demo sample first;
     /// see `bar-raiser demo` (built with the `tools` feature).
     #[cfg(feature = "tools")]
@@ -291,6 +357,7 @@ impl Config {
             metrics_token: None,
             no_worker: true,
             worker: WorkerArgs::default(),
+            program: ProgramArgs::default(),
             #[cfg(feature = "tools")]
             demo: false,
             workers: Some(2),

@@ -297,6 +297,17 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
         for n in 0..HISTORY_LOOPS {
             let t0 = history_start + Duration::days(10 * n as i64);
             at(t0);
+            if n == HISTORY_LOOPS / 2 {
+                // Bea, a certified Bar Raiser, enrols Shay in the program:
+                // the loops Shay shadows from here on are training progress.
+                act(
+                    2,
+                    "POST",
+                    format!("/api/v1/bar-raiser-program/people/{}/enrol", ids[SHAY].uuid()),
+                    json!({}),
+                )
+                .await?;
+            }
             let hm = if n % 2 == 0 { HAMID } else { MIRA };
             let br = if n % 3 == 2 { NOOR } else { BEA };
             let panel: Vec<usize> = (0..3).map(|k| PANEL[(n * 3 + k) % PANEL.len()]).collect();
@@ -548,7 +559,7 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     }
 
     println!(
-        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews, one of them quick-voted."
+        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews, one of them quick-voted. Shay Shadow is in Bar Raiser training with Bea Raiser as mentor (GET /api/v1/bar-raiser-program/trainees)."
     );
     println!("Every demo account below signs in with the password: {password}");
     println!("(shown once; it is not stored anywhere in clear)");

@@ -15,6 +15,7 @@ pub mod loops;
 pub mod oauth;
 pub mod preconditions;
 pub mod problems;
+pub mod program;
 pub mod report;
 pub mod responses;
 pub mod scim;
@@ -61,6 +62,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         crate::notify::webhooks::DecisionRecordedData,
         crate::notify::webhooks::DecisionFinalData,
         crate::notify::webhooks::CandidateErasedData,
+        crate::notify::webhooks::BarRaiserProgramData,
     )),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
@@ -74,6 +76,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "export", description = "Scorecards of decided loops for applicant-tracking systems, in Greenhouse Harvest's shape"),
         (name = "audit", description = "Hash-chained audit trail"),
         (name = "analytics", description = "Process analytics over decided loops: herding, calibration, timeliness, agreement"),
+        (name = "program", description = "The Bar Raiser program: training, sign-offs, certification, lapse"),
         (name = "tokens", description = "Service tokens for HR tooling"),
         (name = "webhooks", description = "Signed event deliveries to HR tooling"),
         (name = "health", description = "Liveness, readiness and metrics"),
@@ -208,7 +211,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(analytics::mine)
             .service(analytics::summary)
             .service(analytics::reliability)
-            .service(report::report),
+            .service(report::report)
+            .service(program::trainees)
+            .service(program::record)
+            .service(program::enrol)
+            .service(program::certify)
+            .service(program::reactivate)
+            .service(program::sign_off),
     );
 }
 

@@ -28,6 +28,15 @@ mod tests {
             "2026-12-01-000100_quick_votes/down.sql",
             &[("DROP FUNCTION quick_votes_immutable();\n", "")],
         ),
+        (
+            // The migration's own time, as each database writes a UTC
+            // timestamp of microseconds.
+            "2026-12-01-000300_bar_raiser_program/up.sql",
+            &[(
+                "(now() AT TIME ZONE 'UTC')",
+                "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+            )],
+        ),
     ];
 
     const QUICK_VOTES_PG_TRIGGER: &str =

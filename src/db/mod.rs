@@ -36,6 +36,7 @@ pub mod loops;
 mod migrations;
 pub mod models;
 pub mod outbox;
+pub mod program;
 pub mod quick_votes;
 pub mod schema;
 pub mod scim;
@@ -47,7 +48,8 @@ pub mod webhooks;
 
 pub use types::{
     AddendumId, AuditEventId, CandidateId, CompetencyId, FeedbackId, InterviewId, LoopId,
-    QuickVoteId, ReadId, RefreshTokenId, ScimGroupId, TokenFamilyId, TokenId, UserId, WebhookId,
+    QuickVoteId, ReadId, RefreshTokenId, ScimGroupId, SignOffId, TokenFamilyId, TokenId, UserId,
+    WebhookId,
 };
 
 use std::sync::Mutex;

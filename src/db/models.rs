@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use super::schema::*;
 use super::types::*;
 use crate::domain::types::{
-    AccountRole, InterviewRole, LoopState, Outcome, QuickVoteMode, ReadVia, StoredFeedbackState,
-    Verdict, Vote,
+    AccountRole, InterviewRole, LoopState, Outcome, ProgramState, QuickVoteMode, ReadVia,
+    SignOffOutcome, StoredFeedbackState, Verdict, Vote,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
@@ -278,4 +278,32 @@ pub struct ScimGroupRow {
     pub external_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// A person's place in the Bar Raiser program (issue 17); no row is an
+/// interviewer.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = bar_raiser_program)]
+#[diesel(treat_none_as_null = true)]
+pub struct ProgramRow {
+    pub user_id: UserId,
+    pub state: ProgramState,
+    pub mentor_id: Option<UserId>,
+    pub enrolled_at: Option<NaiveDateTime>,
+    pub certified_at: Option<NaiveDateTime>,
+    pub lapsed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A mentor's sign-off of a loop a trainee led as a reverse shadow.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bar_raiser_sign_offs)]
+pub struct SignOffRow {
+    pub id: SignOffId,
+    pub loop_id: LoopId,
+    pub trainee_id: UserId,
+    pub mentor_id: UserId,
+    pub outcome: SignOffOutcome,
+    pub assessment: String,
+    pub signed_at: NaiveDateTime,
 }

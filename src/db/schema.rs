@@ -442,7 +442,41 @@ diesel::joinable!(feedback_addenda -> feedback (feedback_id));
 diesel::joinable!(audit_events -> audit_chains (chain));
 diesel::joinable!(analytics_votes -> analytics_loops (loop_id));
 
+diesel::table! {
+    bar_raiser_program (user_id) {
+        user_id -> Text,
+        state -> Text,
+        mentor_id -> Nullable<Text>,
+        enrolled_at -> Nullable<Timestamp>,
+        certified_at -> Nullable<Timestamp>,
+        lapsed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bar_raiser_sign_offs (id) {
+        id -> Text,
+        loop_id -> Text,
+        trainee_id -> Text,
+        mentor_id -> Text,
+        outcome -> Text,
+        assessment -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reverse_shadows (loop_id) {
+        loop_id -> Text,
+        mentor_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    bar_raiser_program,
+    bar_raiser_sign_offs,
+    reverse_shadows,
     analytics_agreement,
     analytics_agreement_days,
     analytics_loops,

@@ -29,8 +29,8 @@ use uuid::Uuid;
 
 use super::MultiBackend;
 use crate::domain::types::{
-    AccountRole, InterviewRole, LoopState, Outcome, QuickVoteMode, ReadVia, StoredFeedbackState,
-    Verdict, Vote,
+    AccountRole, InterviewRole, LoopState, Outcome, ProgramState, QuickVoteMode, ReadVia,
+    SignOffOutcome, StoredFeedbackState, Verdict, Vote,
 };
 
 /// Reads a column's text; the one way typed columns leave the driver.
@@ -166,6 +166,8 @@ ids! {
     ReadId;
     /// A quick vote (issue 17).
     QuickVoteId;
+    /// A mentor's sign-off of a reverse-shadowed loop (issue 17).
+    SignOffId;
     /// A service token (`api_tokens.id`).
     TokenId;
     /// A SCIM group (`scim_groups.id`).
@@ -258,6 +260,8 @@ text_enums!(
     StoredFeedbackState,
     ReadVia,
     QuickVoteMode,
+    ProgramState,
+    SignOffOutcome,
     super::outbox::Kind,
     super::outbox::Status,
 );

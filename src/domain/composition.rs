@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use uuid::Uuid;
 
-use super::{InterviewRole, Violation};
+use super::{InterviewRole, ProgramState, Violation};
 
 pub const MIN_VOTING_INTERVIEWS: usize = 3;
 pub const MAX_COMPETENCIES_PER_INTERVIEW: usize = 3;
@@ -23,7 +23,11 @@ pub struct Composition {
     pub hiring_manager_id: Uuid,
     pub bar_raiser_id: Uuid,
     pub recruiter_id: Uuid,
-    pub bar_raiser_certified: bool,
+    /// Where the Bar Raiser stands in the program (issue 17).
+    pub bar_raiser_state: ProgramState,
+    /// A reverse-shadowed loop's mentor and where they stand: the certified
+    /// Bar Raiser holding the veto while a trainee leads the loop.
+    pub mentor: Option<(Uuid, ProgramState)>,
     pub required_competency_ids: Vec<Uuid>,
     pub interviews: Vec<PlannedInterview>,
 }
@@ -32,11 +36,27 @@ pub struct Composition {
 /// scheduled.
 pub fn check(c: &Composition) -> Vec<Violation> {
     let mut v = Vec::new();
-    if !c.bar_raiser_certified {
+    if let Some(problem) =
+        super::program::bar_raiser_problem(c.bar_raiser_state, c.mentor.map(|(_, s)| s))
+    {
+        v.push(problem);
+    }
+    if let Some((mentor, _)) = c.mentor
+        && !c.interviews.iter().any(|i| i.interviewer_id == mentor)
+    {
         v.push(Violation::new(
-            "bar_raiser_not_certified",
-            "bar_raiser_id",
-            "the Bar Raiser must be certified",
+            "mentor_without_interview",
+            "mentor_id",
+            "the mentor holding the veto holds an interview in the loop",
+        ));
+    }
+    if let Some((mentor, _)) = c.mentor
+        && [c.bar_raiser_id, c.hiring_manager_id, c.recruiter_id].contains(&mentor)
+    {
+        v.push(Violation::new(
+            "mentor_in_another_role",
+            "mentor_id",
+            "the mentor holding the veto is neither the trainee, the hiring manager nor the recruiter",
         ));
     }
     if c.bar_raiser_id == c.hiring_manager_id {
@@ -143,7 +163,8 @@ mod tests {
             hiring_manager_id: id(1),
             bar_raiser_id: id(2),
             recruiter_id: id(3),
-            bar_raiser_certified: true,
+            bar_raiser_state: ProgramState::Certified,
+            mentor: None,
             required_competency_ids: vec![id(501), id(502), id(503)],
             interviews: vec![
                 interview(1, 2, InterviewRole::Interviewer, &[1, 2]),
@@ -167,8 +188,25 @@ mod tests {
     #[test]
     fn each_rule_alone() {
         let mut c = good();
-        c.bar_raiser_certified = false;
+        c.bar_raiser_state = ProgramState::Interviewer;
         assert_eq!(codes(&c), ["bar_raiser_not_certified"]);
+
+        let mut c = good();
+        c.bar_raiser_state = ProgramState::Lapsed;
+        assert_eq!(codes(&c), ["bar_raiser_lapsed"]);
+
+        let mut c = good();
+        c.bar_raiser_state = ProgramState::InTraining;
+        assert_eq!(codes(&c), ["reverse_shadow_without_mentor"]);
+        // A reverse shadow: the trainee leads, a certified mentor holds the veto.
+        c.mentor = Some((id(9), ProgramState::Certified));
+        assert_eq!(codes(&c), ["mentor_without_interview"]);
+        c.mentor = Some((id(4), ProgramState::Certified));
+        assert!(codes(&c).is_empty());
+        c.mentor = Some((id(4), ProgramState::Lapsed));
+        assert_eq!(codes(&c), ["reverse_shadow_without_mentor"]);
+        c.mentor = Some((id(2), ProgramState::Certified));
+        assert_eq!(codes(&c), ["mentor_in_another_role"]);
 
         let mut c = good();
         c.hiring_manager_id = id(2);
@@ -224,7 +262,8 @@ mod tests {
             hiring_manager_id: id(2),
             bar_raiser_id: id(2),
             recruiter_id: id(2),
-            bar_raiser_certified: false,
+            bar_raiser_state: ProgramState::Interviewer,
+            mentor: None,
             required_competency_ids: vec![id(509)],
             interviews: vec![
                 interview(1, 4, InterviewRole::Interviewer, &[]),

@@ -25,6 +25,13 @@ pub enum ScorecardRating {
     StrongYes,
 }
 
+/// Whether an interview's sealed feedback is exported: a shadow's (a Bar
+/// Raiser trainee observing) never is, as it never counts toward the
+/// quorum or the decision (issue 17).
+pub fn exported(role: super::InterviewRole) -> bool {
+    role == super::InterviewRole::Interviewer
+}
+
 /// The sealed vote as a Greenhouse overall recommendation.
 pub fn recommendation(vote: Vote) -> ScorecardRating {
     match vote {
@@ -75,6 +82,12 @@ pub fn split_name(name: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shadows_are_never_exported() {
+        assert!(exported(crate::domain::InterviewRole::Interviewer));
+        assert!(!exported(crate::domain::InterviewRole::Shadow));
+    }
 
     #[test]
     fn votes_and_ratings_map_one_to_one() {

@@ -18,6 +18,7 @@ pub mod ical;
 pub mod lifecycle;
 pub mod loops;
 pub mod oauth;
+pub mod program;
 pub mod progress;
 pub mod proof;
 pub mod quickvote;

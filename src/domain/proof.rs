@@ -479,7 +479,7 @@ pub fn check(events: &[Event], stored: &Stored) -> Result<usize, BadSubject> {
 /// alike. Every event declares what it shows (`crate::events`), and a test
 /// holds each declaration to this policy.
 pub fn may_show(field: &str) -> bool {
-    const KEYS: [&str; 15] = [
+    const KEYS: [&str; 16] = [
         "receipt",
         "digests",
         "outcome",
@@ -496,6 +496,8 @@ pub fn may_show(field: &str) -> bool {
         // A loop's setting (`off`, `optional`, `required`), never a vote.
         "quick_vote_setting",
         "revision",
+        // Where a person stands in the Bar Raiser program, never a vote.
+        "program_state",
     ];
     const SUFFIXES: [&str; 4] = ["_id", "_ids", "_sha256", "_at"];
     KEYS.contains(&field) || SUFFIXES.iter().any(|s| field.ends_with(s))

@@ -131,6 +131,17 @@ pub fn required(method: &str, pattern: &str) -> Requirement {
         ("GET", "/me" | "/competencies" | "/competencies/{id}") => AnyToken,
         ("GET", "/users" | "/users/{id}") => need(Scope::UsersRead),
         ("POST", "/users") | ("PATCH", "/users/{id}") => need(Scope::UsersWrite),
+        // The Bar Raiser program: people's records are account data; a
+        // mentor's sign-off is a personal act (below: not for tokens).
+        ("GET", "/bar-raiser-program/trainees" | "/bar-raiser-program/people/{id}") => {
+            need(Scope::UsersRead)
+        }
+        (
+            "POST",
+            "/bar-raiser-program/people/{id}/enrol"
+            | "/bar-raiser-program/people/{id}/certify"
+            | "/bar-raiser-program/people/{id}/reactivate",
+        ) => need(Scope::UsersWrite),
         ("GET", "/candidates" | "/candidates/{id}") => need(Scope::CandidatesRead),
         ("POST", "/candidates") | ("PATCH" | "DELETE", "/candidates/{id}") => {
             need(Scope::CandidatesWrite)

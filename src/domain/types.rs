@@ -105,6 +105,26 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where a person stands in the Bar Raiser program (issue 17):
+    /// interviewer → in_training → certified → lapsed, and back to certified
+    /// when an admin re-activates them. `bar_raiser_certified` is `certified`.
+    ProgramState {
+        Interviewer => "interviewer",
+        InTraining => "in_training",
+        Certified => "certified",
+        Lapsed => "lapsed",
+    }
+}
+
+string_enum! {
+    /// A mentor's sign-off of a reverse-shadowed loop.
+    SignOffOutcome {
+        Pass => "pass",
+        NeedsWork => "needs_work",
+    }
+}
+
+string_enum! {
     /// Stored state of a feedback row.
     StoredFeedbackState {
         Draft => "draft",

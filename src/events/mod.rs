@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod debrief;
 pub mod feedback;
 pub mod loops;
+pub mod program;
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -136,6 +137,7 @@ pub enum Event {
     Loop(Box<loops::LoopEvent>),
     Account(accounts::AccountEvent),
     Catalog(catalog::CatalogEvent),
+    Program(program::ProgramEvent),
 }
 
 impl Event {
@@ -146,6 +148,7 @@ impl Event {
             Event::Loop(e) => (*e).effects(),
             Event::Account(e) => e.effects(),
             Event::Catalog(e) => e.effects(),
+            Event::Program(e) => e.effects(),
         }
     }
 }
@@ -169,6 +172,7 @@ impl From<loops::LoopEvent> for Event {
     }
 }
 area!(Catalog, catalog::CatalogEvent);
+area!(Program, program::ProgramEvent);
 
 /// Who records, and where links in mail point.
 #[derive(Debug, Clone)]
@@ -225,6 +229,7 @@ pub fn actions() -> impl Iterator<Item = &'static Action> {
         loops::ACTIONS,
         accounts::ACTIONS,
         catalog::ACTIONS,
+        program::ACTIONS,
     ]
     .into_iter()
     .flatten()

@@ -102,6 +102,15 @@ pub enum Notice {
         changed: Vec<String>,
         at: DateTime<Utc>,
     },
+    /// To a trainee and their mentor: a step of the Bar Raiser program
+    /// (issue 17); `step` is `enrolled`, `signed_off`, `certified`,
+    /// `lapsed` or `reactivated`. About a person, not a loop.
+    BarRaiserProgram {
+        step: &'static str,
+        trainee: String,
+        /// For a sign-off: its outcome.
+        detail: Option<String>,
+    },
 }
 
 /// Renders `notice` for each recipient and queues it, in the caller's

@@ -39,6 +39,50 @@ fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The subject and lines of a Bar Raiser program step.
+fn program_lines(step: &str, trainee: &str, detail: Option<&str>) -> (String, Vec<String>) {
+    let (subject, line) = match step {
+        "enrolled" => (
+            format!("Bar Raiser training: {trainee} enrolled"),
+            format!(
+                "{trainee} is now in Bar Raiser training: shadow certified Bar Raisers, then lead loops as a reverse shadow."
+            ),
+        ),
+        "signed_off" => (
+            format!("Bar Raiser training: a reverse shadow of {trainee} signed off"),
+            format!(
+                "A mentor signed off a loop {trainee} led as a reverse shadow: {}.",
+                detail.unwrap_or("recorded")
+            ),
+        ),
+        "certified" => (
+            format!("Bar Raiser program: {trainee} certified"),
+            format!("{trainee} is a certified Bar Raiser."),
+        ),
+        "reactivated" => (
+            format!("Bar Raiser program: {trainee} re-activated"),
+            format!("An admin re-activated {trainee} as a certified Bar Raiser."),
+        ),
+        "lapsed" => (
+            format!("Bar Raiser program: {trainee} lapsed"),
+            format!(
+                "{trainee} has not served as a loop's Bar Raiser for the configured period; the certification lapsed. An admin can re-activate it."
+            ),
+        ),
+        other => (
+            format!("Bar Raiser program: {trainee}"),
+            format!("{trainee}: {other}."),
+        ),
+    };
+    (
+        subject,
+        vec![
+            line,
+            "Each step of the program is recorded in the organisation's audit trail.".into(),
+        ],
+    )
+}
+
 /// A message about the recipient's own account, not about a loop.
 pub fn render_personal(public_url: &str, to: &Recipient, notice: &Notice) -> Rendered {
     let base = public_url.trim_end_matches('/');
@@ -61,6 +105,11 @@ pub fn render_personal(public_url: &str, to: &Recipient, notice: &Notice) -> Ren
                 ],
             )
         }
+        Notice::BarRaiserProgram {
+            step,
+            trainee,
+            detail,
+        } => program_lines(step, trainee, detail.as_deref()),
         _ => (
             "Your account".to_string(),
             vec!["Something changed on your account.".to_string()],
@@ -90,7 +139,7 @@ pub fn render_personal(public_url: &str, to: &Recipient, notice: &Notice) -> Ren
 }
 
 pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice) -> Rendered {
-    if let Notice::AccountChangedByOperator { .. } = notice {
+    if let Notice::AccountChangedByOperator { .. } | Notice::BarRaiserProgram { .. } = notice {
         return render_personal(public_url, to, notice);
     }
     let base = public_url.trim_end_matches('/');
@@ -187,7 +236,7 @@ pub fn render(public_url: &str, to: &Recipient, about: &LoopRef, notice: &Notice
             loop_link.clone(),
         ),
         // Rendered by `render_personal` (above); kept total all the same.
-        Notice::AccountChangedByOperator { .. } => (
+        Notice::AccountChangedByOperator { .. } | Notice::BarRaiserProgram { .. } => (
             "Your account was changed by an administrator".to_string(),
             vec!["An administrator changed your account.".to_string()],
             format!("{base}/api/v1/me"),

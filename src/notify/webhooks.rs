@@ -71,10 +71,16 @@ pub enum EventType {
     DecisionFinal,
     #[serde(rename = "candidate.erased")]
     CandidateErased,
+    #[serde(rename = "bar_raiser.enrolled")]
+    BarRaiserEnrolled,
+    #[serde(rename = "bar_raiser.certified")]
+    BarRaiserCertified,
+    #[serde(rename = "bar_raiser.lapsed")]
+    BarRaiserLapsed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 11] = [
         EventType::LoopScheduled,
         EventType::FeedbackSealed,
         EventType::LoopReadyForDebrief,
@@ -83,6 +89,9 @@ impl EventType {
         EventType::DecisionVetoed,
         EventType::DecisionFinal,
         EventType::CandidateErased,
+        EventType::BarRaiserEnrolled,
+        EventType::BarRaiserCertified,
+        EventType::BarRaiserLapsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +104,9 @@ impl EventType {
             EventType::DecisionVetoed => "decision.vetoed",
             EventType::DecisionFinal => "decision.final",
             EventType::CandidateErased => "candidate.erased",
+            EventType::BarRaiserEnrolled => "bar_raiser.enrolled",
+            EventType::BarRaiserCertified => "bar_raiser.certified",
+            EventType::BarRaiserLapsed => "bar_raiser.lapsed",
         }
     }
 
@@ -126,6 +138,17 @@ impl EventType {
             EventType::CandidateErased => {
                 "A candidate's personal data was erased; drop what you keep about them."
             }
+            EventType::BarRaiserEnrolled => {
+                "A person entered Bar Raiser training (the program's `in_training`)."
+            }
+            EventType::BarRaiserCertified => {
+                "A person became a certified Bar Raiser: certified after training, or \
+                 re-activated by an admin after a lapse."
+            }
+            EventType::BarRaiserLapsed => {
+                "A certified Bar Raiser lapsed: no loop served as Bar Raiser for the \
+                 configured period."
+            }
         }
     }
 
@@ -140,6 +163,9 @@ impl EventType {
             EventType::DecisionRecorded => "DecisionRecordedData",
             EventType::DecisionFinal => "DecisionFinalData",
             EventType::CandidateErased => "CandidateErasedData",
+            EventType::BarRaiserEnrolled
+            | EventType::BarRaiserCertified
+            | EventType::BarRaiserLapsed => "BarRaiserProgramData",
         }
     }
 }
@@ -196,6 +222,19 @@ pub struct CandidateErasedData {
     pub candidate_id: Uuid,
 }
 
+/// `data` of `bar_raiser.enrolled`, `.certified` and `.lapsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BarRaiserProgramData {
+    /// This transition's own id: a person certified again after a lapse is
+    /// a new event, not a repeat.
+    pub transition_id: Uuid,
+    pub user_id: Uuid,
+    /// The program state the person is in now.
+    pub state: crate::domain::ProgramState,
+    /// The mentor, when the person has one.
+    pub mentor_id: Option<Uuid>,
+}
+
 /// What happened, as one delivery tells it: its type and its `data`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
@@ -207,6 +246,9 @@ pub enum Payload {
     DecisionVetoed(LoopEventData),
     DecisionFinal(DecisionFinalData),
     CandidateErased(CandidateErasedData),
+    BarRaiserEnrolled(BarRaiserProgramData),
+    BarRaiserCertified(BarRaiserProgramData),
+    BarRaiserLapsed(BarRaiserProgramData),
 }
 
 impl Payload {
@@ -220,6 +262,9 @@ impl Payload {
             Payload::DecisionVetoed(_) => EventType::DecisionVetoed,
             Payload::DecisionFinal(_) => EventType::DecisionFinal,
             Payload::CandidateErased(_) => EventType::CandidateErased,
+            Payload::BarRaiserEnrolled(_) => EventType::BarRaiserEnrolled,
+            Payload::BarRaiserCertified(_) => EventType::BarRaiserCertified,
+            Payload::BarRaiserLapsed(_) => EventType::BarRaiserLapsed,
         }
     }
 
@@ -234,6 +279,9 @@ impl Payload {
             Payload::DecisionRecorded(d) => serde_json::to_value(d),
             Payload::DecisionFinal(d) => serde_json::to_value(d),
             Payload::CandidateErased(d) => serde_json::to_value(d),
+            Payload::BarRaiserEnrolled(d)
+            | Payload::BarRaiserCertified(d)
+            | Payload::BarRaiserLapsed(d) => serde_json::to_value(d),
         };
         v.expect("plain structs serialize")
     }
@@ -249,6 +297,9 @@ impl Payload {
             Payload::DecisionRecorded(d) => d.loop_id,
             Payload::DecisionFinal(d) => d.loop_id,
             Payload::CandidateErased(d) => d.candidate_id,
+            Payload::BarRaiserEnrolled(d)
+            | Payload::BarRaiserCertified(d)
+            | Payload::BarRaiserLapsed(d) => d.transition_id,
         }
     }
 
@@ -261,7 +312,10 @@ impl Payload {
             | Payload::DecisionVetoed(d) => Some(d.loop_id),
             Payload::DecisionRecorded(d) => Some(d.loop_id),
             Payload::DecisionFinal(d) => Some(d.loop_id),
-            Payload::CandidateErased(_) => None,
+            Payload::CandidateErased(_)
+            | Payload::BarRaiserEnrolled(_)
+            | Payload::BarRaiserCertified(_)
+            | Payload::BarRaiserLapsed(_) => None,
         }
     }
 

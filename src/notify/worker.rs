@@ -50,6 +50,8 @@ pub struct WorkerSettings {
     /// Minutes after an interview ends that a quick vote is taken (the
     /// quick-vote reminder goes out within them).
     pub quick_vote_window_minutes: u32,
+    /// The Bar Raiser program's rules: lapse is checked with the reminders.
+    pub program: crate::config::ProgramArgs,
 }
 
 impl WorkerSettings {
@@ -66,6 +68,7 @@ impl WorkerSettings {
             public_url: config.public_url.clone(),
             webhook_allow_private: config.webhook_allow_private,
             quick_vote_window_minutes: config.quick_vote_window_minutes,
+            program: config.program.clone(),
         }
     }
 
@@ -230,6 +233,25 @@ async fn run(
                     tracing::info!(queued = n, "feedback reminders queued");
                 }
                 Err(e) => tracing::error!(error = %e, "queueing feedback reminders failed"),
+            }
+            // The Bar Raiser program's lapse rule (idempotent: only the
+            // certified who are due lapse, once).
+            let (program, by) = (
+                settings.program.clone(),
+                crate::events::By {
+                    actor: None,
+                    public_url: settings.public_url.clone(),
+                },
+            );
+            match db
+                .write_patiently(move |c| {
+                    crate::workflows::program::lapse_due(c, &by, &program, db::now())
+                })
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(lapsed = n, "Bar Raisers lapsed"),
+                Err(e) => tracing::error!(error = %e, "the Bar Raiser lapse check failed"),
             }
         }
 

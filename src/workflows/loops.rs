@@ -60,6 +60,10 @@ pub struct CreateLoop {
     /// `required` (the debrief opens only once every voting interview has
     /// one or is excused).
     pub quick_vote: Option<QuickVoteMode>,
+    /// A reverse shadow (the Bar Raiser program): the loop's Bar Raiser is a
+    /// trainee, and this certified Bar Raiser, who holds an interview in the
+    /// loop, holds its veto and signs the trainee off once it is decided.
+    pub mentor_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,6 +91,8 @@ pub struct UpdateLoop {
     #[serde(default, deserialize_with = "super::integral::opt_i32")]
     pub feedback_due_hours: Option<i32>,
     pub quick_vote: Option<QuickVoteMode>,
+    /// Makes the loop a reverse shadow with this mentor (see `CreateLoop`).
+    pub mentor_id: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,8 +223,8 @@ pub(crate) fn recheck_composition(conn: &mut DbConn, loop_id: LoopId) -> AppResu
     if !rules::composition_binds(b.row.state) {
         return Ok(());
     }
-    let names = Names::load(conn, &b)?;
-    let broken: Vec<Violation> = composition::check(&views::composition(&b, &names));
+    let facts = super::program::composition_facts(conn, &b)?;
+    let broken: Vec<Violation> = composition::check(&views::composition(&b, facts));
     if broken.is_empty() {
         Ok(())
     } else {
@@ -318,6 +324,9 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 quick_vote: req.quick_vote.unwrap_or(quickvote::DEFAULT_MODE),
             };
             db::loops::insert(conn, &row, &required)?;
+            if let Some(m) = req.mentor_id {
+                super::program::set_mentor(conn, row.id, m)?;
+            }
             let event = LoopEvent::Created {
                 loop_id: loop_id.into(),
                 candidate_id: req.candidate_id,
@@ -478,6 +487,9 @@ pub async fn update(
             if let Some(required) = &required {
                 db::loops::set_required(conn, key, required)?;
             }
+            if let Some(m) = req.mentor_id {
+                super::program::set_mentor(conn, key, m)?;
+            }
             recheck_composition(conn, key)?;
             let told = if reinvite {
                 db::loops::bump_calendar_sequences(conn, key)?;
@@ -524,7 +536,8 @@ pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop>
         .write(move |conn| {
             let b = lock_visible(conn, key, &me)?;
             let names = Names::load(conn, &b)?;
-            let broken = composition::check(&views::composition(&b, &names));
+            let facts = super::program::composition_facts(conn, &b)?;
+            let broken = composition::check(&views::composition(&b, facts));
             let next = lifecycle::schedule(b.row.state, &views::loop_actor(&b, &me), broken)?;
             db::loops::update(
                 conn,

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod pagination;
 pub mod preconditions;
+pub mod program;
 pub mod scim;
 pub mod scorecards;
 pub mod tokens;

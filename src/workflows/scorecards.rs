@@ -16,7 +16,7 @@ use crate::db::export::ScorecardFilter;
 use crate::db::models::{FeedbackRow, ReadRow, UserRow};
 use crate::db::{self, CompetencyId, DbConn, FeedbackId, InterviewId, LoopId, UserId};
 use crate::domain::export::{self, ExportScope, ScorecardRating};
-use crate::domain::{InterviewRole, Rating, ReadVia, Vote};
+use crate::domain::{Rating, ReadVia, Vote};
 use crate::error::{AppError, AppResult, FieldError};
 
 /// What the read log says about a read through the export.
@@ -165,6 +165,9 @@ fn scorecards(
                 f.id
             )));
         };
+        if !export::exported(interview.loop_role) {
+            continue;
+        }
         let assigned = order.get(&f.interview_id).cloned().unwrap_or_default();
         let name_of = |c: &CompetencyId| {
             competencies
@@ -220,14 +223,11 @@ fn scorecards(
                 answer: a.text,
             });
         }
-        let mut interview_name = format!(
+        let interview_name = format!(
             "{} interview: {}",
             lp.position,
             assigned.iter().map(name_of).collect::<Vec<_>>().join(", ")
         );
-        if interview.loop_role == InterviewRole::Shadow {
-            interview_name.push_str(" (shadow)");
-        }
         let author = person(&users, f.author_id);
         out.push(Scorecard {
             id: f.id.into(),

@@ -159,6 +159,9 @@ pub fn insert(conn: &mut DbConn, by: &By, new: NewUser) -> AppResult<UserRow> {
         session_epoch: 0,
     };
     db::users::insert(conn, &row).map_err(email_taken)?;
+    if row.bar_raiser_certified {
+        super::program::follow_flag(conn, row.id, true)?;
+    }
     events::record(
         conn,
         by,
@@ -312,7 +315,11 @@ pub async fn update(
                 session_epoch: marked.then_some(existing.session_epoch + 1),
                 updated_at: Some(db::to_db(db::now())),
             };
-            let row = db::users::update(conn, existing.id, &changes).map_err(email_taken)?;
+            let mut row = db::users::update(conn, existing.id, &changes).map_err(email_taken)?;
+            if let Some(certified) = req.bar_raiser_certified {
+                super::program::follow_flag(conn, row.id, certified)?;
+                row = db::users::by_id(conn, row.id)?.ok_or(AppError::NotFound)?;
+            }
             if accounts::ends_sessions(req.active == Some(false), password_hash.is_some(), marked) {
                 db::users::revoke_all_for_user(conn, row.id)?;
             }

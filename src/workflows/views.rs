@@ -18,8 +18,8 @@ use crate::domain::lifecycle::LoopActor;
 use crate::domain::progress::{self, InterviewFacts};
 use crate::domain::visibility::{self, Reader};
 use crate::domain::{
-    FeedbackState, InterviewRole, LoopState, Outcome, QuickVoteMode, StoredFeedbackState, Verdict,
-    Violation, quickvote,
+    FeedbackState, InterviewRole, LoopState, Outcome, ProgramState, QuickVoteMode,
+    StoredFeedbackState, Verdict, Violation, quickvote,
 };
 use crate::error::{AppError, AppResult};
 use crate::notify::{LoopRef, Recipient};
@@ -416,15 +416,19 @@ pub fn require_visible(b: &LoopBundle, me: &AuthUser) -> AppResult<()> {
     }
 }
 
-pub fn composition(b: &LoopBundle, names: &Names) -> Composition {
+/// The loop as the composition rules see it; `program` is where its Bar
+/// Raiser stands and its reverse shadow's mentor, if any
+/// (`workflows::program::composition_facts`).
+pub fn composition(
+    b: &LoopBundle,
+    program: (ProgramState, Option<(Uuid, ProgramState)>),
+) -> Composition {
     Composition {
         hiring_manager_id: b.row.hiring_manager_id.into(),
         bar_raiser_id: b.row.bar_raiser_id.into(),
         recruiter_id: b.row.recruiter_id.into(),
-        bar_raiser_certified: names
-            .users
-            .get(&b.row.bar_raiser_id)
-            .is_some_and(|u| u.bar_raiser_certified),
+        bar_raiser_state: program.0,
+        mentor: program.1,
         required_competency_ids: b
             .required_competency_ids
             .iter()

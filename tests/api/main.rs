@@ -29,6 +29,7 @@ mod oauth;
 mod openapi;
 mod outage;
 mod preconditions;
+mod program;
 mod quickvote;
 mod recovery;
 mod scim;

@@ -60,6 +60,8 @@ const PARTICIPANTS: [K; 7] = [
 /// How far the caller's fresh loop is taken before the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
+    /// No loop, and a fresh interviewer in `Ctx::trainee`.
+    Trainee,
     NoLoop,
     Draft,
     Scheduled,
@@ -113,6 +115,7 @@ struct Ctx {
     token_id: String,
     webhook_id: String,
     refresh_token: String,
+    trainee: Uuid,
 }
 
 impl World {
@@ -168,7 +171,18 @@ async fn prepare(app: &TestApp, w: &World, stage: Stage, k: K) -> Ctx {
         )
         .await;
     ctx.webhook_id = h["webhook"]["id"].as_str().unwrap_or_default().to_string();
-    if stage == Stage::NoLoop {
+    if stage == Stage::Trainee {
+        let (status, u) = app
+            .post(
+                "/users",
+                &c.admin,
+                json!({"email": format!("trainee-{}@example.com", Uuid::new_v4().simple()), "name": "Trainee", "password": PASSWORD, "role": "member"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{u}");
+        ctx.trainee = u["id"].as_str().unwrap().parse().unwrap();
+    }
+    if stage <= Stage::NoLoop {
         return ctx;
     }
     let comps = &w.competencies;
@@ -563,6 +577,25 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
                 404,
             ),
         ),
+        // The Bar Raiser program: records to admins, recruiters and
+        // certified Bar Raisers; enrolment by an admin or a certified Bar
+        // Raiser (as mentor); certification and re-activation by admins
+        // (409: the target is an interviewer, neither in training nor
+        // lapsed); a sign-off by the loop's mentor only (this loop has none).
+        ("list_trainees", Stage::NoLoop, org_readers(200)),
+        ("get_program_record", Stage::NoLoop, org_readers(200)),
+        (
+            "enrol_trainee",
+            Stage::Trainee,
+            Box::new(|k| rule(&[BarRaiserUnsealed, BarRaiserSealed, Admin], 200, 403, None)(k)),
+        ),
+        ("certify_trainee", Stage::NoLoop, admin_only(409)),
+        ("reactivate_bar_raiser", Stage::NoLoop, admin_only(409)),
+        (
+            "sign_off_reverse_shadow",
+            Stage::Scheduled,
+            only(&[], 201, 404),
+        ),
     ]
 }
 
@@ -798,6 +831,32 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
         ),
         "get_loop_audit" => (M::GET, format!("/loops/{l}/audit"), None),
         "verify_loop_audit" => (M::GET, format!("/loops/{l}/audit/verify"), None),
+        "list_trainees" => (M::GET, "/bar-raiser-program/trainees".into(), None),
+        "get_program_record" => (
+            M::GET,
+            format!("/bar-raiser-program/people/{}", w.joiner.id),
+            None,
+        ),
+        "enrol_trainee" => (
+            M::POST,
+            format!("/bar-raiser-program/people/{}/enrol", ctx.trainee),
+            Some(json!({})),
+        ),
+        "certify_trainee" => (
+            M::POST,
+            format!("/bar-raiser-program/people/{}/certify", w.joiner.id),
+            None,
+        ),
+        "reactivate_bar_raiser" => (
+            M::POST,
+            format!("/bar-raiser-program/people/{}/reactivate", w.joiner.id),
+            Some(json!({"reason": "back after a long leave of absence"})),
+        ),
+        "sign_off_reverse_shadow" => (
+            M::POST,
+            format!("/loops/{l}/sign-off"),
+            Some(json!({"outcome": "pass", "assessment": "x".repeat(120)})),
+        ),
         other => panic!("no request for {other}"),
     }
 }
@@ -955,14 +1014,15 @@ async fn client_credentials_cells(app: TestApp) {
         "only {insufficient} operations refused the token"
     );
 }
-/// As in the matrix, quick votes stay open for every cell.
-async fn client_credentials_quick_votes_open(backend: Backend) {
+/// As the matrix: the fixture's interviews ended hours ago, so a window of
+/// a day keeps the quick votes `prepare` commits open.
+async fn client_credentials_with_quick_votes_open(backend: Backend) {
     if let Some(app) = TestApp::spawn_with(backend, |c| c.quick_vote_window_minutes = 24 * 60).await
     {
         client_credentials_cells(app).await;
     }
 }
-both_backends!(client_credentials_matrix, backend => super::client_credentials_quick_votes_open);
+both_backends!(client_credentials_matrix, backend => super::client_credentials_with_quick_votes_open);
 
 /// Every scope a token can hold.
 const SCOPES: [&str; 11] = [

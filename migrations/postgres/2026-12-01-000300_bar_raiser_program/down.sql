@@ -1,0 +1,3 @@
+DROP TABLE reverse_shadows;
+DROP TABLE bar_raiser_sign_offs;
+DROP TABLE bar_raiser_program;
