@@ -26,7 +26,7 @@ pub struct TokenForm {
     // The pattern names every `Scope`: tests/api/openapi.rs holds it to them.
     #[schema(
         nullable = false,
-        pattern = r"^ *(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read)?( +(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read))* *$",
+        pattern = r"^ *(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read|scim)?( +(users:read|users:write|candidates:read|candidates:write|loops:read|loops:write|feedback:read|audit:read|webhooks:manage|analytics:read|scim))* *$",
         example = "loops:read candidates:read"
     )]
     pub scope: Option<String>,
