@@ -278,10 +278,22 @@ impl UserFields {
                 self.user_name = text_of("userName")?.unwrap_or_default();
                 Ok(())
             }
-            "externalid" => Ok(self.external_id = text_of("externalId")?),
-            "displayname" => Ok(self.display_name = text_of("displayName")?),
-            "name.givenname" => Ok(self.given_name = text_of("name.givenName")?),
-            "name.familyname" => Ok(self.family_name = text_of("name.familyName")?),
+            "externalid" => {
+                self.external_id = text_of("externalId")?;
+                Ok(())
+            }
+            "displayname" => {
+                self.display_name = text_of("displayName")?;
+                Ok(())
+            }
+            "name.givenname" => {
+                self.given_name = text_of("name.givenName")?;
+                Ok(())
+            }
+            "name.familyname" => {
+                self.family_name = text_of("name.familyName")?;
+                Ok(())
+            }
             "name.formatted"
             | "name.middlename"
             | "name.honorificprefix"
@@ -309,7 +321,10 @@ impl UserFields {
                 Ok(())
             }
             "active" if remove => Err(ScimError::bad("mutability", "active cannot be removed")),
-            "active" => Ok(self.active = boolean("active", needs(value, path)?)?),
+            "active" => {
+                self.active = boolean("active", needs(value, path)?)?;
+                Ok(())
+            }
             p if p == "emails" || p.starts_with("emails[") || p == "emails.value" => {
                 if remove {
                     return Err(ScimError::bad(
@@ -327,7 +342,10 @@ impl UserFields {
                     email_of(v)?
                 };
                 match address {
-                    Some(a) => Ok(self.email = a),
+                    Some(a) => {
+                        self.email = a;
+                        Ok(())
+                    }
                     None => Err(ScimError::invalid_value("emails must hold an address")),
                 }
             }
@@ -418,8 +436,14 @@ impl GroupFields {
                     text("displayName", Some(needs(value, path)?))?.unwrap_or_default();
                 Ok(())
             }
-            (Op::Remove, "externalid") => Ok(self.external_id = None),
-            (_, "externalid") => Ok(self.external_id = text("externalId", value)?),
+            (Op::Remove, "externalid") => {
+                self.external_id = None;
+                Ok(())
+            }
+            (_, "externalid") => {
+                self.external_id = text("externalId", value)?;
+                Ok(())
+            }
             (Op::Add, "members") => {
                 for id in member_ids(needs(value, path)?)? {
                     if !self.members.iter().any(|m| m.eq_ignore_ascii_case(&id)) {

@@ -134,7 +134,7 @@ pub async fn create_user(state: &AppState, me: &Actor, body: Value) -> ScimResul
     check_account(&fields)?;
     let hash = state.passwords.hash(random_token()).await?;
     let (by, base) = (me.by(state), base(state));
-    let done = state
+    state
         .db
         .write(move |conn| {
             if user_name_taken(conn, &fields.user_name, None)? {
@@ -172,8 +172,7 @@ pub async fn create_user(state: &AppState, me: &Actor, body: Value) -> ScimResul
             db::scim::insert_user(conn, &scim)?;
             Ok(Ok(resource(&base, &(scim, user), &[])))
         })
-        .await?;
-    done
+        .await?
 }
 
 async fn load(
