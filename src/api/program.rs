@@ -19,7 +19,18 @@ use crate::workflows::program::{
     operation_id = "list_trainees",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<ProgramRecord>),
+        (status = 200, body = Vec<ProgramRecord>, example = json!([{
+            "user_id": "5d0f7a3e-2b1c-4e8f-9a6d-3c2b1a0f9e8d", "name": "Shay Trainee",
+            "state": "in_training", "bar_raiser_certified": false,
+            "mentor_id": "4cfc64e6-a1fd-459e-99e8-ff9fac1ee56c", "enrolled_at": "2026-10-01T09:00:00Z",
+            "certified_at": null, "lapsed_at": null, "last_served_at": null,
+            "progress": {"shadowed_loops": 2, "shadowed_loops_required": 3,
+                "reverse_shadowed_loops": 0, "reverse_shadowed_loops_required": 2,
+                "reverse_shadowed_needs_work": 0, "decided_training_loops": 2,
+                "agreement": 1.0, "agreement_floor": 0.6, "ready": false,
+                "missing": ["shadowed_loops_missing", "reverse_shadowed_loops_missing"]},
+            "sign_offs": []
+        }])),
         Unauthenticated,
         (status = 403, description = "`not_program_reader`", body = Problem, content_type = "application/problem+json"),
     )
@@ -141,9 +152,11 @@ pub async fn reactivate(
     Ok(HttpResponse::Ok().json(r))
 }
 
-/// Sign off a reverse shadow: the certified mentor who held the loop's
-/// veto, once the loop is decided, with a written assessment (100
-/// characters or more) and `pass` or `needs_work`.
+/// Sign off a reverse shadow.
+///
+/// The certified mentor who held the loop's veto, once the loop is
+/// decided, with a written assessment (100 characters or more) and `pass`
+/// or `needs_work`.
 #[utoipa::path(
     tag = "program",
     operation_id = "sign_off_reverse_shadow",

@@ -25,6 +25,12 @@ mod tests {
             &[(QUICK_VOTES_PG_TRIGGER, QUICK_VOTES_SQLITE_TRIGGER)],
         ),
         (
+            // The UTC day of a timestamp: a cast on PostgreSQL, `date()` on
+            // SQLite.
+            "2026-12-01-000200_analytics_agreement_days/up.sql",
+            &[("CAST(decided_at AS DATE)", "date(decided_at)")],
+        ),
+        (
             "2026-12-01-000100_quick_votes/down.sql",
             &[("DROP FUNCTION quick_votes_immutable();\n", "")],
         ),

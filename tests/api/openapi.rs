@@ -121,7 +121,7 @@ fn token_form_scope_pattern_names_every_scope() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 10);
+    assert_eq!(names.len(), 11);
     let alt = names.join("|");
     assert_eq!(
         schemas["TokenForm"]["properties"]["scope"]["pattern"],
