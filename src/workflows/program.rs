@@ -102,7 +102,11 @@ pub struct Enrol {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reactivate {
-    /// Why (20 to 2000 characters); recorded in the audit trail.
+    /// Why (20 to 2000 characters, not counting surrounding blanks);
+    /// recorded in the audit trail.
+    #[schema(
+        pattern = r"^[\s\u0085]*[^\s\u0000\u0085][^\u0000]{18,1998}[^\s\u0000\u0085][\s\u0085]*$"
+    )]
     pub reason: String,
 }
 
@@ -110,7 +114,10 @@ pub struct Reactivate {
 #[serde(deny_unknown_fields)]
 pub struct SignOffInput {
     pub outcome: SignOffOutcome,
-    /// At least 100 characters.
+    /// 100 to 10 000 characters, not counting surrounding blanks.
+    #[schema(
+        pattern = r"^[\s\u0085]*[^\s\u0000\u0085][^\u0000]{98,9998}[^\s\u0000\u0085][\s\u0085]*$"
+    )]
     pub assessment: String,
 }
 
