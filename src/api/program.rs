@@ -3,41 +3,38 @@
 use actix_web::{HttpResponse, get, post, web};
 use uuid::Uuid;
 
-use super::responses::{NotFound, Unauthenticated, located};
+use super::responses::{NotFound, Unauthenticated, Unprocessable, located};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
+use crate::workflows::pagination::Page;
 use crate::workflows::program::{
-    self as flow, Enrol, ProgramRecord, Reactivate, SignOff, SignOffInput,
+    self as flow, Enrol, ProgramRecord, Reactivate, SignOff, SignOffInput, TraineeQuery,
 };
 
 /// Everyone in Bar Raiser training, with their progress.
 ///
-/// Admins, recruiters and certified Bar Raisers.
+/// Admins, recruiters and certified Bar Raisers. Paged with `limit` and
+/// `cursor`, longest in training first.
 #[utoipa::path(
     tag = "program",
     operation_id = "list_trainees",
+    params(TraineeQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<ProgramRecord>, example = json!([{
-            "user_id": "5d0f7a3e-2b1c-4e8f-9a6d-3c2b1a0f9e8d", "name": "Shay Trainee",
-            "state": "in_training", "bar_raiser_certified": false,
-            "mentor_id": "4cfc64e6-a1fd-459e-99e8-ff9fac1ee56c", "enrolled_at": "2026-10-01T09:00:00Z",
-            "certified_at": null, "lapsed_at": null, "last_served_at": null,
-            "progress": {"shadowed_loops": 2, "shadowed_loops_required": 3,
-                "reverse_shadowed_loops": 0, "reverse_shadowed_loops_required": 2,
-                "reverse_shadowed_needs_work": 0, "decided_training_loops": 2,
-                "agreement": 1.0, "agreement_floor": 0.6, "ready": false,
-                "missing": ["shadowed_loops_missing", "reverse_shadowed_loops_missing"]},
-            "sign_offs": []
-        }])),
+        (status = 200, body = Page<ProgramRecord>),
+        Unprocessable,
         Unauthenticated,
         (status = 403, description = "`not_program_reader`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/bar-raiser-program/trainees")]
-pub async fn trainees(state: web::Data<AppState>, me: AuthUser) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(flow::trainees(&state, &me).await?))
+pub async fn trainees(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    query: web::Query<TraineeQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(flow::trainees(&state, &me, query.into_inner()).await?))
 }
 
 /// A person's program record: state, mentor, progress, sign-offs.

@@ -42,14 +42,36 @@ pub fn put(conn: &mut DbConn, row: &ProgramRow) -> QueryResult<()> {
 
 /// Everyone in one program state, oldest change first.
 pub fn in_state(conn: &mut DbConn, state: ProgramState) -> QueryResult<Vec<ProgramRow>> {
-    bar_raiser_program::table
+    in_state_page(conn, state, None, i64::MAX)
+}
+
+/// One page of the people in `state`, longest in it first, after the
+/// `(updated_at, user_id)` cursor.
+pub fn in_state_page(
+    conn: &mut DbConn,
+    state: ProgramState,
+    after: Option<(chrono::NaiveDateTime, UserId)>,
+    limit: i64,
+) -> QueryResult<Vec<ProgramRow>> {
+    let mut q = bar_raiser_program::table
         .filter(bar_raiser_program::state.eq(state))
         .select(ProgramRow::as_select())
         .order((
             bar_raiser_program::updated_at.asc(),
             bar_raiser_program::user_id.asc(),
         ))
-        .load(conn)
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            bar_raiser_program::updated_at
+                .gt(at)
+                .or(bar_raiser_program::updated_at
+                    .eq(at)
+                    .and(bar_raiser_program::user_id.gt(id))),
+        );
+    }
+    q.load(conn)
 }
 
 pub fn insert_sign_off(conn: &mut DbConn, row: &SignOffRow) -> QueryResult<()> {

@@ -6,9 +6,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::pagination::{Page, PageRequest};
 use super::{Actor, AppState};
 use crate::config::ProgramArgs;
 use crate::db::models::{ProgramRow, SignOffRow, UserRow};
@@ -253,22 +254,40 @@ pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<ProgramRec
         .await
 }
 
-/// Everyone in training, with their progress, longest in training first.
-pub async fn trainees(state: &AppState, me: &Actor) -> AppResult<Vec<ProgramRecord>> {
-    let (me, config) = (me.clone(), state.config.program.clone());
-    state
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TraineeQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Everyone in training, with their progress, longest in training first,
+/// a page at a time.
+pub async fn trainees(
+    state: &AppState,
+    me: &Actor,
+    q: TraineeQuery,
+) -> AppResult<Page<ProgramRecord>> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let (me, config, p) = (me.clone(), state.config.program.clone(), page.clone());
+    let rows = state
         .db
         .read(move |conn| {
             let reader = actor(conn, &me)?;
             if !rules::may_read(&reader, Uuid::nil()) {
                 return Err(AppError::forbidden("not_program_reader"));
             }
-            db::program::in_state(conn, ProgramState::InTraining)?
+            db::program::in_state_page(conn, ProgramState::InTraining, p.after(), p.fetch())?
                 .into_iter()
-                .map(|r| record(conn, &config, r.user_id))
-                .collect()
+                .map(|r| Ok((r.updated_at, r.user_id, record(conn, &config, r.user_id)?)))
+                .collect::<AppResult<Vec<_>>>()
         })
-        .await
+        .await?;
+    Ok(Page::from_rows(rows, &page, |r| (r.0, r.1), |r| r.2))
 }
 
 /// Enrols an interviewer in training: an admin (naming a mentor or not),

@@ -163,7 +163,7 @@ async fn every_transition(backend: Backend) {
         .get("/bar-raiser-program/trainees", &cast.recruiter)
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    let listed = list
+    let listed = list["items"]
         .as_array()
         .unwrap()
         .iter()
