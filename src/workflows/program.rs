@@ -272,19 +272,27 @@ pub async fn trainees(
     me: &Actor,
     q: TraineeQuery,
 ) -> AppResult<Page<ProgramRecord>> {
-    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let (me, config, p) = (me.clone(), state.config.program.clone(), page.clone());
-    let rows = state
+    let (me, config) = (me.clone(), state.config.program.clone());
+    let (page, rows) = state
         .db
         .read(move |conn| {
+            // Who may read comes first: a caller who may not learns nothing
+            // from how their query is refused.
             let reader = actor(conn, &me)?;
             if !rules::may_read(&reader, Uuid::nil()) {
                 return Err(AppError::forbidden("not_program_reader"));
             }
-            db::program::in_state_page(conn, ProgramState::InTraining, p.after(), p.fetch())?
-                .into_iter()
-                .map(|r| Ok((r.updated_at, r.user_id, record(conn, &config, r.user_id)?)))
-                .collect::<AppResult<Vec<_>>>()
+            let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+            let rows = db::program::in_state_page(
+                conn,
+                ProgramState::InTraining,
+                page.after(),
+                page.fetch(),
+            )?
+            .into_iter()
+            .map(|r| Ok((r.updated_at, r.user_id, record(conn, &config, r.user_id)?)))
+            .collect::<AppResult<Vec<_>>>()?;
+            Ok((page, rows))
         })
         .await?;
     Ok(Page::from_rows(rows, &page, |r| (r.0, r.1), |r| r.2))
