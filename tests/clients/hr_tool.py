@@ -43,6 +43,7 @@ from bar_raiser_client.models import (
     CreateUser,
     DecisionInput,
     DraftFeedback,
+    GrantType,
     InterviewRole,
     LoginRequest,
     Loop,
@@ -281,7 +282,7 @@ def run(base_url: str, admin_email: str, admin_password: str) -> None:
         oauth_token.sync_detailed(
             client=anon,
             body=TokenForm(
-                grant_type="client_credentials",
+                grant_type=GrantType.CLIENT_CREDENTIALS,
                 client_id=str(minted.token.id),
                 client_secret=minted.secret,
                 scope="feedback:read",
