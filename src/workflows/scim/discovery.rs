@@ -61,7 +61,7 @@ fn resource_types(base: &str) -> Vec<Value> {
 
 /// `GET /ResourceTypes`.
 pub fn list_resource_types(base: &str, query: &ListQuery) -> Value {
-    list_response(resource_types(base), RESOURCE_TYPE_SCHEMA, query)
+    list_response(resource_types(base), RESOURCE_TYPE_SCHEMA, query, |r| r)
 }
 
 /// `GET /ResourceTypes/{id}`.
@@ -333,7 +333,7 @@ fn schemas(base: &str) -> Vec<Value> {
 
 /// `GET /Schemas`.
 pub fn list_schemas(base: &str, query: &ListQuery) -> Value {
-    list_response(schemas(base), SCHEMA_SCHEMA, query)
+    list_response(schemas(base), SCHEMA_SCHEMA, query, |s| s)
 }
 
 /// `GET /Schemas/{id}`.

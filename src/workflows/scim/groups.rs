@@ -1,6 +1,8 @@
 //! `/scim/v2/Groups`: groups of provisioned people, whose membership maps
 //! to roles by configuration.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::users::apply_roles;
@@ -184,22 +186,30 @@ pub async fn list_groups(state: &AppState, me: &Actor, query: ListQuery) -> Scim
         .read(|conn| Ok((db::scim::groups(conn)?, db::scim::memberships(conn)?)))
         .await?;
     let base = base(state);
-    let selected: Vec<Value> = groups
-        .iter()
-        .filter_map(|g| {
-            let mut members: Vec<UserId> = memberships
-                .iter()
-                .filter(|(gid, _)| *gid == g.id)
-                .map(|(_, u)| *u)
-                .collect();
+    // Each group's members, indexed once (not one scan per group).
+    let mut members_of: HashMap<ScimGroupId, Vec<UserId>> = HashMap::new();
+    for (g, u) in memberships {
+        members_of.entry(g).or_default().push(u);
+    }
+    let selected: Vec<(ScimGroupRow, Vec<UserId>)> = groups
+        .into_iter()
+        .map(|g| {
+            let mut members = members_of.remove(&g.id).unwrap_or_default();
             members.sort();
-            let keep = filter
+            (g, members)
+        })
+        .filter(|(g, members)| {
+            filter
                 .as_ref()
-                .is_none_or(|f| f.matches(&|a| values(g, &members, a)));
-            keep.then(|| resource(&base, g, &members))
+                .is_none_or(|f| f.matches(&|a| values(g, members, a)))
         })
         .collect();
-    Ok(list_response(selected, GROUP_SCHEMA, &query))
+    Ok(list_response(
+        selected,
+        GROUP_SCHEMA,
+        &query,
+        |(g, members)| resource(&base, &g, &members),
+    ))
 }
 
 /// `PUT /Groups/{id}`.

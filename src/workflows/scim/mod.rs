@@ -229,15 +229,21 @@ fn timestamp(t: chrono::NaiveDateTime) -> String {
     crate::db::from_db(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A list answer: the resources `query` selects, windowed and projected.
-fn list_response(all: Vec<Value>, schema: &str, query: &ListQuery) -> Value {
+/// A list answer: of the items `query` selected, the window it asks for,
+/// each built into its resource (only those) and projected.
+fn list_response<T>(
+    selected: Vec<T>,
+    schema: &str,
+    query: &ListQuery,
+    build: impl Fn(T) -> Value,
+) -> Value {
     let (offset, count) = scim::window(query.start_index, query.count);
-    let total = all.len();
-    let page: Vec<Value> = all
+    let total = selected.len();
+    let page: Vec<Value> = selected
         .into_iter()
         .skip(offset)
         .take(count)
-        .map(|r| projected(r, schema, query))
+        .map(|item| projected(build(item), schema, query))
         .collect();
     json!({
         "schemas": [LIST_SCHEMA],

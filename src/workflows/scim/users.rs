@@ -1,5 +1,7 @@
 //! `/scim/v2/Users`: provisioned people.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{ListQuery, ScimResult, base, list_response, meta, parse_id, projected, put, require};
@@ -222,14 +224,15 @@ pub async fn list_users(state: &AppState, me: &Actor, query: ListQuery) -> ScimR
         })
         .await?;
     let base = base(state);
-    let group_name = |g: ScimGroupId| {
-        names
-            .iter()
-            .find(|n| n.id == g)
-            .map(|n| n.display_name.clone())
-            .unwrap_or_default()
-    };
-    let selected: Vec<Value> = all
+    // Each person's groups, indexed once (not one scan per person).
+    let names: HashMap<ScimGroupId, String> =
+        names.into_iter().map(|g| (g.id, g.display_name)).collect();
+    let mut groups_of: HashMap<UserId, Vec<(ScimGroupId, String)>> = HashMap::new();
+    for (g, u) in memberships {
+        let name = names.get(&g).cloned().unwrap_or_default();
+        groups_of.entry(u).or_default().push((g, name));
+    }
+    let selected: Vec<Provisioned> = all
         .into_iter()
         .filter(|(s, u)| {
             let fields = fields_of(s, u);
@@ -237,16 +240,11 @@ pub async fn list_users(state: &AppState, me: &Actor, query: ListQuery) -> ScimR
                 .as_ref()
                 .is_none_or(|f| f.matches(&|a| values(&fields, u.id, a)))
         })
-        .map(|p| {
-            let groups: Vec<(ScimGroupId, String)> = memberships
-                .iter()
-                .filter(|(_, u)| *u == p.1.id)
-                .map(|(g, _)| (*g, group_name(*g)))
-                .collect();
-            resource(&base, &p, &groups)
-        })
         .collect();
-    Ok(list_response(selected, USER_SCHEMA, &query))
+    Ok(list_response(selected, USER_SCHEMA, &query, |p| {
+        let groups = groups_of.get(&p.1.id).map(Vec::as_slice).unwrap_or(&[]);
+        resource(&base, &p, groups)
+    }))
 }
 
 /// `PUT /Users/{id}`: the body replaces the provider's view.
