@@ -434,6 +434,7 @@ impl Ctx<'_> {
             updated_at: to_db(if decided { decided_at } else { created }),
             version: 0,
             quick_vote: QuickVoteMode::Optional,
+            mentor_id: None,
         };
         chain.push(
             &mut self.rows.events,

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, Problem};
 use crate::workflows::loops::{
-    self as flow, CancelLoop, CreateLoop, LoopQuery, LoopSummary, UpdateLoop,
+    self as flow, CancelLoop, CreateLoop, LoopQuery, LoopSummary, ScheduledLoop, UpdateLoop,
 };
 // Named by the OpenAPI document (`api::loops::ParticipantFilter`) and, until
 // the debrief moves, by its handlers.
@@ -123,14 +123,16 @@ pub async fn update(
 /// Schedule a draft loop.
 ///
 /// Checks every composition rule and answers 422 listing each one broken; on
-/// success the loop is `scheduled` and its interviewers are notified.
+/// success the loop is `scheduled` and its interviewers are notified. The
+/// answer's `warnings` list advisories that do not block, such as a Bar
+/// Raiser who served many loops in the last 30 days (`bar_raiser_load`).
 #[utoipa::path(
     tag = "loops",
     operation_id = "schedule_loop",
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Loop),
+        (status = 200, body = ScheduledLoop),
         Unauthenticated,
         Forbidden,
         NotFound,

@@ -77,19 +77,19 @@ pub fn users_by_ids(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<HashMap<Us
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
 }
 
-/// The people a loop names: `named` (its hiring manager, Bar Raiser and
-/// recruiter) and `interviewers`, each as the caller read them.
+/// The people a loop names: `named` (its hiring manager, Bar Raiser,
+/// recruiter and reverse-shadow mentor, or the Bar Raiser again) and `interviewers`, each as the caller read them.
 ///
 /// SQLite cannot keep a statement with an `IN` list of binds prepared
 /// (diesel re-prepares it on every call: a fifth of a loop view's time), so
-/// there the loop's interviewers come from a sub-select and the three named
+/// there the loop's interviewers come from a sub-select and the four named
 /// people from fixed binds; anyone the caller saw that the sub-select missed
 /// (an edit between the two reads) is then fetched by id. PostgreSQL binds
 /// the whole list as one array (`= ANY($1)`), prepared once.
 pub fn loop_users(
     conn: &mut DbConn,
     loop_id: LoopId,
-    named: [UserId; 3],
+    named: [UserId; 4],
     interviewers: &[UserId],
 ) -> QueryResult<HashMap<UserId, UserRow>> {
     let mut wanted: Vec<UserId> = named.to_vec();
@@ -107,7 +107,8 @@ pub fn loop_users(
                 )
                 .or(users::id.eq(named[0]))
                 .or(users::id.eq(named[1]))
-                .or(users::id.eq(named[2])),
+                .or(users::id.eq(named[2]))
+                .or(users::id.eq(named[3])),
         )
         .select(UserRow::as_select())
         .load(conn)?;

@@ -101,6 +101,9 @@ pub struct LoopRow {
     pub updated_at: NaiveDateTime,
     pub version: i32,
     pub quick_vote: QuickVoteMode,
+    /// A reverse shadow's certified mentor, holding the veto while the
+    /// trainee named as `bar_raiser_id` leads the loop.
+    pub mentor_id: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

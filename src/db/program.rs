@@ -3,14 +3,14 @@
 //! `users.bar_raiser_certified` is the projection of `state = 'certified'`,
 //! written by [`put`] and nowhere else.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::models::{ProgramRow, SignOffRow};
-use super::schema::{
-    bar_raiser_program, bar_raiser_sign_offs, feedback, interviews, loops, reverse_shadows, users,
-};
+use super::schema::{bar_raiser_program, bar_raiser_sign_offs, feedback, interviews, loops, users};
 use super::types::{LoopId, UserId};
 use crate::domain::types::{
     InterviewRole, LoopState, Outcome, ProgramState, StoredFeedbackState, Vote,
@@ -100,30 +100,16 @@ pub fn sign_off_of_loop(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Optio
         .optional()
 }
 
-/// The certified mentor holding a reverse-shadowed loop's veto, if the loop is one.
-pub fn reverse_shadow_mentor(conn: &mut DbConn, loop_id: LoopId) -> QueryResult<Option<UserId>> {
-    reverse_shadows::table
-        .find(loop_id)
-        .select(reverse_shadows::mentor_id)
-        .get_result(conn)
-        .optional()
-}
-
+/// Makes the loop a reverse shadow held by `mentor`, or an ordinary loop.
 pub fn set_reverse_shadow(
     conn: &mut DbConn,
     loop_id: LoopId,
     mentor: Option<UserId>,
 ) -> QueryResult<()> {
-    diesel::delete(reverse_shadows::table.find(loop_id)).execute(conn)?;
-    if let Some(mentor) = mentor {
-        diesel::insert_into(reverse_shadows::table)
-            .values((
-                reverse_shadows::loop_id.eq(loop_id),
-                reverse_shadows::mentor_id.eq(mentor),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    diesel::update(loops::table.find(loop_id))
+        .set(loops::mentor_id.eq(mentor))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Loops the person shadowed with their feedback sealed, distinct.
@@ -149,8 +135,8 @@ pub fn training_votes(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<(Vote,
         .filter(
             interviews::loop_role
                 .eq(InterviewRole::Shadow)
-                .or(interviews::loop_id
-                    .eq_any(reverse_shadows::table.select(reverse_shadows::loop_id))
+                .or(loops::mentor_id
+                    .is_not_null()
                     .and(loops::bar_raiser_id.eq(user))),
         )
         .filter(feedback::state.eq(StoredFeedbackState::Sealed))
@@ -164,14 +150,47 @@ pub fn training_votes(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<(Vote,
         .collect())
 }
 
-/// Loops the person serves or served as Bar Raiser (any state but draft
-/// and cancelled), their creation times, newest first.
-pub fn served(conn: &mut DbConn, user: UserId) -> QueryResult<Vec<NaiveDateTime>> {
+/// When the person last served as a loop's Bar Raiser (the newest loop
+/// they serve or served, in any state but draft and cancelled).
+pub fn last_served(conn: &mut DbConn, user: UserId) -> QueryResult<Option<NaiveDateTime>> {
     loops::table
         .filter(loops::bar_raiser_id.eq(user))
         .filter(loops::state.ne(LoopState::Draft))
         .filter(loops::state.ne(LoopState::Cancelled))
-        .select(loops::created_at)
-        .order(loops::created_at.desc())
-        .load(conn)
+        .select(diesel::dsl::max(loops::created_at))
+        .get_result(conn)
+}
+
+/// How many loops the person served as Bar Raiser created at `since` or
+/// later (the load warning's count; the `loops_bar_raiser` index).
+pub fn served_since(conn: &mut DbConn, user: UserId, since: NaiveDateTime) -> QueryResult<i64> {
+    loops::table
+        .filter(loops::bar_raiser_id.eq(user))
+        .filter(loops::state.ne(LoopState::Draft))
+        .filter(loops::state.ne(LoopState::Cancelled))
+        .filter(loops::created_at.ge(since))
+        .count()
+        .get_result(conn)
+}
+
+/// When each certified Bar Raiser last served, in one statement for the
+/// daily lapse job; those who never served are absent.
+pub fn last_served_by_certified(conn: &mut DbConn) -> QueryResult<HashMap<UserId, NaiveDateTime>> {
+    let rows: Vec<(UserId, Option<NaiveDateTime>)> = loops::table
+        .filter(
+            loops::bar_raiser_id.eq_any(
+                bar_raiser_program::table
+                    .filter(bar_raiser_program::state.eq(ProgramState::Certified))
+                    .select(bar_raiser_program::user_id),
+            ),
+        )
+        .filter(loops::state.ne(LoopState::Draft))
+        .filter(loops::state.ne(LoopState::Cancelled))
+        .group_by(loops::bar_raiser_id)
+        .select((loops::bar_raiser_id, diesel::dsl::max(loops::created_at)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| Some((id, at?)))
+        .collect())
 }

@@ -104,6 +104,7 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> Integer,
         quick_vote -> Text,
+        mentor_id -> Nullable<Text>,
     }
 }
 
@@ -466,17 +467,9 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    reverse_shadows (loop_id) {
-        loop_id -> Text,
-        mentor_id -> Text,
-    }
-}
-
 diesel::allow_tables_to_appear_in_same_query!(
     bar_raiser_program,
     bar_raiser_sign_offs,
-    reverse_shadows,
     analytics_agreement,
     analytics_agreement_days,
     analytics_loops,

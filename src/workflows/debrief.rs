@@ -794,7 +794,7 @@ pub async fn verdict(
             let id = LoopId::from(loop_id);
             let b = lock_visible(conn, id, &me)?;
             let (current, mut actor) = (b.row.state, views::loop_actor(&b, &me));
-            actor.bar_raiser = crate::workflows::program::veto_holder(conn, &b)? == me.id;
+            actor.bar_raiser = crate::workflows::program::veto_holder(&b) == me.id;
             let (next, verdict, outcome) = match &veto {
                 Some(rationale) => {
                     if let Some(message) = rules::veto_rationale_problem(rationale) {

@@ -127,6 +127,19 @@ pub struct LoopQuery {
 }
 
 /// A loop in a list: enough to find it, no interviews.
+/// The answer to scheduling a loop: the loop, and what the composition
+/// rules advise without refusing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduledLoop {
+    #[serde(flatten)]
+    pub r#loop: Loop,
+    /// Advisories that do not block scheduling, each with its code: today
+    /// `bar_raiser_load`, when the loop's Bar Raiser served more than the
+    /// configured number of loops (`BAR_RAISER_PROGRAM_LOAD_WARNING`, default 6)
+    /// in the last 30 days. Empty when there is nothing to say.
+    pub warnings: Vec<FieldError>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoopSummary {
     pub id: Uuid,
@@ -322,6 +335,7 @@ pub async fn create(state: &AppState, me: &Actor, req: CreateLoop) -> AppResult<
                 updated_at: at,
                 version: 0,
                 quick_vote: req.quick_vote.unwrap_or(quickvote::DEFAULT_MODE),
+                mentor_id: None,
             };
             db::loops::insert(conn, &row, &required)?;
             if let Some(m) = req.mentor_id {
@@ -529,8 +543,9 @@ pub async fn update(
 
 /// Schedules a draft loop: every composition rule is checked and each one
 /// broken listed; on success interviewers are told.
-pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop> {
+pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<ScheduledLoop> {
     let (by, me, key) = (me.by(state), me.clone(), LoopId::from(id));
+    let program = state.config.program.clone();
     state
         .db
         .write(move |conn| {
@@ -539,6 +554,12 @@ pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop>
             let facts = super::program::composition_facts(conn, &b)?;
             let broken = composition::check(&views::composition(&b, facts));
             let next = lifecycle::schedule(b.row.state, &views::loop_actor(&b, &me), broken)?;
+            // Counted before this loop leaves draft: the loops served so far.
+            let warnings =
+                super::program::load_warning(conn, &program, b.row.bar_raiser_id, db::now())?
+                    .into_iter()
+                    .map(FieldError::from)
+                    .collect();
             db::loops::update(
                 conn,
                 key,
@@ -558,7 +579,10 @@ pub async fn schedule(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Loop>
                 seats,
             };
             events::record(conn, &by, event)?;
-            Ok(views::loop_view_with(&bundle(conn, key)?, &names))
+            Ok(ScheduledLoop {
+                r#loop: views::loop_view_with(&bundle(conn, key)?, &names),
+                warnings,
+            })
         })
         .await
 }

@@ -185,7 +185,7 @@ fn record(conn: &mut DbConn, config: &ProgramArgs, id: UserId) -> AppResult<Prog
     let (p, sign_offs) = progress(conn, id)?;
     let t = config.thresholds();
     let missing = p.missing(&t);
-    let last_served = db::program::served(conn, id)?.into_iter().next();
+    let last_served = db::program::last_served(conn, id)?;
     Ok(ProgramRecord {
         user_id: id.into(),
         name: u.name,
@@ -434,8 +434,7 @@ pub async fn sign_off(
         .write(move |conn| {
             let lid = LoopId::from(loop_id);
             let l = db::loops::lock(conn, lid)?.ok_or(AppError::NotFound)?;
-            let mentor = db::program::reverse_shadow_mentor(conn, lid)?;
-            if mentor != Some(me.id) {
+            if l.mentor_id != Some(me.id) {
                 // Those who may not know of the loop do not learn of it.
                 let b = db::loops::bundle_from_row(conn, l)?;
                 super::views::require_visible(&b, &me)?;
@@ -497,8 +496,9 @@ pub fn lapse_due(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let mut n = 0;
+    let last_served = db::program::last_served_by_certified(conn)?;
     for mut row in db::program::in_state(conn, ProgramState::Certified)? {
-        let last = db::program::served(conn, row.user_id)?.into_iter().next();
+        let last = last_served.get(&row.user_id).copied();
         let since = row.certified_at.unwrap_or(row.updated_at);
         if !rules::lapse_due(
             row.state,
@@ -530,14 +530,20 @@ pub fn lapse_due(
     Ok(n)
 }
 
-/// Loops the person served as Bar Raiser since `since` (for the schedule
-/// answer's load warning).
-pub fn served_since(conn: &mut DbConn, id: UserId, since: DateTime<Utc>) -> AppResult<u32> {
-    let cut = db::to_db(since);
-    Ok(db::program::served(conn, id)?
-        .into_iter()
-        .filter(|at| *at >= cut)
-        .count() as u32)
+/// The schedule answer's warning when the loop's Bar Raiser served more
+/// than the configured number of loops in the last 30 days (load).
+pub fn load_warning(
+    conn: &mut DbConn,
+    config: &ProgramArgs,
+    bar_raiser: UserId,
+    now: DateTime<Utc>,
+) -> AppResult<Option<crate::domain::Violation>> {
+    let since = db::to_db(rules::load_window_start(now));
+    let served = db::program::served_since(conn, bar_raiser, since)?;
+    Ok(rules::load_warning(
+        u32::try_from(served).unwrap_or(u32::MAX),
+        config.load_warning_loops,
+    ))
 }
 
 /// Keeps the program in step with an operator's direct change of the
@@ -574,7 +580,7 @@ pub fn composition_facts(
         Ok(person(conn, &u)?.1.state)
     };
     let bar_raiser = state_of(conn, b.row.bar_raiser_id)?;
-    let mentor = match db::program::reverse_shadow_mentor(conn, b.row.id)? {
+    let mentor = match b.row.mentor_id {
         Some(m) => Some((m.into(), state_of(conn, m)?)),
         None => None,
     };
@@ -593,6 +599,6 @@ pub fn set_mentor(conn: &mut DbConn, loop_id: LoopId, mentor: Uuid) -> AppResult
 
 /// In a reverse shadow the mentor, not the trainee leading it, holds the
 /// loop's veto (and concurrence).
-pub fn veto_holder(conn: &mut DbConn, b: &db::loops::LoopBundle) -> AppResult<UserId> {
-    Ok(db::program::reverse_shadow_mentor(conn, b.row.id)?.unwrap_or(b.row.bar_raiser_id))
+pub fn veto_holder(b: &db::loops::LoopBundle) -> UserId {
+    b.row.mentor_id.unwrap_or(b.row.bar_raiser_id)
 }

@@ -111,6 +111,11 @@ pub struct Loop {
     pub state: LoopState,
     pub hiring_manager: Person,
     pub bar_raiser: Person,
+    /// In a reverse shadow (a Bar Raiser in training leads the loop as
+    /// `bar_raiser`): the certified mentor who holds the veto and signs off
+    /// afterwards. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentor: Option<Person>,
     pub recruiter: Person,
     pub feedback_due_hours: i32,
     /// Quick votes after each interview: `off`, `optional` or `required`.
@@ -141,7 +146,13 @@ impl Names {
         let mut competency_ids: Vec<CompetencyId> = b.required_competency_ids.clone();
         competency_ids.extend(b.competencies.values().flatten().copied());
         let r = &b.row;
-        let named = [r.hiring_manager_id, r.bar_raiser_id, r.recruiter_id];
+        // A loop without a mentor names its Bar Raiser twice: one statement shape.
+        let named = [
+            r.hiring_manager_id,
+            r.bar_raiser_id,
+            r.recruiter_id,
+            r.mentor_id.unwrap_or(r.bar_raiser_id),
+        ];
         let interviewers: Vec<UserId> = b.interviews.iter().map(|i| i.interviewer_id).collect();
         let users = db::catalog::loop_users(conn, r.id, named, &interviewers)?;
         let competencies = db::catalog::loop_competencies(conn, r.id, &competency_ids)?;
@@ -323,6 +334,7 @@ pub fn loop_view_with(b: &LoopBundle, names: &Names) -> Loop {
         state,
         hiring_manager: names.person(r.hiring_manager_id),
         bar_raiser: names.person(r.bar_raiser_id),
+        mentor: r.mentor_id.map(|m| names.person(m)),
         recruiter: names.person(r.recruiter_id),
         feedback_due_hours: r.feedback_due_hours,
         quick_vote: r.quick_vote,

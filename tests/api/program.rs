@@ -369,6 +369,17 @@ async fn reverse_shadow(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{l}");
     let (status, l) = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!(l["warnings"], json!([]), "{l}");
+    // The loop view names the trainee leading it and the mentor holding the
+    // veto, for everyone who may read the loop.
+    for who in [&cast.recruiter, trainee, mentor, &cast.hiring_manager] {
+        let (status, v) = app.get(&lp(""), who).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["bar_raiser"]["id"], trainee.id.to_string());
+        assert_eq!(v["mentor"]["id"], mentor.id.to_string(), "{v}");
+        assert_eq!(v["mentor"]["name"], l["mentor"]["name"]);
+        assert!(!v["mentor"]["name"].as_str().unwrap().is_empty());
+    }
     for s in cast.voters() {
         app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire")
             .await;
@@ -458,3 +469,72 @@ async fn lapsed_bar_raiser_refused(app: TestApp) {
     assert_eq!(codes(&got.1), ["bar_raiser_lapsed"]);
 }
 both_backends!(program_lapsed_refused, lapsed_bar_raiser_refused);
+
+/// Scheduling warns, without refusing, when the loop's Bar Raiser served
+/// more loops than configured in the last 30 days; draft and cancelled
+/// loops do not count, and a loop without a mentor names none.
+async fn load_warning(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.program.load_warning_loops = 1).await else {
+        return;
+    };
+    let schedule = |setup: &LoopSetup| {
+        let (path, who) = (
+            format!("/loops/{}/schedule", setup.loop_id),
+            setup.cast.recruiter.clone(),
+        );
+        let app = &app;
+        async move { app.post(&path, &who, json!({})).await }
+    };
+    // Earlier loops of one Bar Raiser: each draft loop has a cast of its own,
+    // so the earlier loops are handed to the later loop's Bar Raiser in the
+    // database (the composition rules are not what this test is about).
+    let hand_over = |loops: Vec<Uuid>, to: &LoopSetup| {
+        let raiser = to.cast.bar_raiser.id;
+        let ids: Vec<String> = loops.iter().map(|l| format!("'{l}'")).collect();
+        app.sql(format!(
+            "UPDATE loops SET bar_raiser_id = '{raiser}' WHERE id IN ({})",
+            ids.join(", ")
+        ))
+    };
+    let mut earlier = Vec::new();
+    for _ in 0..2 {
+        let setup = app.draft_loop().await;
+        let (status, l) = schedule(&setup).await;
+        assert_eq!(status, StatusCode::OK, "{l}");
+        assert_eq!(l["warnings"], json!([]), "{l}");
+        assert!(l.get("mentor").is_none(), "{l}");
+        earlier.push(setup);
+    }
+    // Two served before: more than one, the warning (and still scheduled).
+    let third = app.draft_loop().await;
+    hand_over(earlier.iter().map(|s| s.loop_id).collect(), &third).await;
+    let (status, l) = schedule(&third).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!(l["state"], "scheduled");
+    let w = l["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{l}");
+    assert_eq!(w[0]["code"], "bar_raiser_load");
+    assert_eq!(w[0]["field"], "bar_raiser_id");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(message.contains("served 2 loops"), "{message}");
+    // Cancelled loops do not count: the two earlier ones cancelled leave
+    // one served (the third), not more than one.
+    for e in &earlier {
+        let (status, c) = app
+            .post(
+                &format!("/loops/{}/cancel", e.loop_id),
+                &e.cast.recruiter,
+                json!({"reason": "The candidate withdrew from the process."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+    }
+    let fourth = app.draft_loop().await;
+    let mut all: Vec<Uuid> = earlier.iter().map(|s| s.loop_id).collect();
+    all.push(third.loop_id);
+    hand_over(all, &fourth).await;
+    let (status, l) = schedule(&fourth).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!(l["warnings"], json!([]), "two cancelled, one served: {l}");
+}
+both_backends!(program_load_warning, backend => super::load_warning);
