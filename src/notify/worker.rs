@@ -35,6 +35,10 @@ use crate::db::{self, Db, to_db};
 
 /// How often reminders are looked for (and once at start).
 pub const REMINDER_EVERY: Duration = Duration::from_secs(60);
+/// How often the Bar Raiser program's lapse rule runs: the daily job, first
+/// at the worker's start (lapse is idempotent, so a restart or a second
+/// instance running it again changes nothing).
+pub const LAPSE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What the worker does and how fast.
 #[derive(Debug, Clone)]
@@ -50,7 +54,7 @@ pub struct WorkerSettings {
     /// Minutes after an interview ends that a quick vote is taken (the
     /// quick-vote reminder goes out within them).
     pub quick_vote_window_minutes: u32,
-    /// The Bar Raiser program's rules: lapse is checked with the reminders.
+    /// The Bar Raiser program's rules: lapse is checked daily ([`LAPSE_EVERY`]).
     pub program: crate::config::ProgramArgs,
 }
 
@@ -203,6 +207,7 @@ async fn run(
 ) -> Stats {
     let mut stats = Stats::default();
     let mut next_scan = Instant::now();
+    let mut next_lapse = Instant::now();
     let send_timeout = settings.send_timeout();
     let webhooks = WebhookSender::new(send_timeout, settings.webhook_allow_private)
         .inspect_err(|e| tracing::error!(error = %e, "no HTTP client; webhooks wait for a restart"))
@@ -234,6 +239,9 @@ async fn run(
                 }
                 Err(e) => tracing::error!(error = %e, "queueing feedback reminders failed"),
             }
+        }
+        if Instant::now() >= next_lapse {
+            next_lapse = Instant::now() + LAPSE_EVERY;
             // The Bar Raiser program's lapse rule (idempotent: only the
             // certified who are due lapse, once).
             let (program, by) = (
