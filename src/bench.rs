@@ -1,7 +1,8 @@
 //! Tools for `bench/run` (see BENCHMARKS.md), not for production use:
 //!
 //! - `bar-raiser seed` fills a fresh database with realistic loops (six
-//!   interviews with competencies, sealed feedback with ratings, decisions,
+//!   interviews with competencies, quick votes, sealed feedback with
+//!   ratings, decisions,
 //!   and the audit events the API would have written, hash-chained so
 //!   `/audit/verify` passes), plus scheduled loops holding complete drafts
 //!   for the write scenarios, and writes the id lists the load generator
@@ -28,11 +29,11 @@ use crate::config::{DatabaseArgs, Secret};
 use crate::db::bench::Rows;
 use crate::db::models::{
     AuditEventRow, CandidateRow, FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow,
-    RatingRow, UserRow,
+    QuickVoteRow, RatingRow, UserRow,
 };
 use crate::db::{
-    self, CandidateId, CompetencyId, Db, FeedbackId, InterviewId, LoopId, UserId, audit::ORG_CHAIN,
-    to_db,
+    self, CandidateId, CompetencyId, Db, FeedbackId, InterviewId, LoopId, QuickVoteId, UserId,
+    audit::ORG_CHAIN, to_db,
 };
 use crate::domain::audit::{Event, GENESIS, event_hash, timestamp};
 use crate::domain::feedback::{Content, RatingEntry, canonical_json, sha256_hex};
@@ -203,6 +204,9 @@ struct Ctx<'a> {
     competencies: &'a [CompetencyId],
     org: Chain,
     rng: StdRng,
+    /// Draws for the quick votes alone, so the rest of the seeded data is
+    /// what it was before quick votes were seeded.
+    quick_rng: StdRng,
     rows: Rows,
     reader_loops: Vec<LoopId>,
     /// `(writer index, interview id, competency ids)`.
@@ -565,6 +569,15 @@ impl Ctx<'_> {
                 )),
             };
             let feedback_id = FeedbackId::random();
+            // About a third of the voters in sealed loops committed a quick
+            // vote minutes after the interview; a quarter of those sealed
+            // another vote (amended).
+            if sealed && self.quick_rng.random_bool(0.35) {
+                let amend = self.quick_rng.random_bool(0.25);
+                let at =
+                    starts + chrono::Duration::minutes(45 + self.quick_rng.random_range(1..=30));
+                self.quick_vote(&mut chain, loop_id, interview_id, author, vote, amend, at);
+            }
             chain.push(
                 &mut self.rows.events,
                 &author,
@@ -669,6 +682,54 @@ impl Ctx<'_> {
         self.rows.chains.push((chain.name, chain.seq, chain.hash));
     }
 
+    /// A quick vote committed `at`, with the chain's `quick_vote.committed`
+    /// as the API writes it (salted receipt, never the vote): the sealed
+    /// `vote`, or a neighbouring one when `amend`.
+    #[allow(clippy::too_many_arguments)]
+    fn quick_vote(
+        &mut self,
+        chain: &mut Chain,
+        loop_id: LoopId,
+        interview_id: InterviewId,
+        voter: UserId,
+        vote: Vote,
+        amend: bool,
+        at: DateTime<Utc>,
+    ) {
+        let n = VOTES.iter().position(|v| *v == vote).unwrap_or(0);
+        let quick = match (amend, n) {
+            (false, _) => vote,
+            (true, 0) => VOTES[1],
+            (true, n) => VOTES[n - 1],
+        };
+        let row = QuickVoteRow {
+            id: QuickVoteId::from(Uuid::now_v7()),
+            interview_id,
+            loop_id,
+            voter_id: voter,
+            vote: quick,
+            committed_at: to_db(at),
+            receipt_salt: proof::new_salt(),
+        };
+        let receipt = proof::quick_vote_receipt(&proof::StoredQuickVote {
+            id: row.id.into(),
+            interview_id: interview_id.into(),
+            voter: voter.into(),
+            vote: quick,
+            committed_at: db::from_db(row.committed_at),
+            salt: row.receipt_salt.clone(),
+        });
+        chain.push(
+            &mut self.rows.events,
+            &voter,
+            "quick_vote.committed",
+            interview_id,
+            json!({"quick_vote_id": row.id, "committed_at": timestamp(db::from_db(row.committed_at)), "receipt": receipt}),
+            db::from_db(row.committed_at),
+        );
+        self.rows.quick_votes.push(row);
+    }
+
     /// Writes the rows gathered so far, moving the org chain's head.
     fn flush(&mut self, conn: &mut db::DbConn) -> anyhow::Result<()> {
         let mut rows = std::mem::take(&mut self.rows);
@@ -718,6 +779,7 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
             hash: head,
         },
         rng: StdRng::seed_from_u64(8),
+        quick_rng: StdRng::seed_from_u64(9),
         rows: Rows::default(),
         reader_loops: Vec::new(),
         drafts: Vec::new(),

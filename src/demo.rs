@@ -7,7 +7,8 @@
 //! The history is [`HISTORY_LOOPS`] loops decided over the past eight
 //! months: interviews, seals hours or days after them, debriefs where some
 //! interviewers change their vote (toward the hiring manager or the Bar
-//! Raiser), hires, no-hires and one veto. Its moments are in the past, so
+//! Raiser), hires, no-hires and one veto; in its second half, quick votes
+//! minutes after the interviews, some of them amended by the sealed vote. Its moments are in the past, so
 //! it is written with the demo clock ([`crate::db::demo_clock`], a `tools`
 //! build only) set back to each step's moment: the API is called exactly
 //! as then, and every stored time, receipt and audit entry is what it would
@@ -119,6 +120,8 @@ const PANEL: [usize; 6] = [3, 4, 5, 6, 9, 10];
 pub const HISTORY_LOOPS: usize = 24;
 /// The loop of the history whose hire the Bar Raiser vetoes.
 const VETOED: usize = 10;
+/// The first loop of the history whose interviewers commit quick votes.
+const QUICK_FROM: usize = HISTORY_LOOPS / 2;
 
 /// How far each person's sealed votes lean from a loop's merit: the
 /// leniency the analytics should find.
@@ -292,6 +295,10 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
         Ok::<Value, anyhow::Error>(value)
     };
     let mut rng = StdRng::seed_from_u64(16);
+    // The quick votes draw from their own generator, so the rest of the
+    // history (and its figures) is what it was without them.
+    let mut quick_rng = StdRng::seed_from_u64(17);
+    let window = i64::from(state.config.quick_vote_window_minutes);
     let at = |t: DateTime<Utc>| demo_clock::set(Some(t));
     let history = async {
         for n in 0..HISTORY_LOOPS {
@@ -420,22 +427,59 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
                 plan.push((sealed_at, *who, i["id"].clone(), vote, ratings));
             }
             plan.sort_by_key(|p| p.0);
+            // Each step at its moment: a quick vote minutes after its
+            // interview (from `QUICK_FROM` on, half of the voters, a third
+            // of whom then seal a neighbouring vote), each seal after its
+            // draft.
+            let mut steps: Vec<(DateTime<Utc>, usize, &'static str, String, Value)> = Vec::new();
             for (sealed_at, who, interview, vote, ratings) in &plan {
-                at(*sealed_at);
-                act(
+                let interview = interview.as_str().unwrap_or_default();
+                let ended = interviews
+                    .iter()
+                    .find(|i| i.1["id"] == interview)
+                    .map(|i| i.2)
+                    .unwrap_or(*sealed_at);
+                if n >= QUICK_FROM && quick_rng.random_bool(0.5) {
+                    let quick = if quick_rng.random_bool(0.3) {
+                        match *vote {
+                            1 => 2,
+                            4 => 3,
+                            v if quick_rng.random_bool(0.5) => v + 1,
+                            v => v - 1,
+                        }
+                    } else {
+                        *vote
+                    };
+                    // Seals come 18 minutes or more after the interview.
+                    let after = quick_rng.random_range(2..=15).min(window);
+                    steps.push((
+                        ended + Duration::minutes(after),
+                        *who,
+                        "POST",
+                        format!("/api/v1/interviews/{interview}/quick-vote"),
+                        json!({"vote": VOTES[quick - 1]}),
+                    ));
+                }
+                steps.push((
+                    *sealed_at,
                     *who,
                     "PUT",
-                    format!("/api/v1/interviews/{}/feedback", interview.as_str().unwrap_or_default()),
+                    format!("/api/v1/interviews/{interview}/feedback"),
                     json!({"ratings": ratings, "vote": VOTES[vote - 1], "summary": "Summary of the evidence above; see each competency."}),
-                )
-                .await?;
-                act(
+                ));
+                steps.push((
+                    *sealed_at,
                     *who,
                     "POST",
-                    format!("/api/v1/interviews/{}/feedback/seal", interview.as_str().unwrap_or_default()),
+                    format!("/api/v1/interviews/{interview}/feedback/seal"),
                     json!({}),
-                )
-                .await?;
+                ));
+            }
+            // Stable: a draft stays before its seal.
+            steps.sort_by_key(|s| s.0);
+            for (moment, who, method, path, body) in steps {
+                at(moment);
+                act(who, method, path, body).await?;
             }
             let last_seal = plan.last().map(|p| p.0).unwrap_or(t0);
             let opened = last_seal + Duration::minutes(rng.random_range(60..30 * 60));
@@ -559,7 +603,8 @@ pub async fn run(state: web::Data<AppState>) -> anyhow::Result<()> {
     }
 
     println!(
-        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months (see GET /api/v1/analytics/report) and a scheduled loop {loop_id} for Dana Candidate with six interviews, one of them quick-voted. Shay Shadow is in Bar Raiser training with Bea Raiser as mentor (GET /api/v1/bar-raiser-program/trainees)."
+        "Demo data created: {HISTORY_LOOPS} decided loops over the past eight months, quick votes in the last {} of them (see GET /api/v1/analytics/report), and a scheduled loop {loop_id} for Dana Candidate with six interviews, one of them quick-voted. Shay Shadow is in Bar Raiser training with Bea Raiser as mentor (GET /api/v1/bar-raiser-program/trainees).",
+        HISTORY_LOOPS - QUICK_FROM
     );
     println!("Every demo account below signs in with the password: {password}");
     println!("(shown once; it is not stored anywhere in clear)");

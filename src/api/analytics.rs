@@ -49,7 +49,7 @@ fn number(n: Option<f64>) -> String {
 /// The interviewer table as CSV, one row per interviewer.
 pub fn csv(items: &[InterviewerAnalytics]) -> String {
     let mut out = String::from(
-        "interviewer_id,name,email,loops,insufficient_data,leniency,agreement,kappa,change_rate,seal_hours_p50,seal_hours_p90,late_rate\r\n",
+        "interviewer_id,name,email,loops,insufficient_data,leniency,agreement,kappa,change_rate,seal_hours_p50,seal_hours_p90,late_rate,quick_vote_rate,amend_rate\r\n",
     );
     for i in items {
         let cells = [
@@ -65,6 +65,8 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
             number(i.seal_hours_p50),
             number(i.seal_hours_p90),
             number(i.late_rate),
+            number(i.quick_vote_rate),
+            number(i.amend_rate),
         ];
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
@@ -76,7 +78,9 @@ pub fn csv(items: &[InterviewerAnalytics]) -> String {
 ///
 /// How much its debrief moved people: votes changed from the sealed to the
 /// debrief vote, toward the hiring manager or the Bar Raiser, the spread of
-/// sealed and debrief votes and their convergence, the outcome and any veto.
+/// sealed and debrief votes and their convergence, the outcome and any veto;
+/// and the quick votes: how many voters committed one, how many sealed
+/// another vote (amended) and how many ended on another.
 /// 409 `loop_not_decided` before the decision, so no figure reflects a loop in
 /// flight.
 #[utoipa::path(
@@ -136,8 +140,9 @@ pub async fn interviewers(
 /// One interviewer's calibration over a period.
 ///
 /// Leniency, agreement with outcomes (share and Cohen's κ), change rate in the
-/// debrief, time to seal and late rate, over the interviewer's decided loops in
-/// the period. Every figure is `null` with `insufficient_data: true` below the
+/// debrief, time to seal, late rate, quick-vote rate and how often their sealed
+/// vote amended their quick vote, over the interviewer's decided loops in the
+/// period. Every figure is `null` with `insufficient_data: true` below the
 /// configured minimum of loops. Admins, recruiters and certified Bar Raisers;
 /// anyone for themselves.
 #[utoipa::path(
@@ -193,9 +198,11 @@ pub async fn mine(
 ///
 /// Agreement of the sealed votes (Krippendorff's α, ordinal, overall and per
 /// competency), herding in the debrief (convergence, share of loops with a
-/// changed vote, share of changes toward the hiring manager), timeliness
-/// (interview end → seal, last interview → debrief, debrief → decision) and
-/// each Bar Raiser's loops, vetoes and concurrences. Decided loops only.
+/// changed vote, share of changes toward the hiring manager), quick votes
+/// (share of voters who committed one, share amended at the seal, share whose
+/// final vote differs), timeliness (interview end → seal, last interview →
+/// debrief, debrief → decision) and each Bar Raiser's loops, vetoes and
+/// concurrences. Decided loops only.
 /// Admins, recruiters and certified Bar Raisers.
 #[utoipa::path(
     tag = "analytics",

@@ -348,6 +348,7 @@ pub fn render(r: &Report) -> String {
          <tr><th>Loops where a debrief changed a vote</th><td class=\"n\">{}</td></tr>\
          <tr><th>Changed votes that moved toward the hiring manager</th><td class=\"n\">{}</td></tr>\
          <tr><th>Mean convergence in the debrief</th><td class=\"n\">{}</td></tr>\
+         <tr><th>Quick votes: voters who committed one / amended at the seal / final vote differs</th><td class=\"n\">{} / {} / {}</td></tr>\
          <tr><th>Hours to seal, median / 90th percentile</th><td class=\"n\">{} / {}</td></tr>\
          <tr><th>Hours from last interview to debrief, median</th><td class=\"n\">{}</td></tr>\
          <tr><th>Hours from debrief to decision, median</th><td class=\"n\">{}</td></tr></table>",
@@ -355,6 +356,9 @@ pub fn render(r: &Report) -> String {
         pct(s.changed_share),
         pct(s.toward_hiring_manager_share),
         num(s.mean_convergence, 2),
+        pct(s.quick_voted_share),
+        pct(s.amended_share),
+        pct(s.quick_to_final_changed_share),
         num(s.timeliness.seal_hours.p50, 1),
         num(s.timeliness.seal_hours.p90, 1),
         num(s.timeliness.debrief_open_hours.p50, 1),

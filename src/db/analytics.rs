@@ -40,6 +40,11 @@ pub struct AnalyticsLoopRow {
     pub debrief_open_hours: Option<f64>,
     /// Debrief opened → final decision.
     pub decision_hours: Option<f64>,
+    /// Voters with a quick vote; of those, the ones whose sealed vote
+    /// amended it, and the ones whose final vote differs from it.
+    pub quick_voted: i32,
+    pub amended: i32,
+    pub quick_to_final_changed: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -58,6 +63,8 @@ pub struct AnalyticsVoteRow {
     pub late: bool,
     /// Interview end → seal.
     pub seal_hours: f64,
+    /// The quick vote, scored like `sealed_vote`; `None` without one.
+    pub quick_vote: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -431,31 +438,47 @@ pub struct LoopTotals {
     /// Sum and number of the loops' convergences (where not null).
     pub convergence_sum: Option<f64>,
     pub convergences: i64,
+    /// Voters, quick-voted voters, and of those the amended ones and the
+    /// ones whose final vote differs from the quick vote.
+    pub voters: i64,
+    pub quick_voted: i64,
+    pub amended: i64,
+    pub quick_to_final_changed: i64,
 }
 
 pub fn loop_totals(conn: &mut DbConn, scope: &Scope) -> QueryResult<LoopTotals> {
     use analytics_loops as l;
     use diesel::dsl::{count, count_star, sql, sum};
     use diesel::sql_types::{BigInt, Nullable};
-    let (loops, changed_loops, toward, changed_hm, convergence_sum, convergences): (
+    type Totals = (
         i64,
         i64,
         Option<i64>,
         Option<i64>,
         Option<f64>,
         i64,
-    ) = loops_scoped!(scope)
-        .select((
-            count_star(),
-            sql::<BigInt>("COALESCE(SUM(CASE WHEN changed > 0 THEN 1 ELSE 0 END), 0)"),
-            sum(l::toward_hiring_manager),
-            sql::<Nullable<BigInt>>(
-                "SUM(CASE WHEN toward_hiring_manager IS NOT NULL THEN changed END)",
-            ),
-            sum(l::convergence),
-            count(l::convergence),
-        ))
-        .get_result(conn)?;
+        (Option<i64>, Option<i64>, Option<i64>, Option<i64>),
+    );
+    let (loops, changed_loops, toward, changed_hm, convergence_sum, convergences, quick): Totals =
+        loops_scoped!(scope)
+            .select((
+                count_star(),
+                sql::<BigInt>("COALESCE(SUM(CASE WHEN changed > 0 THEN 1 ELSE 0 END), 0)"),
+                sum(l::toward_hiring_manager),
+                sql::<Nullable<BigInt>>(
+                    "SUM(CASE WHEN toward_hiring_manager IS NOT NULL THEN changed END)",
+                ),
+                sum(l::convergence),
+                count(l::convergence),
+                (
+                    sum(l::voters),
+                    sum(l::quick_voted),
+                    sum(l::amended),
+                    sum(l::quick_to_final_changed),
+                ),
+            ))
+            .get_result(conn)?;
+    let (voters, quick_voted, amended, quick_to_final_changed) = quick;
     Ok(LoopTotals {
         loops,
         changed_loops,
@@ -463,6 +486,10 @@ pub fn loop_totals(conn: &mut DbConn, scope: &Scope) -> QueryResult<LoopTotals> 
         changed_with_hiring_manager: changed_hm.unwrap_or(0),
         convergence_sum,
         convergences,
+        voters: voters.unwrap_or(0),
+        quick_voted: quick_voted.unwrap_or(0),
+        amended: amended.unwrap_or(0),
+        quick_to_final_changed: quick_to_final_changed.unwrap_or(0),
     })
 }
 

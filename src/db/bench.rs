@@ -9,12 +9,12 @@ use diesel::prelude::*;
 use super::analytics::Snapshot;
 use super::models::{
     AuditEventRow, CandidateRow, FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow,
-    RatingRow, UserRow,
+    QuickVoteRow, RatingRow, UserRow,
 };
 use super::schema::{
     analytics_agreement, analytics_loops, analytics_ratings, analytics_votes, audit_chains,
     audit_events, candidates, feedback, feedback_ratings, interview_competencies, interviews,
-    loop_competencies, loops, users,
+    loop_competencies, loops, quick_votes, users,
 };
 use super::types::{CompetencyId, LoopId};
 use super::{DbConn, write_tx};
@@ -35,6 +35,7 @@ pub struct Rows {
     pub chains: Vec<(String, i32, String)>,
     pub interviews: Vec<InterviewRow>,
     pub interview_competencies: Vec<InterviewCompetencyRow>,
+    pub quick_votes: Vec<QuickVoteRow>,
     pub feedback: Vec<FeedbackRow>,
     pub ratings: Vec<RatingRow>,
     pub events: Vec<AuditEventRow>,
@@ -91,6 +92,7 @@ pub fn insert(conn: &mut DbConn, rows: &Rows) -> QueryResult<()> {
             &rows.interview_competencies,
             3
         );
+        insert_chunks!(conn, quick_votes::table, &rows.quick_votes, 7);
         insert_chunks!(conn, feedback::table, &rows.feedback, 12);
         insert_chunks!(conn, feedback_ratings::table, &rows.ratings, 4);
         insert_chunks!(conn, audit_events::table, &rows.events, 10);
@@ -116,8 +118,8 @@ pub fn insert_analytics(conn: &mut DbConn, snapshots: &[Snapshot]) -> QueryResul
     let ratings: Vec<_> = snapshots.iter().flat_map(|s| s.ratings.clone()).collect();
     let agreement: Vec<_> = snapshots.iter().flat_map(|s| s.agreement.clone()).collect();
     write_tx(conn, |conn| {
-        insert_chunks!(conn, analytics_loops::table, &loops, 19);
-        insert_chunks!(conn, analytics_votes::table, &votes, 12);
+        insert_chunks!(conn, analytics_loops::table, &loops, 22);
+        insert_chunks!(conn, analytics_votes::table, &votes, 13);
         insert_chunks!(conn, analytics_ratings::table, &ratings, 5);
         insert_chunks!(conn, analytics_agreement::table, &agreement, 14);
         // The per-day roll-up the summary reads, as the capture keeps it.

@@ -326,6 +326,9 @@ diesel::table! {
         bar_raiser_overruled -> Nullable<Bool>,
         debrief_open_hours -> Nullable<Double>,
         decision_hours -> Nullable<Double>,
+        quick_voted -> Integer,
+        amended -> Integer,
+        quick_to_final_changed -> Integer,
     }
 }
 
@@ -343,6 +346,7 @@ diesel::table! {
         sealed_at -> Timestamp,
         late -> Bool,
         seal_hours -> Double,
+        quick_vote -> Nullable<Integer>,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Process analytics over decided loops: how much a debrief moved people
 //! (herding), how each interviewer compares with their panels
 //! (calibration), how fast feedback is sealed, and how often the panel as a
-//! whole agrees (Krippendorff's α).
+//! whole agrees (Krippendorff's α), and how often the write-up amends a
+//! quick vote (quick → sealed → debrief).
 //!
 //! Votes are scored strong_no_hire 1, inclined_not_to_hire 2,
 //! inclined_to_hire 3, strong_hire 4. Only decided loops are ever given to
@@ -10,7 +11,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::{AccountRole, Vote};
+use super::{AccountRole, Vote, quickvote};
 
 /// Interviewer figures need at least this many decided loops by default.
 pub const DEFAULT_MIN_LOOPS: usize = 5;
@@ -54,6 +55,9 @@ pub struct Voter {
     /// The blind debrief vote, if one was cast; not casting keeps the
     /// sealed vote.
     pub debrief: Option<Vote>,
+    /// The quick vote committed after the interview, before the write-up,
+    /// if one was.
+    pub quick: Option<Vote>,
 }
 
 impl Voter {
@@ -63,6 +67,18 @@ impl Voter {
 
     pub fn changed(&self) -> bool {
         self.final_vote() != self.sealed
+    }
+
+    /// The sealed vote differs from the quick vote (`quickvote::amended`);
+    /// false without a quick vote.
+    pub fn amended(&self) -> bool {
+        quickvote::amended(self.quick, Some(self.sealed)) == Some(true)
+    }
+
+    /// The final vote (debrief, else sealed) differs from the quick vote;
+    /// false without a quick vote.
+    pub fn quick_to_final_changed(&self) -> bool {
+        self.quick.is_some_and(|q| q != self.final_vote())
     }
 }
 
@@ -106,6 +122,13 @@ pub struct LoopMetrics {
     /// The Bar Raiser's sealed vote was on the other side of the hiring
     /// manager's decision.
     pub bar_raiser_overruled: Option<bool>,
+    /// Voters with a quick vote.
+    pub quick_voted: usize,
+    /// Of those, how many sealed a different vote (amended it).
+    pub amended: usize,
+    /// Of those, how many ended (debrief vote, else sealed) on a vote other
+    /// than their quick vote.
+    pub quick_to_final_changed: usize,
 }
 
 /// Population standard deviation; `None` for no values.
@@ -150,6 +173,13 @@ pub fn loop_metrics(f: &LoopFacts) -> LoopMetrics {
         hired: f.hired(),
         vetoed: f.vetoed,
         bar_raiser_overruled: f.bar_raiser_sealed.map(|v| for_hire(v) != f.decided_hire),
+        quick_voted: f.voters.iter().filter(|v| v.quick.is_some()).count(),
+        amended: f.voters.iter().filter(|v| v.amended()).count(),
+        quick_to_final_changed: f
+            .voters
+            .iter()
+            .filter(|v| v.quick_to_final_changed())
+            .count(),
     }
 }
 
@@ -184,6 +214,11 @@ pub struct InterviewerMetrics {
     pub seal_hours_p50: Option<f64>,
     pub seal_hours_p90: Option<f64>,
     pub late_rate: Option<f64>,
+    /// Share of loops where they committed a quick vote.
+    pub quick_vote_rate: Option<f64>,
+    /// Share of their quick-voted loops where the sealed vote differed from
+    /// the quick vote; `None` also when they never quick-voted.
+    pub amend_rate: Option<f64>,
 }
 
 pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> InterviewerMetrics {
@@ -199,6 +234,8 @@ pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> Intervi
             seal_hours_p50: None,
             seal_hours_p90: None,
             late_rate: None,
+            quick_vote_rate: None,
+            amend_rate: None,
         };
     }
     let share = |pred: &dyn Fn(&Participation) -> bool| {
@@ -213,6 +250,8 @@ pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> Intervi
         .map(|p| (for_hire(p.own.sealed), p.hired))
         .collect();
     let hours: Vec<f64> = loops.iter().map(|p| p.seal_hours).collect();
+    let quick_voted = loops.iter().filter(|p| p.own.quick.is_some()).count();
+    let amended = loops.iter().filter(|p| p.own.amended()).count();
     InterviewerMetrics {
         loops: n,
         insufficient_data: false,
@@ -223,6 +262,8 @@ pub fn interviewer_metrics(loops: &[Participation], min_loops: usize) -> Intervi
         seal_hours_p50: percentile(&hours, 0.5),
         seal_hours_p90: percentile(&hours, 0.9),
         late_rate: share(&|p| p.late),
+        quick_vote_rate: share(&|p| p.own.quick.is_some()),
+        amend_rate: (quick_voted > 0).then(|| amended as f64 / quick_voted as f64),
     }
 }
 
@@ -468,6 +509,7 @@ mod tests {
                 .map(|(s, d)| Voter {
                     sealed: *s,
                     debrief: Some(d),
+                    quick: None,
                 })
                 .collect(),
             hiring_manager_sealed: Some(InclinedToHire),
@@ -493,7 +535,8 @@ mod tests {
             voters: vec![
                 Voter {
                     sealed: StrongHire,
-                    debrief: None
+                    debrief: None,
+                    quick: None,
                 };
                 3
             ],
@@ -515,6 +558,7 @@ mod tests {
             voters: vec![Voter {
                 sealed: InclinedNotToHire,
                 debrief: Some(StrongHire),
+                quick: None,
             }],
             hiring_manager_sealed: Some(InclinedToHire),
             bar_raiser_sealed: None,
@@ -541,6 +585,7 @@ mod tests {
             own: Voter {
                 sealed: own,
                 debrief,
+                quick: None,
             },
             others_mean: mean(&others.iter().map(|v| score(*v)).collect::<Vec<_>>()),
             hired,
@@ -615,6 +660,126 @@ mod tests {
         // hours sorted 2 4 6 10 30: p50 6, p90 = 10 + 0.6·20 = 22.
         assert!(close(m.seal_hours_p50, 6.0));
         assert!(close(m.seal_hours_p90, 22.0));
+    }
+
+    #[test]
+    fn quick_sealed_and_final_votes_of_one_loop() {
+        // quick [4, 3, –, 2, 3], sealed [4, 2, 3, 2, 2], debrief
+        // [3, –, 3, –, 3] (3 is no change for the third voter).
+        let voters = [
+            (Some(StrongHire), StrongHire, Some(InclinedToHire)),
+            (Some(InclinedToHire), InclinedNotToHire, None),
+            (None, InclinedToHire, Some(InclinedToHire)),
+            (Some(InclinedNotToHire), InclinedNotToHire, None),
+            (
+                Some(InclinedToHire),
+                InclinedNotToHire,
+                Some(InclinedToHire),
+            ),
+        ];
+        let facts = |n: usize| LoopFacts {
+            voters: voters[..n]
+                .iter()
+                .map(|(quick, sealed, debrief)| Voter {
+                    sealed: *sealed,
+                    debrief: *debrief,
+                    quick: *quick,
+                })
+                .collect(),
+            hiring_manager_sealed: None,
+            bar_raiser_sealed: None,
+            decided_hire: false,
+            vetoed: false,
+        };
+        // The first four: three quick-voted (1, 2, 4); the second sealed
+        // 2 over a quick 3 (amended); the first ended on 3 over a quick 4
+        // and the second on 2 over 3 (changed from quick to final); the
+        // fourth kept 2 throughout.
+        let m = loop_metrics(&facts(4));
+        assert_eq!(
+            (m.voters, m.quick_voted, m.amended, m.quick_to_final_changed),
+            (4, 3, 1, 2)
+        );
+        assert_eq!(m.changed, 1, "only the first voter's debrief vote differs");
+        // The fifth amended 3 to 2 at the seal and went back to 3 in the
+        // debrief: amended, but ended on the quick vote.
+        let m = loop_metrics(&facts(5));
+        assert_eq!(
+            (m.quick_voted, m.amended, m.quick_to_final_changed),
+            (4, 2, 2)
+        );
+        // No quick vote at all: zero, and nothing amended.
+        let none = Voter {
+            sealed: StrongNoHire,
+            debrief: Some(StrongHire),
+            quick: None,
+        };
+        assert!(!none.amended() && !none.quick_to_final_changed());
+        let m = loop_metrics(&LoopFacts {
+            voters: vec![none; 3],
+            ..facts(0)
+        });
+        assert_eq!(
+            (m.quick_voted, m.amended, m.quick_to_final_changed),
+            (0, 0, 0)
+        );
+    }
+
+    fn quick(mut p: Participation, q: Vote) -> Participation {
+        p.own.quick = Some(q);
+        p
+    }
+
+    #[test]
+    fn quick_vote_and_amend_rates_of_an_interviewer() {
+        let loops = [
+            // Quick 4, sealed 4: not amended.
+            quick(
+                part(StrongHire, None, &[StrongHire], true, 1.0, false),
+                StrongHire,
+            ),
+            // Quick 3, sealed 2: amended.
+            quick(
+                part(InclinedNotToHire, None, &[StrongNoHire], false, 2.0, false),
+                InclinedToHire,
+            ),
+            // No quick vote.
+            part(InclinedToHire, None, &[InclinedToHire], true, 3.0, false),
+            // Quick 1, sealed 1, debrief 2: not amended (the debrief does
+            // not amend a quick vote).
+            quick(
+                part(
+                    StrongNoHire,
+                    Some(InclinedNotToHire),
+                    &[InclinedNotToHire],
+                    false,
+                    4.0,
+                    false,
+                ),
+                StrongNoHire,
+            ),
+            // No quick vote.
+            part(StrongHire, None, &[InclinedToHire], true, 5.0, false),
+        ];
+        let m = interviewer_metrics(&loops, 5);
+        // 3 of 5 loops quick-voted; 1 of those 3 amended.
+        assert!(close(m.quick_vote_rate, 0.6), "{:?}", m.quick_vote_rate);
+        assert!(close(m.amend_rate, 1.0 / 3.0), "{:?}", m.amend_rate);
+        // Never quick-voted: a rate of 0, and no amend rate to speak of.
+        let plain: Vec<Participation> = loops
+            .iter()
+            .cloned()
+            .map(|mut p| {
+                p.own.quick = None;
+                p
+            })
+            .collect();
+        let m = interviewer_metrics(&plain, 5);
+        assert_eq!((m.quick_vote_rate, m.amend_rate), (Some(0.0), None));
+        // Below min_loops: both null like every other figure.
+        let m = interviewer_metrics(&loops[..2], 5);
+        assert!(m.insufficient_data);
+        assert_eq!((m.quick_vote_rate, m.amend_rate), (None, None));
     }
 
     #[test]

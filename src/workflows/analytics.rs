@@ -21,7 +21,7 @@ use super::{Actor, AppState};
 use crate::db::analytics::{
     AnalyticsAgreementRow, AnalyticsLoopRow, AnalyticsRatingRow, AnalyticsVoteRow, Scope, Snapshot,
 };
-use crate::db::{self, CompetencyId, DbConn, FeedbackId, LoopId, UserId};
+use crate::db::{self, CompetencyId, DbConn, FeedbackId, InterviewId, LoopId, UserId};
 use crate::domain::analytics::{self as rules, Coincidences, LoopFacts, Participation, Voter};
 use crate::domain::{InterviewRole, LoopState, Outcome, StoredFeedbackState, Verdict, Vote};
 use crate::error::{AppError, AppResult, FieldError};
@@ -80,6 +80,8 @@ pub fn snapshot(conn: &mut DbConn, loop_id: LoopId) -> AppResult<Option<Snapshot
         };
         voters.push((i, f, vote, sealed_at));
     }
+    // Each voter's quick vote, loaded with the bundle.
+    let quick_of = |interview: InterviewId| b.quick_votes.get(&interview).map(|q| q.vote);
     let sealed_of = |user: UserId| {
         voters
             .iter()
@@ -92,6 +94,7 @@ pub fn snapshot(conn: &mut DbConn, loop_id: LoopId) -> AppResult<Option<Snapshot
             .map(|(i, _, vote, _)| Voter {
                 sealed: *vote,
                 debrief: debrief.get(&i.interviewer_id).copied(),
+                quick: quick_of(i.id),
             })
             .collect(),
         hiring_manager_sealed: sealed_of(r.hiring_manager_id),
@@ -129,6 +132,9 @@ pub fn snapshot(conn: &mut DbConn, loop_id: LoopId) -> AppResult<Option<Snapshot
         bar_raiser_overruled: m.bar_raiser_overruled,
         debrief_open_hours: None,
         decision_hours: None,
+        quick_voted: count(m.quick_voted),
+        amended: count(m.amended),
+        quick_to_final_changed: count(m.quick_to_final_changed),
     };
     let lp = AnalyticsLoopRow {
         debrief_open_hours: lp
@@ -165,6 +171,7 @@ pub fn snapshot(conn: &mut DbConn, loop_id: LoopId) -> AppResult<Option<Snapshot
             sealed_at: *sealed_at,
             late: *sealed_at > due,
             seal_hours: hours(ended_at, *sealed_at),
+            quick_vote: quick_of(i.id).map(score),
         });
         for rating in rated.remove(&f.id).unwrap_or_default() {
             if let Some(value) = rating.rating {
@@ -324,6 +331,14 @@ pub struct LoopAnalytics {
     /// The Bar Raiser's sealed vote was on the other side of the hiring
     /// manager's decision; null when the Bar Raiser cast none.
     pub bar_raiser_overruled: Option<bool>,
+    /// Voters who committed a quick vote after their interview.
+    pub quick_voted: i32,
+    /// Of those, how many sealed a different vote (the debrief shows them
+    /// `amended`).
+    pub amended: i32,
+    /// Of those, how many ended on a vote other than their quick vote: the
+    /// debrief vote if they cast one, else the sealed vote.
+    pub quick_to_final_changed: i32,
 }
 
 impl LoopAnalytics {
@@ -342,6 +357,9 @@ impl LoopAnalytics {
             hired: r.decided_hire && !r.vetoed,
             vetoed: r.vetoed,
             bar_raiser_overruled: r.bar_raiser_overruled,
+            quick_voted: r.quick_voted,
+            amended: r.amended,
+            quick_to_final_changed: r.quick_to_final_changed,
         }
     }
 }
@@ -401,6 +419,11 @@ pub struct InterviewerAnalytics {
     pub seal_hours_p90: Option<f64>,
     /// Share sealed after the feedback was due.
     pub late_rate: Option<f64>,
+    /// Share of loops where they committed a quick vote.
+    pub quick_vote_rate: Option<f64>,
+    /// Share of their quick-voted loops where the sealed vote differed from
+    /// the quick vote; null also when they never quick-voted.
+    pub amend_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -415,6 +438,7 @@ fn participation(v: &AnalyticsVoteRow) -> AppResult<Participation> {
         own: Voter {
             sealed: vote_of(v.sealed_vote)?,
             debrief: v.debrief_vote.map(vote_of).transpose()?,
+            quick: v.quick_vote.map(vote_of).transpose()?,
         },
         others_mean: v.others_mean,
         hired: v.hired,
@@ -465,6 +489,8 @@ fn table(
                 seal_hours_p50: m.seal_hours_p50,
                 seal_hours_p90: m.seal_hours_p90,
                 late_rate: m.late_rate,
+                quick_vote_rate: m.quick_vote_rate,
+                amend_rate: m.amend_rate,
             })
         })
         .collect()
@@ -577,8 +603,21 @@ pub struct Summary {
     /// Share of all changed votes that moved toward the hiring manager's
     /// sealed vote (loops where the hiring manager cast one).
     pub toward_hiring_manager_share: Option<f64>,
+    /// Share of the voters who committed a quick vote; null without voters.
+    pub quick_voted_share: Option<f64>,
+    /// Share of the quick votes that the sealed vote amended; null without
+    /// quick votes.
+    pub amended_share: Option<f64>,
+    /// Share of the quick votes that differ from the voter's final vote
+    /// (debrief, else sealed); null without quick votes.
+    pub quick_to_final_changed_share: Option<f64>,
     pub timeliness: Timeliness,
     pub bar_raisers: Vec<BarRaiserOutcomes>,
+}
+
+/// `part / whole`; `None` when `whole` is 0.
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 fn hours(a: chrono::NaiveDateTime, b: chrono::NaiveDateTime) -> f64 {
@@ -781,6 +820,12 @@ pub async fn summary(state: &AppState, me: &Actor, p: Period) -> AppResult<Summa
                 toward_hiring_manager_share: (totals.changed_with_hiring_manager > 0).then(|| {
                     totals.toward_hiring_manager as f64 / totals.changed_with_hiring_manager as f64
                 }),
+                quick_voted_share: ratio(totals.quick_voted, totals.voters),
+                amended_share: ratio(totals.amended, totals.quick_voted),
+                quick_to_final_changed_share: ratio(
+                    totals.quick_to_final_changed,
+                    totals.quick_voted,
+                ),
                 timeliness,
                 bar_raisers,
             })

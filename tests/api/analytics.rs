@@ -1,5 +1,5 @@
-//! Process analytics over decided loops: figures computed from the sealed
-//! votes, the blind debrief votes and the outcome, on hand-computed data;
+//! Process analytics over decided loops: figures computed from the quick,
+//! sealed and blind debrief votes and the outcome, on hand-computed data;
 //! who may read which figures; CSV; nothing before a loop is decided.
 
 use reqwest::{Method, StatusCode};
@@ -15,6 +15,8 @@ enum Ending {
     NoHire,
     HireConcurred,
     HireVetoed,
+    /// It does not: every vote sealed, the debrief not opened.
+    Undecided,
 }
 
 /// A decided loop with `cast`: the Bar Raiser and the four interviewers
@@ -23,6 +25,20 @@ enum Ending {
 async fn decided_loop(
     app: &TestApp,
     cast: &Cast,
+    sealed: [&str; 5],
+    changes: &[(usize, &str)],
+    ending: Ending,
+) -> Uuid {
+    quick_voted_loop(app, cast, &[], sealed, changes, ending).await
+}
+
+/// [`decided_loop`] where the voters named in `quick` (by their index in
+/// `cast.voters()`) first commit that quick vote (the app's quick-vote
+/// window must reach back to the interviews, one to five hours ago).
+async fn quick_voted_loop(
+    app: &TestApp,
+    cast: &Cast,
+    quick: &[(usize, &str)],
     sealed: [&str; 5],
     changes: &[(usize, &str)],
     ending: Ending,
@@ -62,6 +78,16 @@ async fn decided_loop(
     let lp = |p: &str| format!("/loops/{loop_id}{p}");
     let (status, body) = app.post(&lp("/schedule"), &cast.recruiter, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    for (n, vote) in quick {
+        let (status, body) = app
+            .post(
+                &format!("/interviews/{}/quick-vote", interviews[*n]),
+                cast.voters()[*n],
+                json!({ "vote": vote }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
     for ((who, interview), vote) in cast.voters().into_iter().zip(&interviews).zip(sealed) {
         app.draft_and_seal(who, *interview, vote).await;
     }
@@ -72,6 +98,9 @@ async fn decided_loop(
         409,
         "loop_not_decided",
     );
+    if matches!(ending, Ending::Undecided) {
+        return loop_id;
+    }
     let (status, body) = app.post(&lp("/debrief"), &cast.bar_raiser, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for (n, vote) in changes {
@@ -98,7 +127,7 @@ async fn decided_loop(
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = match ending {
-        Ending::NoHire => (status, body),
+        Ending::NoHire | Ending::Undecided => (status, body),
         Ending::HireConcurred => {
             app.post(&lp("/decision/concur"), &cast.bar_raiser, json!({}))
                 .await
@@ -361,6 +390,8 @@ async fn too_few_loops_give_no_figures_and_csv_is_safe(app: TestApp) {
         "seal_hours_p50",
         "seal_hours_p90",
         "late_rate",
+        "quick_vote_rate",
+        "amend_rate",
     ] {
         assert_eq!(me[figure], Value::Null, "{figure}: {me}");
     }
@@ -391,6 +422,10 @@ async fn too_few_loops_give_no_figures_and_csv_is_safe(app: TestApp) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
     assert!(lines[0].starts_with("interviewer_id,name,email,loops,insufficient_data,leniency"));
+    assert!(
+        lines[0].ends_with(",late_rate,quick_vote_rate,amend_rate"),
+        "{text}"
+    );
     assert!(
         lines[1..].iter().all(|l| l.split(',').nth(3) == Some("1")),
         "{text}"
@@ -583,3 +618,218 @@ async fn roll_up_and_per_loop_summaries_agree(backend: Backend) {
     );
 }
 both_backends!(roll_up_agrees, backend => super::roll_up_and_per_loop_summaries_agree);
+
+/// Reverts the migrations down to and including the quick-vote one and
+/// runs them again: loops decided (and captured) before it meet its
+/// backfill, as in a database upgraded to it.
+async fn migrate_quick_votes_again(app: &TestApp) {
+    use bar_raiser::db::DbConn;
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    const VERSION: &str = "20261201000700";
+    fn back_to_before<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        m: fn() -> EmbeddedMigrations,
+    ) {
+        loop {
+            let applied = c.applied_migrations().unwrap();
+            let last = applied.iter().max().unwrap().to_string();
+            c.revert_last_migration(m()).unwrap();
+            if last == VERSION {
+                return;
+            }
+        }
+    }
+    let db = app.state.db.clone();
+    actix_web::web::block(move || {
+        let mut conn = db.conn().unwrap();
+        match &mut *conn {
+            DbConn::Sqlite(c) => {
+                back_to_before(c, || SQLITE);
+                drop(c.run_pending_migrations(SQLITE).unwrap());
+            }
+            DbConn::Postgres(c) => {
+                back_to_before(c, || POSTGRES);
+                drop(c.run_pending_migrations(POSTGRES).unwrap());
+            }
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// Quick → sealed → debrief, counted: a decided loop where three voters
+/// quick-voted (one amended at the seal, two ended elsewhere), one without
+/// quick votes, and a loop in flight whose quick votes count nowhere; the
+/// loop, interviewer (JSON and CSV) and summary figures, computed by hand;
+/// and the migration's backfill gives the same figures as the capture.
+async fn quick_votes_in_the_figures(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
+        c.analytics_min_loops = 2;
+        c.quick_vote_window_minutes = 24 * 60;
+    })
+    .await
+    else {
+        return;
+    };
+    let cast = app.cast().await;
+    // Voters: Bar Raiser, Ivy, Ian, Ida, Ike. Quick [–, 4, 3, –, 2],
+    // sealed [1, 4, 2, 3, 2], Ivy's debrief vote 3: quick-voted 3; Ian
+    // amended 3 → 2 at the seal; Ivy (4 → 3 in the debrief) and Ian end on
+    // another vote than their quick one; Ike keeps 2 throughout.
+    let a = quick_voted_loop(
+        &app,
+        &cast,
+        &[
+            (1, "strong_hire"),
+            (2, "inclined_to_hire"),
+            (4, "inclined_not_to_hire"),
+        ],
+        [
+            "strong_no_hire",
+            "strong_hire",
+            "inclined_not_to_hire",
+            "inclined_to_hire",
+            "inclined_not_to_hire",
+        ],
+        &[(1, "inclined_to_hire")],
+        Ending::NoHire,
+    )
+    .await;
+    // The debrief showed Ian's interview amended, and nobody else's.
+    let (status, debrief) = app
+        .get(&format!("/loops/{a}/debrief"), &cast.hiring_manager)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{debrief}");
+    let amended: Vec<&Value> = debrief["votes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["amended"] == true)
+        .collect();
+    assert_eq!(amended.len(), 1, "{debrief}");
+    let (status, m) = app
+        .get(&format!("/analytics/loops/{a}"), &cast.interviewers[1])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(
+        (
+            m["voters"].as_i64(),
+            m["changed"].as_i64(),
+            m["quick_voted"].as_i64(),
+            m["amended"].as_i64(),
+            m["quick_to_final_changed"].as_i64()
+        ),
+        (Some(5), Some(1), Some(3), Some(1), Some(2)),
+        "{m}"
+    );
+    let b = decided_loop(&app, &cast, ["strong_hire"; 5], &[], Ending::HireConcurred).await;
+    let (_, mb) = app.get(&format!("/analytics/loops/{b}"), &cast.admin).await;
+    assert_eq!(
+        (
+            mb["quick_voted"].as_i64(),
+            mb["amended"].as_i64(),
+            mb["quick_to_final_changed"].as_i64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{mb}"
+    );
+    let (status, table) = app.get("/analytics/interviewers", &cast.recruiter).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    let (status, summary) = app.get("/analytics/summary", &cast.admin).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+
+    // A loop in flight where every voter quick-voted and sealed another
+    // vote: no figure moves.
+    let c = quick_voted_loop(
+        &app,
+        &cast,
+        &[
+            (0, "strong_hire"),
+            (1, "strong_hire"),
+            (2, "strong_hire"),
+            (3, "strong_hire"),
+            (4, "strong_hire"),
+        ],
+        ["strong_no_hire"; 5],
+        &[],
+        Ending::Undecided,
+    )
+    .await;
+    assert_problem(
+        &app.get(&format!("/analytics/loops/{c}"), &cast.admin).await,
+        409,
+        "loop_not_decided",
+    );
+    let check = |table: &Value, summary: &Value| {
+        // Two loops each (min_loops 2): Ivy and Ike quick-voted in one of
+        // them and kept it at the seal, Ian quick-voted in one and
+        // amended it, the Bar Raiser and Ida never quick-voted.
+        let rates = |who: &Session| {
+            let r = row_of(table, who);
+            assert_eq!(
+                (r["loops"].as_i64(), r["insufficient_data"].as_bool()),
+                (Some(2), Some(false)),
+                "{r}"
+            );
+            (r["quick_vote_rate"].as_f64(), r["amend_rate"].as_f64())
+        };
+        assert_eq!(rates(&cast.interviewers[0]), (Some(0.5), Some(0.0)));
+        assert_eq!(rates(&cast.interviewers[1]), (Some(0.5), Some(1.0)));
+        assert_eq!(rates(&cast.interviewers[2]), (Some(0.0), None));
+        assert_eq!(rates(&cast.interviewers[3]), (Some(0.5), Some(0.0)));
+        assert_eq!(rates(&cast.bar_raiser), (Some(0.0), None));
+        // Ten voters, three quick votes: one amended, two ended elsewhere.
+        assert_eq!(summary["loops"], 2, "{summary}");
+        assert!(close(&summary["quick_voted_share"], 0.3), "{summary}");
+        assert!(close(&summary["amended_share"], 1.0 / 3.0), "{summary}");
+        assert!(
+            close(&summary["quick_to_final_changed_share"], 2.0 / 3.0),
+            "{summary}"
+        );
+    };
+    check(&table, &summary);
+    let (_, table_now) = app.get("/analytics/interviewers", &cast.recruiter).await;
+    let (_, summary_now) = app.get("/analytics/summary", &cast.admin).await;
+    assert_eq!(figures(summary.clone()), figures(summary_now.clone()));
+    assert_eq!(table["items"], table_now["items"]);
+    // Everyone reads their own rates.
+    let (_, me) = app.get("/analytics/me", &cast.interviewers[1]).await;
+    assert_eq!(&me, row_of(&table, &cast.interviewers[1]));
+    // The CSV carries the two rates last.
+    let text = app
+        .client
+        .get(app.url("/analytics/interviewers"))
+        .bearer_auth(&cast.recruiter.token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |who: &Session| {
+        text.lines()
+            .find(|l| l.starts_with(&who.id.to_string()))
+            .unwrap_or_else(|| panic!("no line for {}: {text}", who.email))
+            .to_string()
+    };
+    assert!(line(&cast.interviewers[1]).ends_with(",0.5,1"), "{text}");
+    assert!(line(&cast.interviewers[2]).ends_with(",0,"), "{text}");
+    // No figure shows a quick vote itself.
+    for v in ["strong_hire", "inclined_to_hire", "inclined_not_to_hire"] {
+        assert!(!text.contains(v) && !summary.to_string().contains(v));
+    }
+
+    // The migration's backfill: reverted (the captured quick figures
+    // gone with their columns) and run again, it restores the same ones.
+    migrate_quick_votes_again(&app).await;
+    let (_, table_back) = app.get("/analytics/interviewers", &cast.recruiter).await;
+    let (_, summary_back) = app.get("/analytics/summary", &cast.admin).await;
+    check(&table_back, &summary_back);
+    assert_eq!(table["items"], table_back["items"]);
+    let (_, back) = app.get(&format!("/analytics/loops/{a}"), &cast.admin).await;
+    assert_eq!(back, m);
+}
+both_backends!(quick_votes_counted, backend => super::quick_votes_in_the_figures);
