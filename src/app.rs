@@ -26,6 +26,8 @@ pub struct AppState {
     pub config: Config,
     pub keys: Keys,
     pub passwords: Passwords,
+    /// The single sign-on issuer, when one is configured.
+    pub oidc: Option<crate::auth::oidc::Oidc>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
         if captured > 0 {
             tracing::info!(captured, "decided loops captured for analytics");
         }
+        let oidc = crate::auth::oidc::Oidc::from_config(&config.sso)?;
         let password_queue = config.password_queue;
         let passwords = web::block(move || Passwords::new(password_queue)).await??;
         Ok(web::Data::new(AppState {
@@ -70,6 +73,7 @@ impl AppState {
             db,
             config,
             passwords,
+            oidc,
         }))
     }
 }

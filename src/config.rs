@@ -191,6 +191,102 @@ fn parse_share(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Who may sign in with a password (`BAR_RAISER_PASSWORD_SIGNIN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PasswordSignin {
+    /// Everyone with a password.
+    #[default]
+    On,
+    /// Nobody but the break-glass admin (the first account, when it is an
+    /// admin): everyone else signs in through single sign-on.
+    Off,
+    /// Accounts not linked to a single sign-on identity; linked ones must
+    /// use single sign-on (the break-glass admin still may).
+    UnlinkedOnly,
+}
+
+/// Single sign-on with OpenID Connect (see `workflows::sso`): off unless an
+/// issuer is set.
+#[derive(Debug, Clone, Args)]
+pub struct SsoArgs {
+    /// The OpenID provider's issuer URL; its discovery document
+    /// (`/.well-known/openid-configuration`) and keys are fetched at first
+    /// use. Unset: single sign-on is off and its endpoints answer 404
+    /// `sso_not_configured`.
+    #[arg(long = "oidc-issuer", env = "BAR_RAISER_OIDC_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// This service's client id at the provider.
+    #[arg(long = "oidc-client-id", env = "BAR_RAISER_OIDC_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// This service's client secret at the provider.
+    #[arg(
+        long = "oidc-client-secret",
+        env = "BAR_RAISER_OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<Secret>,
+
+    /// The redirect URL registered at the provider: this service's
+    /// `/api/v1/auth/sso/callback` as the browser reaches it.
+    #[arg(long = "oidc-redirect-url", env = "BAR_RAISER_OIDC_REDIRECT_URL")]
+    pub redirect_url: Option<String>,
+
+    /// Scopes asked for, space-separated (`openid` is always asked).
+    #[arg(long = "oidc-scopes", env = "BAR_RAISER_OIDC_SCOPES", default_value = DEFAULT_OIDC_SCOPES)]
+    pub scopes: String,
+
+    /// Where a browser sign-in ends: redirected to this URL with
+    /// `#code=<one-time code>` in the fragment, for the front end to
+    /// exchange at `POST /api/v1/auth/sso/exchange`. Unset: the callback
+    /// shows the code as text (the command-line flow).
+    #[arg(long = "oidc-frontend-url", env = "BAR_RAISER_OIDC_FRONTEND_URL")]
+    pub frontend_url: Option<String>,
+
+    /// Create an account (a member) at the first sign-in of a person the
+    /// provider vouches for (verified email) and who has none. Off: such a
+    /// person is refused with `sso_not_linked` until an admin or SCIM
+    /// creates their account.
+    #[arg(
+        long = "oidc-jit",
+        env = "BAR_RAISER_OIDC_JIT",
+        default_value_t = false
+    )]
+    pub jit: bool,
+
+    /// An ID token claim (a string or a list of strings, e.g. `groups`)
+    /// whose values map to roles by `BAR_RAISER_OIDC_CLAIM_ROLES`.
+    #[arg(long = "oidc-role-claim", env = "BAR_RAISER_OIDC_ROLE_CLAIM")]
+    pub role_claim: Option<String>,
+
+    /// Comma-separated `value=role` pairs for the role claim (like
+    /// `BAR_RAISER_SCIM_GROUP_ROLES`): at each sign-in the account gets the
+    /// highest role its values map to, member when none. An account SCIM
+    /// provisioned keeps the role SCIM gives it.
+    #[arg(long = "oidc-claim-roles", env = "BAR_RAISER_OIDC_CLAIM_ROLES", value_delimiter = ',', value_parser = parse_group_role)]
+    pub claim_roles: Vec<GroupRole>,
+}
+
+/// The scopes asked for when `BAR_RAISER_OIDC_SCOPES` is unset.
+pub const DEFAULT_OIDC_SCOPES: &str = "openid email profile";
+
+impl Default for SsoArgs {
+    fn default() -> Self {
+        SsoArgs {
+            issuer: None,
+            client_id: None,
+            client_secret: None,
+            redirect_url: None,
+            scopes: DEFAULT_OIDC_SCOPES.into(),
+            frontend_url: None,
+            jit: false,
+            role_claim: None,
+            claim_roles: Vec::new(),
+        }
+    }
+}
+
 /// Everything `serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -315,6 +411,16 @@ pub struct Config {
     #[command(flatten)]
     pub program: ProgramArgs,
 
+    #[command(flatten)]
+    pub sso: SsoArgs,
+
+    /// Who may sign in with email and password: `on` (everyone),
+    /// `unlinked-only` (accounts without a single sign-on identity) or
+    /// `off` (nobody). The first admin (the account created first, when it
+    /// is an admin) may always: the break-glass way in.
+    #[arg(long, env = "BAR_RAISER_PASSWORD_SIGNIN", value_enum, default_value_t = PasswordSignin::On)]
+    pub password_signin: PasswordSignin,
+
     /// On an empty database (no loops yet), create the demo sample first;
     /// see `bar-raiser demo` (built with the `tools` feature).
     #[cfg(feature = "tools")]
@@ -358,6 +464,8 @@ impl Config {
             no_worker: true,
             worker: WorkerArgs::default(),
             program: ProgramArgs::default(),
+            sso: SsoArgs::default(),
+            password_signin: PasswordSignin::On,
             #[cfg(feature = "tools")]
             demo: false,
             workers: Some(2),

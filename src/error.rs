@@ -76,6 +76,9 @@ pub enum AppError {
     /// 404: no such resource, or not the caller's to know about.
     #[error("not found")]
     NotFound,
+    /// 404: a feature that is off in this deployment (`code` says which).
+    #[error("not configured: {0}")]
+    NotConfigured(&'static str),
     /// 409: the resource's state does not allow it.
     #[error("conflict: {code}")]
     Conflict {
@@ -153,6 +156,7 @@ impl AppError {
             AppError::Unauthorized(code) => code,
             AppError::Forbidden { code, .. } => code,
             AppError::NotFound => "not_found",
+            AppError::NotConfigured(code) => code,
             AppError::Conflict { code, .. } => code,
             AppError::PreconditionFailed => "precondition_failed",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -174,6 +178,10 @@ impl AppError {
             | AppError::Validation { detail, .. } => detail.clone(),
             AppError::Unauthorized(_) => "valid credentials are required".into(),
             AppError::NotFound => "no such resource".into(),
+            AppError::NotConfigured(_) => {
+                "this deployment has the feature off; an operator turns it on by configuration"
+                    .into()
+            }
             AppError::PreconditionFailed => {
                 "the resource changed since you read it; fetch it again".into()
             }
@@ -258,7 +266,7 @@ impl ResponseError for AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotConfigured(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

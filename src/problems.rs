@@ -69,6 +69,9 @@ pub const PROBLEMS: &[ProblemType] = &[
     p("malformed_json", 400, "The body is not valid JSON, or not of the shape the operation takes. Fix the body; retrying it unchanged fails again."),
     p("unreadable_body", 400, "The body could not be read (cut short, or not UTF-8)."),
     p("invalid_idempotency_key", 400, "The `Idempotency-Key` header is empty, too long, or holds characters outside printable ASCII."),
+    p("sso_state_mismatch", 400, "The single sign-on callback's `state` names no pending sign-in of this service: unknown, used already, older than ten minutes, or from another issuer. Start the sign-in again (`GET /api/v1/auth/sso/start`)."),
+    p("sso_code_invalid", 400, "The code is not good: the provider refused its authorization code (used, expired, or not issued to this service), or the one-time code sent to `POST /api/v1/auth/sso/exchange` is unknown, used already or older than sixty seconds. Sign in again."),
+    p("sso_provider_error", 400, "The provider ended the single sign-on without signing you in (it sent `error` to the callback). Start again."),
     // 401
     p("missing_token", 401, "No bearer token was sent. Sign in (`POST /api/v1/auth/login`) or send a service token."),
     p("invalid_token", 401, "The bearer token is malformed, expired, revoked, or of a session that ended (sign-out, password change, deactivation). Refresh or sign in again."),
@@ -76,8 +79,15 @@ pub const PROBLEMS: &[ProblemType] = &[
     p("invalid_refresh_token", 401, "The refresh token is unknown or revoked. Sign in again."),
     p("refresh_token_expired", 401, "The refresh token ran out. Sign in again."),
     p("refresh_token_reused", 401, "A refresh token was used a second time: its whole family is revoked, since one of the two uses was not yours. Sign in again."),
+    p("sso_token_invalid", 401, "The provider's ID token failed validation: its signature (by the issuer's keys), issuer, audience or authorized party is wrong, or it is missing. Nothing was signed in."),
+    p("sso_token_expired", 401, "The provider's ID token had expired when it arrived (check the clocks of the provider and this service). Sign in again."),
+    p("sso_nonce_mismatch", 401, "The provider's ID token carries another `nonce` than the sign-in asked for: it belongs to another sign-in. Nothing was signed in."),
     // 403
     p("admin_only", 403, "The operation needs an admin."),
+    p("account_disabled", 403, "The account is deactivated, so single sign-on does not sign it in; ask an admin."),
+    p("sso_email_unverified", 403, "The provider has not verified the identity's email, so it is not linked to an account (an account is linked once, by a verified email). Verify the email at the provider, or ask an admin."),
+    p("sso_not_linked", 403, "No account is linked to this identity and none can be: no account has its email (and just-in-time creation is off), or the account with that email is linked to another identity of the issuer. Ask an admin."),
+    p("password_signin_disabled", 403, "The password is right, but this account signs in through single sign-on (`BAR_RAISER_PASSWORD_SIGNIN` is `off` or `unlinked-only`). Use `GET /api/v1/auth/sso/start`."),
     p("recruiter_or_admin_only", 403, "The operation needs a recruiter or an admin."),
     p("insufficient_scope", 403, "The service token does not carry the scope this operation needs."),
     p("token_privilege_ceiling", 403, "No service token creates or changes an admin account, makes an admin, or sets a password: do that signed in as an admin."),
@@ -103,6 +113,7 @@ pub const PROBLEMS: &[ProblemType] = &[
     p("joined_after_first_seal", 403, "You were put on this loop after its first seal, so others' feedback opens to you at the debrief, not when you seal."),
     // 404
     p("not_found", 404, "No such resource, or one you may not know of; the two are not told apart."),
+    p("sso_not_configured", 404, "Single sign-on is off in this deployment: no OpenID provider is configured (`BAR_RAISER_OIDC_ISSUER`). Sign in with email and password."),
     // 405
     p("method_not_allowed", 405, "The path exists but not with this method; the `Allow` header lists the methods it takes."),
     // 409

@@ -38,6 +38,7 @@ fn login_answer(outcome: LoginOutcome) -> HttpResponse {
     let mut resp = match outcome.answer {
         Answer::SignedIn(tokens) => token_answer(tokens),
         Answer::Invalid => AppError::Unauthorized("invalid_credentials").error_response(),
+        Answer::PasswordOff => AppError::forbidden("password_signin_disabled").error_response(),
         Answer::Refused { retry_after_secs } => {
             AppError::TooManyRequests { retry_after_secs }.error_response()
         }
@@ -77,6 +78,10 @@ fn rate_limit_headers(resp: &mut HttpResponse, rate_limit: String) {
         )),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password, or inactive account", body = Problem, content_type = "application/problem+json", headers(
+            ("RateLimit-Policy" = String, description = "The sign-in counters"),
+            ("RateLimit" = String, description = "The counter closest to waiting"),
+        )),
+        (status = 403, description = "The password is right, but this account signs in through single sign-on (`BAR_RAISER_PASSWORD_SIGNIN`)", body = Problem, content_type = "application/problem+json", headers(
             ("RateLimit-Policy" = String, description = "The sign-in counters"),
             ("RateLimit" = String, description = "The counter closest to waiting"),
         )),

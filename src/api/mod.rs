@@ -21,6 +21,7 @@ pub mod responses;
 pub mod scim;
 pub mod scorecards;
 pub mod spec;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -152,6 +153,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(auth::login)
             .service(auth::rotate)
             .service(auth::logout)
+            .service(sso::start)
+            .service(sso::callback)
+            .service(sso::exchange)
             .service(users::current)
             .service(users::create)
             .service(users::list)

@@ -1,6 +1,7 @@
 //! Who is calling: password hashing, tokens, and the [`AuthUser`]
 //! extractor that every protected handler takes as an argument.
 
+pub mod oidc;
 pub mod password;
 pub mod tokens;
 

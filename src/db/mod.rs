@@ -41,6 +41,7 @@ pub mod quick_votes;
 pub mod schema;
 pub mod scim;
 pub mod signin;
+pub mod sso;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -310,3 +310,35 @@ pub struct SignOffRow {
     pub assessment: String,
     pub signed_at: NaiveDateTime,
 }
+
+/// An account's identity at the single sign-on issuer (see `workflows::sso`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sso_identities)]
+pub struct SsoIdentityRow {
+    pub issuer: String,
+    pub subject: String,
+    pub user_id: UserId,
+    pub linked_at: NaiveDateTime,
+}
+
+/// A single sign-on on its way through the provider.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sso_logins)]
+pub struct SsoLoginRow {
+    pub state_hash: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub client: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A finished single sign-on's one-time code (its hash).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sso_codes)]
+pub struct SsoCodeRow {
+    pub code_hash: String,
+    pub user_id: UserId,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

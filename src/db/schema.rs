@@ -429,6 +429,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        client -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(loops -> candidates (candidate_id));
 diesel::joinable!(loop_competencies -> loops (loop_id));
@@ -440,6 +469,7 @@ diesel::joinable!(interview_competencies -> competencies (competency_id));
 diesel::joinable!(feedback -> interviews (interview_id));
 diesel::joinable!(quick_votes -> interviews (interview_id));
 diesel::joinable!(scim_users -> users (user_id));
+diesel::joinable!(sso_identities -> users (user_id));
 diesel::joinable!(scim_group_members -> scim_groups (group_id));
 diesel::joinable!(scim_group_members -> scim_users (user_id));
 diesel::joinable!(feedback_ratings -> feedback (feedback_id));
@@ -499,6 +529,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_users,
     scim_groups,
     scim_group_members,
+    sso_identities,
+    sso_logins,
+    sso_codes,
     audit_chains,
     audit_events,
     outbox,

@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod scim;
 pub mod scopes;
 pub mod signin;
+pub mod sso;
 pub mod types;
 pub mod visibility;
 

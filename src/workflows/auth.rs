@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 
 use super::{Actor, AppState};
 use crate::auth::tokens::{Keys, random_token, token_hash};
+use crate::config::PasswordSignin;
 use crate::db::{
     self, DbConn, RefreshTokenId, TokenFamilyId, UserId, models::RefreshTokenRow, models::UserRow,
     now, signin::Claim, to_db,
 };
-use crate::domain::signin;
+use crate::domain::{AccountRole, signin};
 use crate::error::{AppError, AppResult};
 
 #[derive(Deserialize, ToSchema)]
@@ -61,6 +62,10 @@ pub enum Answer {
     Refused {
         retry_after_secs: u64,
     },
+    /// The right password, but this account signs in through single
+    /// sign-on (`BAR_RAISER_PASSWORD_SIGNIN`). Said only after the
+    /// password checked out, so it tells a guesser nothing.
+    PasswordOff,
 }
 
 /// A sign-in's answer and the `RateLimit` value of the counter closest to
@@ -71,14 +76,15 @@ pub struct LoginOutcome {
 }
 
 /// What issues tokens inside a transaction: the signing keys and the
-/// refresh tokens' lifetime.
-struct Issuer {
+/// refresh tokens' lifetime. Password sign-in and single sign-on
+/// (`workflows::sso`) end in the same pair.
+pub(crate) struct Issuer {
     keys: Keys,
     refresh_ttl: Duration,
 }
 
 impl Issuer {
-    fn of(state: &AppState) -> AppResult<Issuer> {
+    pub(crate) fn of(state: &AppState) -> AppResult<Issuer> {
         Ok(Issuer {
             keys: state.keys.clone(),
             refresh_ttl: Duration::from_std(state.config.refresh_token_ttl)
@@ -113,7 +119,7 @@ impl Issuer {
     }
 
     /// A new pair for `user` in `family`.
-    fn pair(
+    pub(crate) fn pair(
         &self,
         conn: &mut DbConn,
         user: &UserRow,
@@ -146,7 +152,7 @@ pub async fn login(state: &AppState, req: LoginRequest, client: Client) -> AppRe
             ..
         }) => "signed_in",
         Ok(LoginOutcome {
-            answer: Answer::Invalid,
+            answer: Answer::Invalid | Answer::PasswordOff,
             ..
         })
         | Err(AppError::Unauthorized(_)) => "invalid_credentials",
@@ -204,14 +210,21 @@ async fn attempt(state: &AppState, req: LoginRequest, client: Client) -> AppResu
     let issuer = Issuer::of(state)?;
     let (answer, counts) = match user {
         Some(u) if verified && u.active => {
+            let policy = state.config.password_signin;
             let tokens = state
                 .db
                 .write(move |conn| {
                     db::signin::credit(conn, &counters)?;
-                    issuer.pair(conn, &u, TokenFamilyId::random())
+                    if !password_allowed(conn, policy, &u)? {
+                        return Ok(None);
+                    }
+                    issuer.pair(conn, &u, TokenFamilyId::random()).map(Some)
                 })
                 .await?;
-            (Answer::SignedIn(tokens), signin::after_success(&taken))
+            match tokens {
+                Some(tokens) => (Answer::SignedIn(tokens), signin::after_success(&taken)),
+                None => (Answer::PasswordOff, signin::after_success(&taken)),
+            }
         }
         // The failure was counted before the check: nothing to write.
         _ => (Answer::Invalid, taken),
@@ -220,6 +233,22 @@ async fn attempt(state: &AppState, req: LoginRequest, client: Client) -> AppResu
         answer,
         rate_limit: signin::admitted_header(&counts),
     })
+}
+
+/// Whether `user` may sign in by password under `policy`: the first
+/// account, an admin, always may (break-glass).
+fn password_allowed(conn: &mut DbConn, policy: PasswordSignin, user: &UserRow) -> AppResult<bool> {
+    if policy == PasswordSignin::On {
+        return Ok(true);
+    }
+    let break_glass =
+        user.role == AccountRole::Admin && db::sso::first_account(conn)? == Some(user.id);
+    let linked = db::sso::is_linked(conn, user.id)?;
+    Ok(crate::domain::sso::password_allowed(
+        policy,
+        linked,
+        break_glass,
+    ))
 }
 
 enum Rotation {

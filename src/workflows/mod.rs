@@ -27,6 +27,7 @@ pub mod preconditions;
 pub mod program;
 pub mod scim;
 pub mod scorecards;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 pub mod views;

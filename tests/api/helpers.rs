@@ -124,6 +124,17 @@ impl TestApp {
     /// Spawns with a tweaked configuration. `None` only for PostgreSQL when
     /// no server is configured: the test then says it was skipped.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::spawn_on(backend, listener, tweak).await
+    }
+
+    /// Spawns on `listener`, bound beforehand so that the configuration can
+    /// name the app's own address (a single sign-on redirect URL).
+    pub async fn spawn_on(
+        backend: Backend,
+        listener: TcpListener,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let (database_url, dir, pg) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -162,7 +173,6 @@ impl TestApp {
         .await
         .unwrap()
         .expect("first admin");
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = app::serve(listener, state.clone(), Some(2)).expect("server");
         let handle = server.handle();

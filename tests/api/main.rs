@@ -35,6 +35,7 @@ mod recovery;
 mod scim;
 mod settings;
 mod smtp;
+mod sso;
 mod stress;
 mod tokens;
 mod users;

@@ -344,6 +344,11 @@ fn rows() -> Vec<(&'static str, Stage, Expect)> {
         ("list_problem_types", Stage::NoLoop, public(200)),
         ("get_problem_type", Stage::NoLoop, public(200)),
         ("login", Stage::NoLoop, public(200)),
+        // Off in the matrix's app (no BAR_RAISER_OIDC_ISSUER): 404
+        // `sso_not_configured` for everyone; with a provider, see sso.rs.
+        ("sso_start", Stage::NoLoop, public(404)),
+        ("sso_callback", Stage::NoLoop, public(404)),
+        ("sso_exchange", Stage::NoLoop, public(404)),
         // A person's session (or none) never obtains a client token: the
         // endpoint takes only a form with a service token's credentials.
         ("oauth_token", Stage::NoLoop, public(400)),
@@ -636,6 +641,13 @@ fn request(op: &str, w: &World, ctx: &Ctx, k: K) -> (Method, String, Option<Valu
             M::POST,
             "/auth/login".into(),
             Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+        ),
+        "sso_start" => (M::GET, "/auth/sso/start?client=cli".into(), None),
+        "sso_callback" => (M::GET, "/auth/sso/callback?code=c&state=s".into(), None),
+        "sso_exchange" => (
+            M::POST,
+            "/auth/sso/exchange".into(),
+            Some(json!({"code": "not-a-code"})),
         ),
         "refresh_token" => (
             M::POST,

@@ -183,7 +183,9 @@ impl From<AppError> for ScimError {
             }
             AppError::Unauthorized(code) => (401, None, code.replace('_', " ")),
             AppError::Forbidden { detail, .. } => (403, None, detail),
-            AppError::NotFound => (404, None, "no such resource".into()),
+            AppError::NotFound | AppError::NotConfigured(_) => {
+                (404, None, "no such resource".into())
+            }
             AppError::Conflict { detail, .. } => (409, Some("uniqueness"), detail),
             AppError::PreconditionFailed => (412, None, "the version changed".into()),
             AppError::PayloadTooLarge => (413, Some("tooMany"), "the body is too large".into()),
