@@ -165,13 +165,13 @@ impl Drop for Provider {
 }
 
 /// The service and its provider, wired to each other.
-struct Sso {
-    app: TestApp,
+pub(crate) struct Sso {
+    pub(crate) app: TestApp,
     provider: Provider,
 }
 
 impl Sso {
-    async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Sso> {
+    pub(crate) async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Sso> {
         let node = node_or_skip()?;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -256,7 +256,7 @@ impl Sso {
     }
 
     /// A whole browser sign-in ending in the service's token pair.
-    async fn sign_in(&self, login: &str) -> Value {
+    pub(crate) async fn sign_in(&self, login: &str) -> Value {
         let code = self.browser_code(login).await;
         let (status, body) = self.exchange(&code).await;
         assert_eq!(status, StatusCode::OK, "{body}");
