@@ -18,7 +18,7 @@ use crate::workflows::oauth::{self as flow, ClientToken, Outcome, TokenError, To
 pub const PATH: &str = "/oauth/token";
 
 /// Token answers are never stored by a cache (§5.1, §5.2).
-fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+pub(crate) fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"));

@@ -2,20 +2,47 @@
 //! [`crate::workflows::sso`].
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
+use super::oauth::no_store;
 use crate::app::AppState;
-use crate::domain::sso::ClientKind;
+use crate::domain::sso::{self as rules, ClientKind};
 use crate::error::{AppResult, Problem};
 use crate::workflows::auth::TokenPair;
 use crate::workflows::sso::{
     self as flow, CallbackQuery, Finished, SsoExchange, SsoStarted, StartQuery,
 };
 
-fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    b.insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"));
-    b
+/// The cookie binding a browser sign-in to its browser: sent back only to
+/// this service's SSO paths, never readable by scripts, sent on the
+/// provider's top-level redirect back (`Lax`), `Secure` when the service is
+/// served over HTTPS, and gone with the sign-in's ten minutes. An empty
+/// value with `Max-Age=0` removes it. (actix-web's cookie support is left
+/// out of the build; the value is URL-safe base64, nothing to escape.)
+fn binding_cookie(state: &AppState, value: &str, max_age: i64) -> (header::HeaderName, String) {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    (
+        header::SET_COOKIE,
+        format!(
+            "{}={value}; Path=/api/v1/auth/sso; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+            rules::BROWSER_COOKIE
+        ),
+    )
+}
+
+/// The binding cookie's value, if the request brought one.
+fn binding_of(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == rules::BROWSER_COOKIE)
+        .map(|(_, value)| value.to_string())
 }
 
 /// Start a single sign-on.
@@ -23,7 +50,9 @@ fn no_store(mut b: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBui
 /// Sends the person to the configured OpenID provider (authorization code
 /// flow with PKCE, a fresh `state` and `nonce`, kept on the server for ten
 /// minutes). A browser (`client=browser`, the default) is redirected there;
-/// a command-line tool (`client=cli`) gets the URL to open as JSON. Either
+/// a command-line tool (`client=cli`) gets the URL to open as JSON. A
+/// browser also gets the `bar_raiser_sso` cookie (HttpOnly, SameSite=Lax,
+/// path `/api/v1/auth/sso`) that binds the sign-in to it. Either
 /// way the provider sends the person back to `/api/v1/auth/sso/callback`.
 #[utoipa::path(
     tag = "auth",
@@ -42,19 +71,26 @@ pub async fn start(
     state: web::Data<AppState>,
     query: web::Query<StartQuery>,
 ) -> AppResult<HttpResponse> {
-    let (kind, started) = flow::start(&state, query.into_inner()).await?;
-    Ok(match kind {
-        ClientKind::Browser => no_store(HttpResponse::Found())
-            .insert_header((header::LOCATION, started.authorization_url))
-            .finish(),
-        ClientKind::Cli => no_store(HttpResponse::Ok()).json(started),
+    let started = flow::start(&state, query.into_inner()).await?;
+    Ok(match started.kind {
+        ClientKind::Browser => {
+            let mut answer = no_store(HttpResponse::Found());
+            answer.insert_header((header::LOCATION, started.answer.authorization_url));
+            if let Some(binding) = &started.browser_binding {
+                answer.insert_header(binding_cookie(&state, binding, rules::LOGIN_TTL_SECS));
+            }
+            answer.finish()
+        }
+        ClientKind::Cli => no_store(HttpResponse::Ok()).json(started.answer),
     })
 }
 
 /// Finish a single sign-on (the provider's redirect).
 ///
 /// The provider sends the browser here with `code` and `state`. The state
-/// must name a pending sign-in (single use), the code is exchanged with
+/// must name a pending sign-in (single use) and, for a browser sign-in,
+/// come back to the browser that started it (the `bar_raiser_sso` cookie
+/// `/start` set), the code is exchanged with
 /// the PKCE verifier, and the ID token is validated in full (signature by
 /// the issuer's keys, `iss`, `aud`, `azp`, `exp`, `nonce`). The identity
 /// signs in as the account linked to its subject, linked once by a verified
@@ -78,12 +114,14 @@ pub async fn start(
 )]
 #[get("/auth/sso/callback")]
 pub async fn callback(
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<CallbackQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(match flow::callback(&state, query.into_inner()).await? {
+    Ok(match flow::callback(&state, query.into_inner(), binding_of(&req)).await? {
         Finished::Redirect(to) => no_store(HttpResponse::Found())
             .insert_header((header::LOCATION, to))
+            .insert_header(binding_cookie(&state, "", 0))
             .finish(),
         Finished::Show { code, expires_in } => no_store(HttpResponse::Ok())
             .content_type("text/plain; charset=utf-8")

@@ -329,6 +329,8 @@ pub struct SsoLoginRow {
     pub nonce: String,
     pub pkce_verifier: String,
     pub client: String,
+    /// A browser sign-in's binding: the hash of its cookie's value.
+    pub browser_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }

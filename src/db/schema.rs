@@ -444,6 +444,7 @@ diesel::table! {
         nonce -> Text,
         pkce_verifier -> Text,
         client -> Text,
+        browser_hash -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
     }

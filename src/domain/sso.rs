@@ -13,6 +13,8 @@ pub const LOGIN_TTL_SECS: i64 = 10 * 60;
 pub const CODE_TTL_SECS: i64 = 60;
 /// Longest `state` or one-time code accepted (ours are 43 characters).
 pub const MAX_CODE_CHARS: usize = 256;
+/// The cookie that binds a browser sign-in to the browser that started it.
+pub const BROWSER_COOKIE: &str = "bar_raiser_sso";
 /// The least time between two fetches of the provider's keys triggered by
 /// an ID token naming a key the service does not hold (a rotation).
 pub const KEY_REFETCH_MIN_SECS: u64 = 1;
@@ -117,6 +119,17 @@ pub fn role_from_claim(
 /// Whether a password sign-in is allowed for an account: `linked` to a
 /// single sign-on identity, or the `break_glass` admin (the first account,
 /// an admin), who always may.
+/// Whether a callback comes back to the browser its sign-in started in:
+/// a sign-in bound to a browser (`bound`, the hash kept at its start) needs
+/// the same hash of the cookie the callback brought (`brought`); one that
+/// is not (a command-line sign-in) needs nothing.
+pub fn same_browser(bound: Option<&str>, brought: Option<&str>) -> bool {
+    match bound {
+        None => true,
+        Some(h) => brought == Some(h),
+    }
+}
+
 pub fn password_allowed(policy: PasswordSignin, linked: bool, break_glass: bool) -> bool {
     break_glass
         || match policy {
@@ -218,5 +231,14 @@ mod tests {
         assert!(password_allowed(UnlinkedOnly, false, false));
         assert!(!password_allowed(UnlinkedOnly, true, false));
         assert!(password_allowed(UnlinkedOnly, true, true));
+    }
+
+    #[test]
+    fn a_browser_sign_in_comes_back_to_its_browser() {
+        assert!(same_browser(Some("h1"), Some("h1")));
+        assert!(!same_browser(Some("h1"), Some("h2")), "another browser");
+        assert!(!same_browser(Some("h1"), None), "no cookie");
+        assert!(same_browser(None, None), "a command line binds by pasting");
+        assert!(same_browser(None, Some("h1")));
     }
 }

@@ -82,6 +82,15 @@ pub struct SsoExchange {
     pub code: String,
 }
 
+/// A sign-in started: how to answer, where to send the person, and for a
+/// browser the value of the cookie that binds the sign-in to it.
+pub struct Started {
+    pub kind: ClientKind,
+    pub answer: SsoStarted,
+    /// Set as the [`sso::BROWSER_COOKIE`] cookie (browser sign-ins only).
+    pub browser_binding: Option<String>,
+}
+
 /// How a finished sign-in answers its browser.
 pub enum Finished {
     /// Redirect here (the front end, with the code in the fragment).
@@ -106,7 +115,14 @@ fn bad(code: &'static str, detail: &str) -> AppError {
 
 /// Starts a sign-in: a new `state`, `nonce` and PKCE verifier, kept on the
 /// server (the state only as a hash) for ten minutes, single use.
-pub async fn start(state: &AppState, query: StartQuery) -> AppResult<(ClientKind, SsoStarted)> {
+///
+/// A browser sign-in is also bound to the browser that starts it: a random
+/// value set as a cookie, its hash kept with the state, and the callback
+/// refused without it (login CSRF: someone else's callback URL, opened in
+/// your browser, must not sign you in as them). A command-line sign-in
+/// ends on a page showing a code that the person pastes where they started,
+/// which binds it the same way.
+pub async fn start(state: &AppState, query: StartQuery) -> AppResult<Started> {
     let oidc = configured(state)?;
     let kind = match query.client.as_deref() {
         None => ClientKind::Browser,
@@ -115,11 +131,13 @@ pub async fn start(state: &AppState, query: StartQuery) -> AppResult<(ClientKind
     };
     let auth = oidc.authorize().await?;
     let at = now();
+    let browser_binding = (kind == ClientKind::Browser).then(random_token);
     let row = SsoLoginRow {
         state_hash: token_hash(&auth.state),
         nonce: auth.nonce,
         pkce_verifier: auth.pkce_verifier,
         client: kind.as_str().into(),
+        browser_hash: browser_binding.as_deref().map(token_hash),
         created_at: to_db(at),
         expires_at: to_db(at + Duration::seconds(sso::LOGIN_TTL_SECS)),
     };
@@ -131,20 +149,28 @@ pub async fn start(state: &AppState, query: StartQuery) -> AppResult<(ClientKind
             Ok(())
         })
         .await?;
-    Ok((
+    Ok(Started {
         kind,
-        SsoStarted {
+        answer: SsoStarted {
             authorization_url: auth.url,
             expires_in: sso::LOGIN_TTL_SECS as u64,
         },
-    ))
+        browser_binding,
+    })
 }
 
 /// Takes the provider's callback: the state must name a pending sign-in
 /// (taken at once: a second callback with it is refused), the code is
 /// exchanged with the PKCE verifier, the ID token validated against the
 /// nonce, and the identity matched to an account ([`sso::step`]).
-pub async fn callback(state: &AppState, query: CallbackQuery) -> AppResult<Finished> {
+///
+/// `browser_cookie` is the [`sso::BROWSER_COOKIE`] the request brought: a
+/// browser sign-in needs the one its start set.
+pub async fn callback(
+    state: &AppState,
+    query: CallbackQuery,
+    browser_cookie: Option<String>,
+) -> AppResult<Finished> {
     let oidc = configured(state)?;
     if let Some(error) = &query.error {
         tracing::info!(error, description = ?query.error_description, "the provider ended the sign-in");
@@ -194,6 +220,15 @@ pub async fn callback(state: &AppState, query: CallbackQuery) -> AppResult<Finis
                 "no pending sign-in has this state (unknown, used already, or older than ten minutes); start again",
             )
         })?;
+    if !sso::same_browser(
+        pending.browser_hash.as_deref(),
+        browser_cookie.as_deref().map(token_hash).as_deref(),
+    ) {
+        return Err(bad(
+            "sso_state_mismatch",
+            "this sign-in was started in another browser (or its cookie was blocked); start again here",
+        ));
+    }
     let identity = oidc
         .finish(&code, &pending.nonce, &pending.pkce_verifier)
         .await?;

@@ -168,6 +168,9 @@ impl Drop for Provider {
 pub(crate) struct Sso {
     pub(crate) app: TestApp,
     provider: Provider,
+    /// The browser's binding cookie (`name=value`) from the last browser
+    /// start, sent with every callback as that browser would.
+    binding: std::sync::Mutex<Option<String>>,
 }
 
 impl Sso {
@@ -187,7 +190,11 @@ impl Sso {
             tweak(c);
         })
         .await?;
-        Some(Sso { app, provider })
+        Some(Sso {
+            app,
+            provider,
+            binding: std::sync::Mutex::new(None),
+        })
     }
 
     /// An account for one of the provider's people (same email).
@@ -217,6 +224,21 @@ impl Sso {
             .unwrap();
         assert_eq!(r.status(), StatusCode::FOUND);
         assert_eq!(r.headers()["cache-control"], "no-store");
+        let cookie = r.headers()["set-cookie"].to_str().unwrap();
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/api/v1/auth/sso",
+            "Max-Age=600",
+        ] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        let pair = cookie.split(';').next().unwrap().to_string();
+        assert!(
+            pair.starts_with("bar_raiser_sso=") && pair.len() > 30,
+            "{pair}"
+        );
+        *self.binding.lock().unwrap() = Some(pair);
         let to = r.headers()["location"].to_str().unwrap();
         let to = Url::parse(to).unwrap();
         assert!(to.as_str().starts_with(&self.provider.issuer), "{to}");
@@ -231,8 +253,19 @@ impl Sso {
 
     /// The service's answer to a callback URL.
     async fn callback(&self, url: &str) -> reqwest::Response {
+        let binding = self.binding.lock().unwrap().clone();
+        self.callback_with(url, binding.as_deref()).await
+    }
+
+    /// The service's answer to a callback URL opened by a browser holding
+    /// `cookie` (`name=value`), or none.
+    async fn callback_with(&self, url: &str, cookie: Option<&str>) -> reqwest::Response {
         assert!(url.starts_with(&self.app.base), "{url}");
-        self.app.client.get(url).send().await.unwrap()
+        let mut req = self.app.client.get(url);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
     }
 
     /// A whole browser sign-in: the front end's one-time code.
@@ -482,6 +515,56 @@ async fn good_sign_in_body(backend: Backend) {
 }
 
 // --- 2. refusals ------------------------------------------------------------
+
+both_backends!(login_csrf, backend => super::login_csrf_body);
+/// Login CSRF: Mallory signs in at the provider and sends Alice the
+/// callback URL (or has a page of hers open it). In Alice's browser, which
+/// did not start that sign-in, it signs nobody in; the browser that
+/// started it is the only one it works in, and only once.
+async fn login_csrf_body(backend: Backend) {
+    let Some(s) = Sso::spawn(backend, |_| {}).await else {
+        return;
+    };
+    s.account("alice", "member").await;
+    s.account("rita", "recruiter").await;
+    // Alice's own browser has a sign-in of hers under way (her cookie).
+    s.at_provider("alice", |u| u).await;
+    let alices_cookie = s.binding.lock().unwrap().clone().unwrap();
+    // Mallory's sign-in, as rita, up to the callback: the URL she sends.
+    let bait = s.at_provider("rita", |u| u).await;
+    let mallorys_cookie = s.binding.lock().unwrap().clone().unwrap();
+    assert_ne!(alices_cookie, mallorys_cookie);
+    let r = s.callback_with(&bait, Some(&alices_cookie)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "sso_state_mismatch", "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("another browser"),
+        "{p}"
+    );
+    // Refused once, the sign-in is spent: not even Mallory's browser
+    // finishes it now.
+    let r = s.callback_with(&bait, Some(&mallorys_cookie)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A browser with no cookie at all (a fresh bait): refused as well.
+    let bait = s.at_provider("rita", |u| u).await;
+    let r = s.callback_with(&bait, None).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "sso_state_mismatch", "{p}");
+    // The browser that started a sign-in finishes it.
+    let url = s.at_provider("alice", |u| u).await;
+    let r = s.callback(&url).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let cleared = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("bar_raiser_sso=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let (status, tokens) = s.exchange(&one_time_code(&r)).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(s.me(&tokens).await["email"], "alice@example.com");
+}
 
 both_backends!(wrong_state, backend => super::wrong_state_body);
 async fn wrong_state_body(backend: Backend) {

@@ -14,12 +14,16 @@ CREATE TABLE sso_identities (
 CREATE INDEX sso_identities_user ON sso_identities (user_id);
 -- A sign-in on its way through the provider: found by the hash of its
 -- `state`, taken (deleted) by the callback, dead after `expires_at`. The
--- nonce and the PKCE verifier never leave the server.
+-- nonce and the PKCE verifier never leave the server. A browser sign-in is
+-- bound to the browser that started it: the hash of the cookie value set
+-- then (`browser_hash`), which its callback must bring back (no login
+-- CSRF: a callback URL of someone else's sign-in fails in your browser).
 CREATE TABLE sso_logins (
     state_hash     TEXT PRIMARY KEY NOT NULL,
     nonce          TEXT NOT NULL,
     pkce_verifier  TEXT NOT NULL,
     client         TEXT NOT NULL,
+    browser_hash   TEXT,
     created_at     TIMESTAMP NOT NULL,
     expires_at     TIMESTAMP NOT NULL
 );
