@@ -31,6 +31,10 @@ pub const INTERVIEWER_DEPROVISIONED: Action = Action {
     name: "interviewer.deprovisioned",
     shows: &["user_id", "interview_id"],
 };
+pub const SSO_LINKED: Action = Action {
+    name: "sso.linked",
+    shows: &["user_id", "issuer", "how"],
+};
 pub const TOKEN_CREATED: Action = Action {
     name: "token.created",
     shows: &[],
@@ -58,6 +62,7 @@ pub const ACTIONS: &[&Action] = &[
     &ACCOUNT_CHANGED_BY_OPERATOR,
     &USER_DEPROVISIONED,
     &INTERVIEWER_DEPROVISIONED,
+    &SSO_LINKED,
     &TOKEN_CREATED,
     &TOKEN_REVOKED,
     &WEBHOOK_CREATED,
@@ -102,6 +107,16 @@ pub enum AccountEvent {
         user: Uuid,
         name: String,
         open: Vec<OpenInterview>,
+    },
+    /// An identity of the OpenID provider was linked to the account, once:
+    /// by a verified email matching it (`how`: `verified_email`) or by
+    /// just-in-time creation (`jit`). The subject is the provider's opaque
+    /// id for the person, which the link is from then on.
+    SsoLinked {
+        user: Uuid,
+        issuer: String,
+        subject: String,
+        how: &'static str,
     },
     TokenCreated {
         token: Uuid,
@@ -238,6 +253,16 @@ impl AccountEvent {
                 }
                 e
             }
+            AccountEvent::SsoLinked {
+                user,
+                issuer,
+                subject,
+                how,
+            } => org(
+                &SSO_LINKED,
+                user,
+                json!({"user_id": user.to_string(), "issuer": issuer, "subject": subject, "how": how}),
+            ),
             AccountEvent::TokenCreated {
                 token,
                 name,

@@ -359,7 +359,7 @@ fn match_account(
         Step::SignIn => linked.expect("linked"),
         Step::LinkThenSignIn => {
             let user = by_email.expect("found by email");
-            link(conn, id, &user, at)?;
+            link(conn, &system, id, &user, at, "verified_email")?;
             user
         }
         Step::CreateThenSignIn => {
@@ -392,7 +392,7 @@ fn match_account(
                     active: true,
                 },
             )?;
-            link(conn, id, &user, at)?;
+            link(conn, &system, id, &user, at, "jit")?;
             user
         }
     };
@@ -430,11 +430,15 @@ fn match_account(
     }
 }
 
+/// Links the identity to the account, once, and records it in the
+/// organisation's chain (`sso.linked`).
 fn link(
     conn: &mut DbConn,
+    by: &By,
     id: &Identity,
     user: &UserRow,
     at: chrono::NaiveDateTime,
+    how: &'static str,
 ) -> AppResult<()> {
     db::sso::link(
         conn,
@@ -443,6 +447,16 @@ fn link(
             subject: id.subject.clone(),
             user_id: user.id,
             linked_at: at,
+        },
+    )?;
+    events::record(
+        conn,
+        by,
+        AccountEvent::SsoLinked {
+            user: user.id.into(),
+            issuer: id.issuer.clone(),
+            subject: id.subject.clone(),
+            how,
         },
     )?;
     Ok(())

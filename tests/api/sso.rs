@@ -308,6 +308,27 @@ impl Sso {
         (status, r.json().await.unwrap())
     }
 
+    /// The `sso.linked` entries of the organisation's audit chain: subject
+    /// (the account) and payload.
+    async fn links_recorded(&self) -> Vec<(String, Value)> {
+        let db = self.app.state.db.clone();
+        actix_web::web::block(move || {
+            use bar_raiser::db::schema::audit_events;
+            use diesel::prelude::*;
+            let mut conn = db.conn().unwrap();
+            audit_events::table
+                .filter(audit_events::action.eq("sso.linked"))
+                .select((audit_events::subject_id, audit_events::payload))
+                .load::<(Option<String>, String)>(&mut *conn)
+                .unwrap()
+                .into_iter()
+                .map(|(s, p)| (s.unwrap_or_default(), serde_json::from_str(&p).unwrap()))
+                .collect()
+        })
+        .await
+        .unwrap()
+    }
+
     async fn me(&self, tokens: &Value) -> Value {
         let (status, me) = self
             .app
@@ -460,6 +481,13 @@ async fn good_sign_in_body(backend: Backend) {
     let me = s.me(&tokens).await;
     assert_eq!(me["id"], alice["id"]);
     assert_eq!(me["email"], "alice@example.com");
+    // The link is recorded once, in the organisation's chain.
+    let links = s.links_recorded().await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].0, alice["id"].as_str().unwrap());
+    assert_eq!(links[0].1["how"], "verified_email");
+    assert_eq!(links[0].1["subject"], "alice");
+    assert_eq!(links[0].1["issuer"], s.provider.issuer.as_str());
     // The refresh token is the service's own: it rotates like any other.
     let (status, again) = s
         .app
@@ -512,6 +540,7 @@ async fn good_sign_in_body(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let tokens = s.sign_in("alice").await;
     assert_eq!(s.me(&tokens).await["email"], "alice.renamed@example.com");
+    assert_eq!(s.links_recorded().await.len(), 1, "linked once only");
 }
 
 // --- 2. refusals ------------------------------------------------------------
@@ -703,6 +732,10 @@ async fn not_linked_unless_jit_body(backend: Backend) {
     assert_eq!(me["role"], "member");
     // The second sign-in finds the same account by its subject.
     assert_eq!(s.me(&s.sign_in("nina").await).await["id"], me["id"]);
+    let links = s.links_recorded().await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].0, me["id"].as_str().unwrap());
+    assert_eq!(links[0].1["how"], "jit");
 }
 
 // --- 3. the provider's keys and clock ---------------------------------------
