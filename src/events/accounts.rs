@@ -33,7 +33,7 @@ pub const INTERVIEWER_DEPROVISIONED: Action = Action {
 };
 pub const SSO_LINKED: Action = Action {
     name: "sso.linked",
-    shows: &["user_id", "issuer", "how"],
+    shows: &["user_id"],
 };
 pub const TOKEN_CREATED: Action = Action {
     name: "token.created",
