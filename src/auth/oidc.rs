@@ -18,6 +18,7 @@ use openidconnect::{
     Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
     SignatureVerificationError, TokenResponse,
 };
+use openidconnect::{EndpointMaybeSet, EndpointNotSet, EndpointSet};
 use serde_json::{Map, Value};
 
 use crate::config::SsoArgs;
@@ -144,6 +145,26 @@ impl Oidc {
         Ok(Some(fetched))
     }
 
+    /// The client for these provider metadata, with our redirect URL.
+    fn client(
+        &self,
+        metadata: &CoreProviderMetadata,
+    ) -> CoreClient<
+        EndpointSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointMaybeSet,
+        EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            metadata.clone(),
+            self.client_id.clone(),
+            self.client_secret.clone(),
+        )
+        .set_redirect_uri(self.redirect.clone())
+    }
+
     async fn current(&self) -> AppResult<Arc<CoreProviderMetadata>> {
         self.metadata(false)
             .await?
@@ -153,13 +174,7 @@ impl Oidc {
     /// A new authorization request: code flow, PKCE (S256), a fresh
     /// `state` and `nonce`.
     pub async fn authorize(&self) -> AppResult<Authorization> {
-        let metadata = self.current().await?;
-        let client = CoreClient::from_provider_metadata(
-            (*metadata).clone(),
-            self.client_id.clone(),
-            self.client_secret.clone(),
-        )
-        .set_redirect_uri(self.redirect.clone());
+        let client = self.client(&*self.current().await?);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client.authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
@@ -191,13 +206,7 @@ impl Oidc {
         nonce: &str,
         pkce_verifier: &str,
     ) -> AppResult<Identity> {
-        let metadata = self.current().await?;
-        let client = CoreClient::from_provider_metadata(
-            (*metadata).clone(),
-            self.client_id.clone(),
-            self.client_secret.clone(),
-        )
-        .set_redirect_uri(self.redirect.clone());
+        let client = self.client(&*self.current().await?);
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| AppError::Internal(anyhow::anyhow!("provider has no token endpoint: {e}")))?
@@ -237,11 +246,7 @@ impl Oidc {
                 let Some(fresh) = self.metadata(true).await? else {
                     return Err(AppError::Unauthorized("sso_token_invalid"));
                 };
-                let client = CoreClient::from_provider_metadata(
-                    (*fresh).clone(),
-                    self.client_id.clone(),
-                    self.client_secret.clone(),
-                );
+                let client = self.client(&fresh);
                 let verifier = client.id_token_verifier();
                 match id_token.claims(&verifier, &nonce) {
                     Ok(c) => identity_of(c, &id_token.to_string()),

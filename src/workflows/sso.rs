@@ -14,7 +14,6 @@ use super::users::{NewUser, insert};
 use crate::auth::oidc::{Identity, Oidc};
 use crate::auth::tokens::{random_token, token_hash};
 use crate::db::models::{SsoCodeRow, SsoIdentityRow, SsoLoginRow, UserRow};
-use crate::db::users::UserChanges;
 use crate::db::{self, DbConn, TokenFamilyId, now, to_db};
 use crate::domain::AccountRole;
 use crate::domain::accounts;
@@ -405,25 +404,7 @@ fn match_account(
     );
     match role {
         Some(role) if role != user.role => {
-            let changes = UserChanges {
-                role: Some(role),
-                updated_at: Some(at),
-                ..UserChanges::default()
-            };
-            let user = db::users::update(conn, user.id, &changes)?;
-            events::record(
-                conn,
-                &system,
-                AccountEvent::UserUpdated {
-                    user: user.id.into(),
-                    role: Some(role),
-                    bar_raiser_certified: None,
-                    active: None,
-                    name_changed: false,
-                    password_changed: false,
-                    email_changed: false,
-                },
-            )?;
+            let user = super::users::set_role(conn, &system, user.id, role)?;
             Ok(Matched::User(Box::new(user)))
         }
         _ => Ok(Matched::User(Box::new(user))),

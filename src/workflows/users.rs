@@ -139,6 +139,31 @@ pub struct NewUser<'a> {
     pub active: bool,
 }
 
+/// Gives the account `role`, as an identity provider decided it (SCIM
+/// groups or an SSO claim), and records the change like any other.
+pub fn set_role(conn: &mut DbConn, by: &By, id: UserId, role: AccountRole) -> AppResult<UserRow> {
+    let changes = UserChanges {
+        role: Some(role),
+        updated_at: Some(db::to_db(db::now())),
+        ..UserChanges::default()
+    };
+    let user = db::users::update(conn, id, &changes)?;
+    events::record(
+        conn,
+        by,
+        AccountEvent::UserUpdated {
+            user: id.into(),
+            role: Some(role),
+            bar_raiser_certified: None,
+            active: None,
+            name_changed: false,
+            password_changed: false,
+            email_changed: false,
+        },
+    )?;
+    Ok(user)
+}
+
 /// Creates an account and records it, in the caller's transaction: the
 /// step [`create`], `create-admin`, first-start bootstrap and the demo
 /// share (the last three with `by.actor` `None`, the system).

@@ -447,25 +447,7 @@ pub(super) fn apply_roles(
         if role == user.role {
             continue;
         }
-        let changes = UserChanges {
-            role: Some(role),
-            updated_at: Some(db::to_db(db::now())),
-            ..UserChanges::default()
-        };
-        db::users::update(conn, user.id, &changes)?;
-        events::record(
-            conn,
-            by,
-            AccountEvent::UserUpdated {
-                user: user.id.into(),
-                role: Some(role),
-                bar_raiser_certified: None,
-                active: None,
-                name_changed: false,
-                password_changed: false,
-                email_changed: false,
-            },
-        )?;
+        crate::workflows::users::set_role(conn, by, *id, role)?;
     }
     Ok(())
 }
