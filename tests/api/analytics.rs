@@ -623,40 +623,7 @@ both_backends!(roll_up_agrees, backend => super::roll_up_and_per_loop_summaries_
 /// runs them again: loops decided (and captured) before it meet its
 /// backfill, as in a database upgraded to it.
 async fn migrate_quick_votes_again(app: &TestApp) {
-    use bar_raiser::db::DbConn;
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    const VERSION: &str = "20261201000700";
-    fn back_to_before<C: MigrationHarness<B>, B: diesel::backend::Backend>(
-        c: &mut C,
-        m: fn() -> EmbeddedMigrations,
-    ) {
-        loop {
-            let applied = c.applied_migrations().unwrap();
-            let last = applied.iter().max().unwrap().to_string();
-            c.revert_last_migration(m()).unwrap();
-            if last == VERSION {
-                return;
-            }
-        }
-    }
-    let db = app.state.db.clone();
-    actix_web::web::block(move || {
-        let mut conn = db.conn().unwrap();
-        match &mut *conn {
-            DbConn::Sqlite(c) => {
-                back_to_before(c, || SQLITE);
-                drop(c.run_pending_migrations(SQLITE).unwrap());
-            }
-            DbConn::Postgres(c) => {
-                back_to_before(c, || POSTGRES);
-                drop(c.run_pending_migrations(POSTGRES).unwrap());
-            }
-        }
-    })
-    .await
-    .unwrap();
+    app.remigrate_from("20261201000700", |_| {}).await;
 }
 
 /// Quick → sealed → debrief, counted: a decided loop where three voters

@@ -405,9 +405,14 @@ pub struct Twin {
 
 impl TestApp {
     pub async fn twin(&self) -> Twin {
-        let state = AppState::init(self.state.config.clone())
-            .await
-            .expect("second app state");
+        self.twin_with(|_| {}).await
+    }
+
+    /// A second instance with settings of its own.
+    pub async fn twin_with(&self, tweak: impl FnOnce(&mut Config)) -> Twin {
+        let mut config = self.state.config.clone();
+        tweak(&mut config);
+        let state = AppState::init(config).await.expect("second app state");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = app::serve(listener, state, Some(2)).expect("second server");
@@ -550,4 +555,49 @@ pub fn encode_form(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+impl TestApp {
+    /// Reverts the migrations down to and including `version` (as
+    /// `20261201000700`), runs `between` on the database as it was before
+    /// that migration, and migrates again: a database upgraded through it.
+    pub async fn remigrate_from(
+        &self,
+        version: &'static str,
+        between: impl FnOnce(&mut bar_raiser::db::DbConn) + Send + 'static,
+    ) {
+        use bar_raiser::db::DbConn;
+        use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+        const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+        const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+        fn back_to_before<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+            c: &mut C,
+            m: fn() -> EmbeddedMigrations,
+            version: &str,
+        ) {
+            loop {
+                let applied = c.applied_migrations().unwrap();
+                let last = applied.iter().max().unwrap().to_string();
+                c.revert_last_migration(m()).unwrap();
+                if last == version {
+                    return;
+                }
+            }
+        }
+        let db = self.state.db.clone();
+        web::block(move || {
+            let mut conn = db.conn().unwrap();
+            match &mut *conn {
+                DbConn::Sqlite(c) => back_to_before(c, || SQLITE, version),
+                DbConn::Postgres(c) => back_to_before(c, || POSTGRES, version),
+            }
+            between(&mut conn);
+            match &mut *conn {
+                DbConn::Sqlite(c) => drop(c.run_pending_migrations(SQLITE).unwrap()),
+                DbConn::Postgres(c) => drop(c.run_pending_migrations(POSTGRES).unwrap()),
+            }
+        })
+        .await
+        .unwrap();
+    }
 }

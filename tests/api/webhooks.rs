@@ -977,47 +977,18 @@ with_loopback_webhooks!(
 /// Puts the webhooks table back as it was before Standard Webhooks (the
 /// migration reverted), adds a webhook the old way, and migrates again.
 async fn a_webhook_from_before(app: &TestApp, url: &str, secret: &str, by: uuid::Uuid) -> String {
-    use bar_raiser::db::DbConn;
     use diesel::RunQueryDsl;
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    const VERSION: &str = "20261130001900";
     let id = uuid::Uuid::new_v4().to_string();
-    let db = app.state.db.clone();
     let (url, secret, key) = (url.to_string(), secret.to_string(), id.clone());
-    web::block(move || {
-        let mut conn = db.conn().unwrap();
-        fn back_to_before<C: MigrationHarness<B>, B: diesel::backend::Backend>(
-            c: &mut C,
-            m: fn() -> EmbeddedMigrations,
-        ) {
-            loop {
-                let applied = c.applied_migrations().unwrap();
-                let last = applied.iter().max().unwrap().to_string();
-                c.revert_last_migration(m()).unwrap();
-                if last == VERSION {
-                    return;
-                }
-            }
-        }
-        match &mut *conn {
-            DbConn::Sqlite(c) => back_to_before(c, || SQLITE),
-            DbConn::Postgres(c) => back_to_before(c, || POSTGRES),
-        }
+    app.remigrate_from("20261130001900", move |conn| {
         diesel::sql_query(format!(
             "INSERT INTO webhooks (id, url, event_types, secret, created_by, created_at) \
              VALUES ('{key}', '{url}', 'candidate.erased', '{secret}', '{by}', '2026-11-30 12:00:00')"
         ))
-        .execute(&mut *conn)
+        .execute(conn)
         .unwrap();
-        match &mut *conn {
-            DbConn::Sqlite(c) => drop(c.run_pending_migrations(SQLITE).unwrap()),
-            DbConn::Postgres(c) => drop(c.run_pending_migrations(POSTGRES).unwrap()),
-        }
     })
-    .await
-    .unwrap();
+    .await;
     id
 }
 
