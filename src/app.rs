@@ -28,6 +28,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The single sign-on issuer, when one is configured.
     pub oidc: Option<crate::auth::oidc::Oidc>,
+    /// Loop status views, kept while the database says they are current.
+    pub views: std::sync::Arc<crate::workflows::cache::ViewCache>,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
         let passwords = web::block(move || Passwords::new(password_queue)).await??;
         Ok(web::Data::new(AppState {
             keys: Keys::new(&secret, config.access_token_ttl),
+            views: std::sync::Arc::new(crate::workflows::cache::ViewCache::new(config.view_cache)),
             db,
             config,
             passwords,

@@ -379,6 +379,12 @@ pub struct Config {
     #[arg(long, env = "BAR_RAISER_PASSWORD_QUEUE", default_value_t = crate::auth::password::DEFAULT_PASSWORD_QUEUE, value_parser = parse_queue)]
     pub password_queue: usize,
 
+    /// Loop status views this process keeps in memory (0: none). A kept
+    /// view is used only after one statement finds its loop and the names
+    /// it shows unchanged in the database.
+    #[arg(long, env = "BAR_RAISER_VIEW_CACHE", default_value_t = crate::workflows::cache::DEFAULT_VIEW_CACHE)]
+    pub view_cache: usize,
+
     /// Interviewer figures need at least this many decided loops; with
     /// fewer, every figure is null (`insufficient_data`).
     #[arg(long, env = "BAR_RAISER_ANALYTICS_MIN_LOOPS", default_value_t = crate::domain::analytics::DEFAULT_MIN_LOOPS)]
@@ -457,6 +463,7 @@ impl Config {
             webhook_secret_grace: Duration::from_secs(24 * 3600),
             write_queue: crate::db::DEFAULT_WRITE_QUEUE,
             password_queue: crate::auth::password::DEFAULT_PASSWORD_QUEUE,
+            view_cache: crate::workflows::cache::DEFAULT_VIEW_CACHE,
             analytics_min_loops: crate::domain::analytics::DEFAULT_MIN_LOOPS,
             quick_vote_window_minutes: crate::domain::quickvote::DEFAULT_WINDOW_MINUTES,
             scim_group_roles: Vec::new(),

@@ -30,6 +30,8 @@ const LATENCY_BUCKETS: &[f64] = &[
 pub const SIGNIN_OUTCOMES: [&str; 4] = ["signed_in", "invalid_credentials", "throttled", "error"];
 /// Outcomes of one webhook delivery attempt, as recorded.
 pub const WEBHOOK_OUTCOMES: [&str; 3] = ["delivered", "retry", "dead"];
+/// Outcomes of a loop view's look into the process' view cache.
+pub const VIEW_CACHE_OUTCOMES: [&str; 2] = ["hit", "miss"];
 
 struct Process {
     registry: Registry,
@@ -39,6 +41,7 @@ struct Process {
     checkout_wait_seconds: Histogram,
     signins: IntCounterVec,
     webhook_deliveries: IntCounterVec,
+    view_cache: IntCounterVec,
 }
 
 static PROCESS: LazyLock<Process> = LazyLock::new(|| {
@@ -89,7 +92,18 @@ static PROCESS: LazyLock<Process> = LazyLock::new(|| {
         &["outcome"],
     )
     .expect("valid metric");
+    let view_cache = IntCounterVec::new(
+        Opts::new(
+            "bar_raiser_view_cache_total",
+            "Loop views answered from the process' cache (hit) or read from the database (miss)",
+        ),
+        &["outcome"],
+    )
+    .expect("valid metric");
     // Every outcome shows from the start, at 0.
+    for o in VIEW_CACHE_OUTCOMES {
+        view_cache.with_label_values(&[o]);
+    }
     for o in SIGNIN_OUTCOMES {
         signins.with_label_values(&[o]);
     }
@@ -103,6 +117,7 @@ static PROCESS: LazyLock<Process> = LazyLock::new(|| {
         Box::new(checkout_wait_seconds.clone()),
         Box::new(signins.clone()),
         Box::new(webhook_deliveries.clone()),
+        Box::new(view_cache.clone()),
     ] {
         registry.register(c).expect("metric registered once");
     }
@@ -114,6 +129,7 @@ static PROCESS: LazyLock<Process> = LazyLock::new(|| {
         checkout_wait_seconds,
         signins,
         webhook_deliveries,
+        view_cache,
     }
 });
 
@@ -150,6 +166,12 @@ pub fn webhook_delivery(outcome: &'static str) {
         .webhook_deliveries
         .with_label_values(&[outcome])
         .inc();
+}
+
+/// One loop view's look into the view cache, one of [`VIEW_CACHE_OUTCOMES`].
+pub fn view_cache(outcome: &'static str) {
+    debug_assert!(VIEW_CACHE_OUTCOMES.contains(&outcome), "{outcome}");
+    PROCESS.view_cache.with_label_values(&[outcome]).inc();
 }
 
 /// The outbox as a scrape finds it.

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow, QuickVoteRow};
 use super::schema::{
     feedback, interview_competencies, interviews, loop_competencies, loops, quick_votes,
+    view_names_epoch,
 };
 use super::types::{CandidateId, CompetencyId, InterviewId, LoopId, UserId};
 use super::{DbConn, now, to_db};
@@ -50,6 +51,25 @@ pub fn row(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
         .select(LoopRow::as_select())
         .get_result(conn)
         .optional()
+}
+
+/// What a kept copy of the loop's status view must match to be current:
+/// the loop's `version` (every write to the loop, its interviews and its
+/// feedback bumps it, [`lock`]) and the generation of the names it shows
+/// (bumped by the database's own triggers on renames, erasures and
+/// deletions of people, candidates and competencies). One statement.
+pub fn view_key(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<(i32, i64)>> {
+    loops::table
+        .find(id)
+        .select((
+            loops::version,
+            view_names_epoch::table
+                .select(view_names_epoch::n)
+                .single_value(),
+        ))
+        .get_result::<(i32, Option<i64>)>(conn)
+        .optional()
+        .map(|k| k.map(|(version, names)| (version, names.unwrap_or(0))))
 }
 
 /// Takes the loop's row lock for the rest of the transaction (on SQLite the

@@ -502,7 +502,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    view_names_epoch (id) {
+        id -> Integer,
+        n -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    view_names_epoch,
     bar_raiser_program,
     bar_raiser_sign_offs,
     analytics_agreement,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::cache::Kept;
 use super::pagination::{Page, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::views::{self, CandidateRef, Loop, Names};
@@ -411,14 +412,25 @@ pub async fn list(state: &AppState, me: &Actor, q: LoopQuery) -> AppResult<Page<
 
 /// A loop: its interviews with feedback status (never content), progress
 /// and decision. Not found for people outside it.
+///
+/// Answered from the process' view cache when one statement finds the loop
+/// and the names it shows unchanged (`workflows::cache`).
 pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Loop>> {
-    let (id, me) = (LoopId::from(id), me.clone());
+    let (id, me, cache) = (LoopId::from(id), me.clone(), state.views.clone());
     state
         .db
         .read(move |conn| {
+            let key = db::loops::view_key(conn, id)?.ok_or(AppError::NotFound)?;
+            if let Some(kept) = cache.get(id, key) {
+                kept.audience.require_visible(&me)?;
+                let (updated_at, view) = kept.answer();
+                return Ok(Tagged::at(updated_at, view));
+            }
             let b = bundle(conn, id)?;
             views::require_visible(&b, &me)?;
-            Ok(Tagged::at(b.row.updated_at, views::loop_view(conn, &b)?))
+            let view = views::loop_view(conn, &b)?;
+            cache.keep(id, Kept::new(key, &b, view.clone()));
+            Ok(Tagged::at(b.row.updated_at, view))
         })
         .await
 }

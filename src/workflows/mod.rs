@@ -13,6 +13,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod candidates;
 pub mod competencies;
 pub mod debrief;

@@ -419,6 +419,43 @@ pub fn reader(b: &LoopBundle, me: &AuthUser, author: Option<UserId>) -> Reader {
     }
 }
 
+/// Who may see a loop, kept beside a cached view of it
+/// (`workflows::cache`): everything [`visibility::can_see_loop`] asks of the
+/// loop — participants and its recruiter; the caller's account role comes
+/// from the caller.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    participants: Vec<UserId>,
+    recruiter: UserId,
+}
+
+impl Audience {
+    pub fn of(b: &LoopBundle) -> Audience {
+        let mut participants = vec![b.row.hiring_manager_id, b.row.bar_raiser_id];
+        participants.extend(b.interviews.iter().map(|i| i.interviewer_id));
+        Audience {
+            participants,
+            recruiter: b.row.recruiter_id,
+        }
+    }
+
+    /// As [`require_visible`] on the loop this audience was taken from.
+    pub fn require_visible(&self, me: &AuthUser) -> AppResult<()> {
+        let reader = Reader {
+            participant: self.participants.contains(&me.id),
+            loop_recruiter: self.recruiter == me.id,
+            account: Some(me.role),
+            service: me.is_service(),
+            ..Reader::default()
+        };
+        if visibility::can_see_loop(&reader) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+}
+
 /// A loop the caller may not see does not exist for them: 404.
 pub fn require_visible(b: &LoopBundle, me: &AuthUser) -> AppResult<()> {
     if visibility::can_see_loop(&reader(b, me, None)) {

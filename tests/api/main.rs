@@ -39,4 +39,5 @@ mod sso;
 mod stress;
 mod tokens;
 mod users;
+mod viewcache;
 mod webhooks;

@@ -1,0 +1,17 @@
+DROP TRIGGER interview_competencies_view ON interview_competencies;
+DROP TRIGGER quick_votes_view ON quick_votes;
+DROP TRIGGER feedback_view ON feedback;
+DROP TRIGGER loop_competencies_view ON loop_competencies;
+DROP TRIGGER interviews_view ON interviews;
+DROP TRIGGER loops_version ON loops;
+DROP TRIGGER competencies_view_names_gone ON competencies;
+DROP TRIGGER competencies_view_names ON competencies;
+DROP TRIGGER candidates_view_names_gone ON candidates;
+DROP TRIGGER candidates_view_names ON candidates;
+DROP TRIGGER users_view_names_gone ON users;
+DROP TRIGGER users_view_names ON users;
+DROP FUNCTION interview_part_changed();
+DROP FUNCTION loop_part_changed();
+DROP FUNCTION loop_version_moves();
+DROP FUNCTION view_names_changed();
+DROP TABLE view_names_epoch;

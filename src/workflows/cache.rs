@@ -1,0 +1,133 @@
+//! Loop status views kept in memory, trusted only while the database agrees.
+//!
+//! `GET /loops/{id}` is the hottest read: the interviews, who holds them,
+//! their feedback's *state* (never its content), progress and decision. It
+//! took nine statements to build. A kept copy is keyed by two numbers the
+//! database owns — the loop's `version`, bumped under its row lock by every
+//! write to the loop, its interviews and its feedback, and the generation of
+//! the names a view shows, bumped by the database's own triggers whenever a
+//! person, candidate or competency is renamed, erased or deleted — and is
+//! used only after one statement ([`db::loops::view_key`]) reads both and
+//! finds them equal. So a write through any code path, or through another
+//! server process on the same PostgreSQL database, is seen by the next read;
+//! nothing is ever invalidated by a message that could be lost.
+//!
+//! What a kept view holds is the same for every reader: no feedback content,
+//! no quick vote, nothing the visibility policy decides per reader. Who may
+//! see the loop at all is decided per request from the loop's audience kept
+//! beside it ([`views::Audience`]). The only part that changes with the
+//! clock, an interview's `overdue`, is recomputed on every answer.
+//!
+//! A key read before the loop is loaded can only be older than what is then
+//! loaded: a copy kept under a key the database has since moved past is
+//! never used again, so a view that raced a write is never served as current.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
+
+use crate::db::LoopId;
+use crate::db::loops::LoopBundle;
+use crate::domain::progress::InterviewFacts;
+use crate::workflows::views::{self, Audience, Loop};
+
+/// Views kept unless `BAR_RAISER_VIEW_CACHE` says otherwise: about 3 KB
+/// each with six interviews.
+pub const DEFAULT_VIEW_CACHE: usize = 4096;
+
+/// The loop's `version` and the names' generation, as the database holds
+/// them.
+pub type ViewKey = (i32, i64);
+
+/// One kept view.
+pub struct Kept {
+    key: ViewKey,
+    pub audience: Audience,
+    view: Loop,
+    facts: Vec<InterviewFacts>,
+    updated_at: NaiveDateTime,
+}
+
+impl Kept {
+    pub fn new(key: ViewKey, b: &LoopBundle, view: Loop) -> Kept {
+        Kept {
+            key,
+            audience: Audience::of(b),
+            facts: views::all_facts(b),
+            updated_at: b.row.updated_at,
+            view,
+        }
+    }
+
+    /// The view as of now, and when its loop last changed.
+    pub fn answer(&self) -> (NaiveDateTime, Loop) {
+        let mut view = self.view.clone();
+        let now = crate::db::now();
+        for (i, f) in view.interviews.iter_mut().zip(&self.facts) {
+            i.overdue = f.overdue(view.feedback_due_hours, view.state, now);
+        }
+        (self.updated_at, view)
+    }
+}
+
+/// The kept views of this process, at most `capacity`.
+pub struct ViewCache {
+    capacity: usize,
+    kept: Mutex<HashMap<LoopId, Arc<Kept>>>,
+}
+
+impl ViewCache {
+    pub fn new(capacity: usize) -> ViewCache {
+        ViewCache {
+            capacity,
+            kept: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The view kept for `id`, if it was kept under `key`.
+    pub fn get(&self, id: LoopId, key: ViewKey) -> Option<Arc<Kept>> {
+        let found = self
+            .lock()
+            .get(&id)
+            .filter(|k| k.key == key)
+            .map(Arc::clone);
+        crate::metrics::view_cache(if found.is_some() { "hit" } else { "miss" });
+        found
+    }
+
+    /// Keeps `kept` for `id` unless a copy under a newer key is already
+    /// there. When full, an arbitrary other view makes room (the hash map's
+    /// order is random per process): no bookkeeping on the read path.
+    pub fn keep(&self, id: LoopId, kept: Kept) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        if map.get(&id).is_some_and(|old| old.key > kept.key) {
+            return;
+        }
+        if map.len() >= self.capacity
+            && !map.contains_key(&id)
+            && let Some(victim) = map.keys().next().copied()
+        {
+            map.remove(&victim);
+        }
+        map.insert(id, Arc::new(kept));
+    }
+
+    /// Views kept now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LoopId, Arc<Kept>>> {
+        // A panic while holding the lock leaves nothing half-written: every
+        // change is one insert or remove.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
