@@ -54,10 +54,9 @@ pub fn row(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
 }
 
 /// What a kept copy of the loop's status view must match to be current:
-/// the loop's `version` (every write to the loop, its interviews and its
-/// feedback bumps it, [`lock`]) and the generation of the names it shows
-/// (bumped by the database's own triggers on renames, erasures and
-/// deletions of people, candidates and competencies). One statement.
+/// the loop's `version` and the generation of the names it shows, both
+/// moved by the database's own triggers on every write that changes what a
+/// view shows (migration `2026-12-01-001000_view_keys`). One statement.
 pub fn view_key(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<(i32, i64)>> {
     loops::table
         .find(id)

@@ -3,10 +3,11 @@
 //! `GET /loops/{id}` is the hottest read: the interviews, who holds them,
 //! their feedback's *state* (never its content), progress and decision. It
 //! took nine statements to build. A kept copy is keyed by two numbers the
-//! database owns — the loop's `version`, bumped under its row lock by every
-//! write to the loop, its interviews and its feedback, and the generation of
-//! the names a view shows, bumped by the database's own triggers whenever a
-//! person, candidate or competency is renamed, erased or deleted — and is
+//! database owns and its own triggers move — the loop's `version`, moved by
+//! every write to the loop row, its interviews and their competencies, its
+//! required competencies, its feedback rows and quick votes, and the
+//! generation of the names a view shows, moved whenever a person, candidate
+//! or competency is renamed, erased or deleted — and is
 //! used only after one statement ([`db::loops::view_key`]) reads both and
 //! finds them equal. So a write through any code path, or through another
 //! server process on the same PostgreSQL database, is seen by the next read;
