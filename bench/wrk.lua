@@ -6,6 +6,8 @@
 --   BENCH_LIST     file of ids to walk (loop ids, or "interview writer comps" lines)
 --   BENCH_TOKENS   file of access tokens: line 1 the reader's, lines 2.. writer 1..6
 --   BENCH_THREADS  wrk's -t, so threads walk disjoint parts of the list
+--   BENCH_ACK      (seal) write the interview id of every acknowledged seal,
+--                  one per line, to BENCH_ACK.<thread>
 -- Prints one "BENCH key=value ..." line that bench/run parses.
 
 local mode = os.getenv("BENCH_MODE") or "healthz"
@@ -46,10 +48,19 @@ function init(args)
   serial = 0
   n503 = 0
   n429 = 0
+  local ack_path = os.getenv("BENCH_ACK")
+  if mode == "seal" and ack_path ~= nil and ack_path ~= "" then
+    ack = io.open(ack_path .. "." .. tid, "w")
+    ack:setvbuf("line")
+  end
 end
 
 function response(status, headers, body)
   if status == 503 then n503 = n503 + 1 elseif status == 429 then n429 = n429 + 1 end
+  if ack ~= nil and status == 200 then
+    local interview = string.match(body, '"interview_id":"([0-9a-f-]+)"')
+    if interview ~= nil then ack:write(interview, "\n") end
+  end
 end
 
 local function next_item()

@@ -825,6 +825,12 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
         ctx.add_loop(n, args.loops, kind, with_reader);
         if (n + 1) % batch == 0 || n + 1 == total {
             ctx.flush(&mut conn)?;
+            // Each time the tables have doubled (so a handful of times in
+            // all, whatever the size).
+            let batches = (n + 1) / batch;
+            if (n + 1) % batch == 0 && batches.is_power_of_two() {
+                db::bench::analyze_growing(&mut conn)?;
+            }
             if (n + 1) % (batch * 20) == 0 {
                 eprintln!("seed: {} of {total} loops", n + 1);
             }
@@ -837,15 +843,23 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
     };
     write("reader_loops.txt", lines(ctx.reader_loops.iter()))?;
-    // Writer by writer, so concurrent requests touch different loops.
+    // The last two fifths of the draft loops, loop by loop, for the
+    // two-instance scenario: sealing every draft of a loop makes it ready
+    // for debrief, which queues mail for the outbox workers to send.
     let mut drafts = std::mem::take(&mut ctx.drafts);
+    let reserved = drafts.split_off(drafts.len() - drafts.len() / 6 * 2 / 5 * 6);
+    // Writer by writer, so concurrent requests touch different loops.
     drafts.sort_by_key(|(writer, _, _)| *writer);
-    let mut text = String::new();
-    for (writer, interview, comps) in &drafts {
-        let comps: Vec<String> = comps.iter().map(CompetencyId::to_string).collect();
-        let _ = writeln!(text, "{interview} {} {}", writer + 1, comps.join(","));
-    }
-    write("drafts.txt", text)?;
+    let draft_lines = |drafts: &[(usize, InterviewId, Vec<CompetencyId>)]| {
+        let mut text = String::new();
+        for (writer, interview, comps) in drafts {
+            let comps: Vec<String> = comps.iter().map(CompetencyId::to_string).collect();
+            let _ = writeln!(text, "{interview} {} {}", writer + 1, comps.join(","));
+        }
+        text
+    };
+    write("drafts.txt", draft_lines(&drafts))?;
+    write("drafts_by_loop.txt", draft_lines(&reserved))?;
     write(
         "writers.txt",
         lines(people.writers.iter().map(|u| &u.email)),
