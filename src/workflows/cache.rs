@@ -117,15 +117,6 @@ impl ViewCache {
         map.insert(id, Arc::new(kept));
     }
 
-    /// Views kept now.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LoopId, Arc<Kept>>> {
         // A panic while holding the lock leaves nothing half-written: every
         // change is one insert or remove.
