@@ -439,7 +439,9 @@ impl Audience {
         }
     }
 
-    /// As [`require_visible`] on the loop this audience was taken from.
+    /// A loop the caller may not see does not exist for them: 404.
+    /// [`visibility::can_see_loop`] asks of a reader only what an audience
+    /// holds (participant, the loop's recruiter) and the caller's account.
     pub fn require_visible(&self, me: &AuthUser) -> AppResult<()> {
         let reader = Reader {
             participant: self.participants.contains(&me.id),
@@ -456,13 +458,10 @@ impl Audience {
     }
 }
 
-/// A loop the caller may not see does not exist for them: 404.
+/// A loop the caller may not see does not exist for them: 404. The same
+/// decision, by the same code, as for a view answered from the cache.
 pub fn require_visible(b: &LoopBundle, me: &AuthUser) -> AppResult<()> {
-    if visibility::can_see_loop(&reader(b, me, None)) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    Audience::of(b).require_visible(me)
 }
 
 /// The loop as the composition rules see it; `program` is where its Bar
