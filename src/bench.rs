@@ -730,20 +730,46 @@ impl Ctx<'_> {
         self.rows.quick_votes.push(row);
     }
 
-    /// Writes the rows gathered so far, moving the org chain's head.
-    fn flush(&mut self, conn: &mut db::DbConn) -> anyhow::Result<()> {
+    /// Writes the rows gathered so far, moving the org chain's head, and
+    /// hands the batch's decided loops to the analytics capture.
+    fn flush(
+        &mut self,
+        conn: &mut db::DbConn,
+        captures: &std::sync::mpsc::SyncSender<Vec<LoopId>>,
+    ) -> anyhow::Result<()> {
         let mut rows = std::mem::take(&mut self.rows);
         rows.heads = vec![(self.org.name.clone(), self.org.seq, self.org.hash.clone())];
         db::bench::insert(conn, &rows).context("writing seeded rows")?;
-        // The analytics facts of the decided loops, computed by the same
-        // function the decision's transaction uses, written in bulk.
-        let snapshots = std::mem::take(&mut self.decided)
+        let decided = std::mem::take(&mut self.decided);
+        if !decided.is_empty() {
+            // A closed channel means the capture failed; its error is the
+            // one worth reporting, and `seed` reports it when it joins.
+            captures
+                .send(decided)
+                .map_err(|_| anyhow::anyhow!("the analytics capture stopped"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The analytics facts of each batch of decided loops, once that batch is
+/// committed: computed by the same function the decision's transaction
+/// uses, written in bulk. It runs on a connection of its own beside the
+/// loop writer — the reads of the capture (seven statements a loop) were
+/// half the seed's time when they waited their turn.
+fn capture(
+    conn: &mut db::DbConn,
+    batches: std::sync::mpsc::Receiver<Vec<LoopId>>,
+) -> anyhow::Result<()> {
+    for decided in batches {
+        let snapshots = decided
             .iter()
             .filter_map(|id| crate::workflows::analytics::snapshot(conn, *id).transpose())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("capturing analytics: {e}"))?;
-        db::bench::insert_analytics(conn, &snapshots).context("writing analytics rows")
+        db::bench::insert_analytics(conn, &snapshots).context("writing analytics rows")?;
     }
+    Ok(())
 }
 
 /// `bar-raiser seed`.
@@ -751,10 +777,12 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let db = Db::connect(&args.db.database_url, 1)?;
+    let db = Db::connect(&args.db.database_url, 2)?;
     db.migrate()?;
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     db::bench::bulk_session(&mut conn)?;
+    let mut capture_conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    db::bench::bulk_session(&mut capture_conn)?;
     anyhow::ensure!(
         db::loops::count(&mut conn)? == 0,
         "seed wants an empty database; this one has loops"
@@ -804,38 +832,53 @@ pub fn seed(args: SeedArgs) -> anyhow::Result<()> {
             now,
         );
     }
-    ctx.rows.users = all.into_iter().cloned().collect();
-    ctx.flush(&mut conn)?;
-
     let every = (args.loops / args.reader_loops.max(1)).max(1);
     let batch = args.batch.max(1);
     let total = args.loops + args.draft_loops;
-    for n in 0..total {
-        let kind = if n >= args.loops {
-            Kind::Drafts
-        } else {
-            // Oldest first: 70 % decided, 10 % in debrief, 20 % scheduled.
-            match n * 10 / args.loops.max(1) {
-                0..=6 => Kind::Decided,
-                7 => Kind::Debrief,
-                _ => Kind::Scheduled,
+    // Two batches may wait for the capture; the writer then waits for it.
+    let (captures, batches) = std::sync::mpsc::sync_channel(2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let capturing = scope.spawn(move || capture(&mut capture_conn, batches));
+        let written = (|| -> anyhow::Result<()> {
+            ctx.rows.users = all.into_iter().cloned().collect();
+            ctx.flush(&mut conn, &captures)?;
+
+            for n in 0..total {
+                let kind = if n >= args.loops {
+                    Kind::Drafts
+                } else {
+                    // Oldest first: 70 % decided, 10 % in debrief, 20 % scheduled.
+                    match n * 10 / args.loops.max(1) {
+                        0..=6 => Kind::Decided,
+                        7 => Kind::Debrief,
+                        _ => Kind::Scheduled,
+                    }
+                };
+                let with_reader =
+                    kind != Kind::Drafts && n % every == 0 && n / every < args.reader_loops;
+                ctx.add_loop(n, args.loops, kind, with_reader);
+                if (n + 1) % batch == 0 || n + 1 == total {
+                    ctx.flush(&mut conn, &captures)?;
+                    // Each time the tables have doubled (so a handful of times in
+                    // all, whatever the size).
+                    let batches = (n + 1) / batch;
+                    if (n + 1) % batch == 0 && batches.is_power_of_two() {
+                        db::bench::analyze_growing(&mut conn)?;
+                    }
+                    if (n + 1) % (batch * 20) == 0 {
+                        eprintln!("seed: {} of {total} loops", n + 1);
+                    }
+                }
             }
-        };
-        let with_reader = kind != Kind::Drafts && n % every == 0 && n / every < args.reader_loops;
-        ctx.add_loop(n, args.loops, kind, with_reader);
-        if (n + 1) % batch == 0 || n + 1 == total {
-            ctx.flush(&mut conn)?;
-            // Each time the tables have doubled (so a handful of times in
-            // all, whatever the size).
-            let batches = (n + 1) / batch;
-            if (n + 1) % batch == 0 && batches.is_power_of_two() {
-                db::bench::analyze_growing(&mut conn)?;
-            }
-            if (n + 1) % (batch * 20) == 0 {
-                eprintln!("seed: {} of {total} loops", n + 1);
-            }
-        }
-    }
+            Ok(())
+        })();
+        drop(captures);
+        let captured = capturing
+            .join()
+            .map_err(|_| anyhow::anyhow!("the analytics capture panicked"))?;
+        // The capture's own error explains a writer that found it gone.
+        captured.and(written)
+    })?;
     db::bench::analyze(&mut conn)?;
 
     let write = |name: &str, text: String| -> anyhow::Result<()> {
