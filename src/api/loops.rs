@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::preconditions::{IfMatch, tagged};
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Claim};
 use crate::error::{AppResult, Problem};
 use crate::workflows::loops::{
     self as flow, CancelLoop, CreateLoop, LoopQuery, LoopSummary, ScheduledLoop, UpdateLoop,
@@ -84,10 +84,10 @@ pub async fn list(
 #[get("/loops/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    me: AuthUser,
+    claim: Claim,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(tagged(flow::get(&state, &me, id.into_inner()).await?))
+    Ok(tagged(flow::get(&state, claim, id.into_inner()).await?))
 }
 
 /// Edit a loop while `draft` or `scheduled` (the loop's recruiter, admins).

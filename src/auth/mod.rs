@@ -250,10 +250,60 @@ pub async fn authenticate(
     state: &AppState,
     credentials: Credentials,
 ) -> Result<AuthUser, AppError> {
+    match claim(state, credentials).await? {
+        Claim::Settled(user) => Ok(user),
+        claim @ Claim::Session { id, .. } => {
+            let row = state
+                .db
+                .read(move |conn| Ok(db::users::by_id(conn, id)?))
+                .await?;
+            claim.settle(row.as_ref())
+        }
+    }
+}
+
+/// Who a request says it is, once everything that needs no database is
+/// checked: [`authenticate`] in two halves, for a read that settles a
+/// person's claim in the same statement as its own data (the loop view,
+/// `workflows::loops::get`).
+#[derive(Debug)]
+pub enum Claim {
+    /// A person's session token, its signature and expiry checked: the
+    /// account as stored now decides the rest ([`Claim::settle`]).
+    Session { id: db::UserId, epoch: i64 },
+    /// Decided already: a service token, or the caller the idempotency
+    /// middleware authenticated earlier in this request.
+    Settled(AuthUser),
+}
+
+impl Claim {
+    /// A session holds while its account is active and its password or
+    /// email has not been changed by an operator since it began (which
+    /// moves the epoch on): deactivation takes effect at once. `row` is
+    /// the account as read now, `None` if it is gone.
+    pub fn settle(self, row: Option<&UserRow>) -> Result<AuthUser, AppError> {
+        match self {
+            Claim::Settled(user) => Ok(user),
+            Claim::Session { epoch, .. } => match row {
+                Some(row) if row.active && i64::from(row.session_epoch) == epoch => {
+                    Ok(AuthUser::from_row(row))
+                }
+                _ => Err(AppError::Unauthorized("invalid_token")),
+            },
+        }
+    }
+}
+
+/// The first half of [`authenticate`]: a session token's signature (the
+/// token proves identity; the stored row, read by the caller, decides
+/// whether the account may still act), or a service token resolved whole.
+pub async fn claim(state: &AppState, credentials: Credentials) -> Result<Claim, AppError> {
     let Credentials { token, requirement } = credentials;
     let token = token?;
     if token.starts_with(SERVICE_TOKEN_PREFIX) {
-        return service_token(state, TokenCredential::Secret(token), requirement).await;
+        return service_token(state, TokenCredential::Secret(token), requirement)
+            .await
+            .map(Claim::Settled);
     }
     if let Some(client) = state.keys.verify_client(&token) {
         // Our own signature vouches for the id; one that is not an id is a
@@ -266,33 +316,24 @@ pub async fn authenticate(
             id,
             scope: client.scope,
         };
-        return service_token(state, credential, requirement).await;
+        return service_token(state, credential, requirement)
+            .await
+            .map(Claim::Settled);
     }
     let claims = state
         .keys
         .verify(&token)
         .ok_or(AppError::Unauthorized("invalid_token"))?;
-    let epoch = claims.sep;
     // Our own signature vouches for the subject; one that is not an id is
     // a token we did not issue.
-    let user_id: db::UserId = claims
+    let id = claims
         .sub
         .parse()
         .map_err(|_| AppError::Unauthorized("invalid_token"))?;
-    // The token proves identity; the stored row decides whether the
-    // account may still act (deactivation takes effect at once) and whether
-    // this session survived an operator's change to the account's password
-    // or email (which moves the epoch on).
-    let row = state
-        .db
-        .read(move |conn| Ok(db::users::by_id(conn, user_id)?))
-        .await?;
-    match row {
-        Some(row) if row.active && i64::from(row.session_epoch) == epoch => {
-            Ok(AuthUser::from_row(&row))
-        }
-        _ => Err(AppError::Unauthorized("invalid_token")),
-    }
+    Ok(Claim::Session {
+        id,
+        epoch: claims.sep,
+    })
 }
 
 /// The caller as [`authenticate`] found them earlier in this request, for
@@ -315,6 +356,27 @@ impl FromRequest for AuthUser {
             let state =
                 state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
             authenticate(&state, credentials).await
+        })
+    }
+}
+
+/// As the [`AuthUser`] extractor, but leaves a person's account to be read
+/// by the handler's own statement ([`Claim::settle`]).
+impl FromRequest for Claim {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(Authenticated(user)) = req.extensions().get::<Authenticated>() {
+            let user = user.clone();
+            return Box::pin(async move { Ok(Claim::Settled(user)) });
+        }
+        let credentials = Credentials::of(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            claim(&state, credentials).await
         })
     }
 }

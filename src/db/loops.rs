@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::models::{FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow, QuickVoteRow};
+use super::models::{
+    FeedbackRow, InterviewCompetencyRow, InterviewRow, LoopRow, QuickVoteRow, UserRow,
+};
 use super::schema::{
-    feedback, interview_competencies, interviews, loop_competencies, loops, quick_votes,
+    feedback, interview_competencies, interviews, loop_competencies, loops, quick_votes, users,
     view_names_epoch,
 };
 use super::types::{CandidateId, CompetencyId, InterviewId, LoopId, UserId};
@@ -69,6 +71,30 @@ pub fn view_key(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<(i32, i64)>
         .get_result::<(i32, Option<i64>)>(conn)
         .optional()
         .map(|k| k.map(|(version, names)| (version, names.unwrap_or(0))))
+}
+
+/// The caller's account and the loop's [`view_key`] in one statement: a
+/// cached loop view is then one round trip. `None` when the account is
+/// gone; an inner `None` when the loop is.
+pub fn view_key_as(
+    conn: &mut DbConn,
+    id: LoopId,
+    caller: UserId,
+) -> QueryResult<Option<(UserRow, Option<(i32, i64)>)>> {
+    users::table
+        .find(caller)
+        .select((
+            UserRow::as_select(),
+            loops::table.find(id).select(loops::version).single_value(),
+            view_names_epoch::table
+                .select(view_names_epoch::n)
+                .single_value(),
+        ))
+        .get_result::<(UserRow, Option<i32>, Option<i64>)>(conn)
+        .optional()
+        .map(|found| {
+            found.map(|(user, version, names)| (user, version.map(|v| (v, names.unwrap_or(0)))))
+        })
 }
 
 /// Takes the loop's row lock for the rest of the transaction (on SQLite the

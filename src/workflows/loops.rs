@@ -10,6 +10,7 @@ use super::pagination::{Page, PageRequest};
 use super::preconditions::{IfMatch, Tagged};
 use super::views::{self, CandidateRef, Loop, Names};
 use super::{Actor, AppState};
+use crate::auth::Claim;
 use crate::db::{
     self, CandidateId, CompetencyId, DbConn, LoopId, UserId,
     loops::{LoopBundle, LoopChanges, LoopFilter},
@@ -413,14 +414,27 @@ pub async fn list(state: &AppState, me: &Actor, q: LoopQuery) -> AppResult<Page<
 /// A loop: its interviews with feedback status (never content), progress
 /// and decision. Not found for people outside it.
 ///
-/// Answered from the process' view cache when one statement finds the loop
-/// and the names it shows unchanged (`workflows::cache`).
-pub async fn get(state: &AppState, me: &Actor, id: Uuid) -> AppResult<Tagged<Loop>> {
-    let (id, me, cache) = (LoopId::from(id), me.clone(), state.views.clone());
+/// Answered from the process' view cache when one statement finds the
+/// caller's account and the loop and the names it shows unchanged
+/// (`workflows::cache`): the caller's claim is settled in that statement
+/// (`auth::Claim`), so a cached view is one round trip.
+pub async fn get(state: &AppState, claim: Claim, id: Uuid) -> AppResult<Tagged<Loop>> {
+    let (id, cache) = (LoopId::from(id), state.views.clone());
     state
         .db
         .read(move |conn| {
-            let key = db::loops::view_key(conn, id)?.ok_or(AppError::NotFound)?;
+            let (me, key) = match claim {
+                Claim::Session { id: caller, .. } => {
+                    let found = db::loops::view_key_as(conn, id, caller)?;
+                    let (row, key) = found.map_or((None, None), |(row, key)| (Some(row), key));
+                    (claim.settle(row.as_ref())?, key)
+                }
+                Claim::Settled(me) => {
+                    let key = db::loops::view_key(conn, id)?;
+                    (me, key)
+                }
+            };
+            let key = key.ok_or(AppError::NotFound)?;
             if let Some(kept) = cache.get(id, key) {
                 kept.audience.require_visible(&me)?;
                 let (updated_at, view) = kept.answer();
