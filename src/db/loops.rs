@@ -55,11 +55,14 @@ pub fn row(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
         .optional()
 }
 
+/// A loop view's key: the loop's `version` and the names' generation.
+pub type ViewKey = (i32, i64);
+
 /// What a kept copy of the loop's status view must match to be current:
 /// the loop's `version` and the generation of the names it shows, both
 /// moved by the database's own triggers on every write that changes what a
 /// view shows (migration `2026-12-01-001000_view_keys`). One statement.
-pub fn view_key(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<(i32, i64)>> {
+pub fn view_key(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<ViewKey>> {
     loops::table
         .find(id)
         .select((
@@ -80,7 +83,7 @@ pub fn view_key_as(
     conn: &mut DbConn,
     id: LoopId,
     caller: UserId,
-) -> QueryResult<Option<(UserRow, Option<(i32, i64)>)>> {
+) -> QueryResult<Option<(UserRow, Option<ViewKey>)>> {
     users::table
         .find(caller)
         .select((

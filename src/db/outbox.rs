@@ -440,9 +440,16 @@ pub struct ReminderFacts {
 /// in SQL, so the scan reads only those), started before `started_before`
 /// (no later interview can be due yet). The facts the rule reads come back
 /// with them, and the worker applies the rule itself.
+///
+/// At most `limit`, in `(starts_at, id)` order from after `after`: the
+/// worker walks them page by page, so its memory does not grow with the
+/// number of open interviews (a single load held ~300 MB with 200 000
+/// scheduled loops).
 pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
+    after: Option<(NaiveDateTime, InterviewId)>,
+    limit: i64,
 ) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops, quick_votes};
     type Row = (
@@ -467,10 +474,19 @@ pub fn reminder_candidates(
         ),
         String,
     );
-    let rows: Vec<Row> = interviews::table
+    let mut query = interviews::table
         .inner_join(loops::table.inner_join(candidates::table))
         .left_join(feedback::table)
         .left_join(quick_votes::table)
+        .into_boxed();
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            interviews::starts_at.gt(starts_at).or(interviews::starts_at
+                .eq(starts_at)
+                .and(interviews::id.gt(id))),
+        );
+    }
+    let rows: Vec<Row> = query
         .filter(loops::state.eq(LoopState::Scheduled))
         .filter(interviews::excused_at.is_null())
         .filter(interviews::starts_at.lt(started_before))
@@ -502,6 +518,7 @@ pub fn reminder_candidates(
             ),
             candidates::name,
         ))
+        .limit(limit)
         .load(conn)?;
     Ok(rows
         .into_iter()

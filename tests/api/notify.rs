@@ -806,15 +806,9 @@ fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
-    let Some(app) = spawn(backend, None).await else {
-        return;
-    };
-    let now = db::now();
-    let world = reminder_world(&app, now).await;
-
-    assert_eq!(queue_reminders(&app, now).await, 10);
-    let first = pairs(&[
+/// What the first scan of [`reminder_world`] queues, (recipient, key).
+fn first_reminders() -> BTreeSet<(String, String)> {
+    pairs(&[
         ("ann", "due_soon:ann"),
         ("ben", "overdue:ben"),
         ("cleo", "overdue:cleo"),
@@ -825,7 +819,18 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
         ("hal", "overdue:hal"),
         ("bria", "overdue:bria"),
         ("rita", "overdue_recruiter:bria"),
-    ]);
+    ])
+}
+
+async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
+    let Some(app) = spawn(backend, None).await else {
+        return;
+    };
+    let now = db::now();
+    let world = reminder_world(&app, now).await;
+
+    assert_eq!(queue_reminders(&app, now).await, 10);
+    let first = first_reminders();
     assert_eq!(reminder_rows(&app, &world).await, first);
 
     // Once each: a second scan adds nothing.
@@ -882,6 +887,36 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
     );
 }
 both_backends!(reminders_go_out_once_each_on_schedule, backend => super::reminders_go_out_once_each_on_schedule);
+
+/// The scan reads open interviews a page at a time (its memory is one
+/// page's, however many are open): pages of two, ties on `starts_at`
+/// among them (five interviews began at the same moment), queue exactly
+/// what one page of all does, and a second pass nothing.
+async fn reminders_paged_like_unpaged(backend: Backend) {
+    let Some(app) = spawn(backend, None).await else {
+        return;
+    };
+    let now = db::now();
+    let world = reminder_world(&app, now).await;
+    let queued = app
+        .state
+        .db
+        .run(move |c| {
+            reminders::queue_due_paged(
+                c,
+                PUBLIC_URL,
+                now,
+                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+                2,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(queued, 10);
+    assert_eq!(reminder_rows(&app, &world).await, first_reminders());
+    assert_eq!(queue_reminders(&app, now).await, 0, "queued twice");
+}
+both_backends!(reminders_paged, backend => super::reminders_paged_like_unpaged);
 
 async fn the_worker_queues_and_delivers_reminders(backend: Backend) {
     let Some(smtp) = SmtpServer::start() else {
