@@ -68,7 +68,7 @@ pub fn queue_due_paged(
 
 /// Open interviews read per statement by [`queue_due`]: its memory stays
 /// that of one page however many interviews are open.
-const CANDIDATE_PAGE: i64 = 1000;
+pub const CANDIDATE_PAGE: i64 = 1000;
 
 /// Queues the reminders due at `now` of one page of candidates.
 fn queue_page(

@@ -765,14 +765,21 @@ async fn reminder_world(app: &TestApp, now: DateTime<Utc>) -> World {
 }
 
 async fn queue_reminders(app: &TestApp, at: DateTime<Utc>) -> usize {
+    queue_reminders_paged(app, at, reminders::CANDIDATE_PAGE).await
+}
+
+/// As the worker's scan, reading at most `page` open interviews per
+/// statement.
+async fn queue_reminders_paged(app: &TestApp, at: DateTime<Utc>, page: i64) -> usize {
     app.state
         .db
         .run(move |c| {
-            reminders::queue_due(
+            reminders::queue_due_paged(
                 c,
                 PUBLIC_URL,
                 at,
                 bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+                page,
             )
         })
         .await
@@ -898,20 +905,7 @@ async fn reminders_paged_like_unpaged(backend: Backend) {
     };
     let now = db::now();
     let world = reminder_world(&app, now).await;
-    let queued = app
-        .state
-        .db
-        .run(move |c| {
-            reminders::queue_due_paged(
-                c,
-                PUBLIC_URL,
-                now,
-                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
-                2,
-            )
-        })
-        .await
-        .unwrap();
+    let queued = queue_reminders_paged(&app, now, 2).await;
     assert_eq!(queued, 10);
     assert_eq!(reminder_rows(&app, &world).await, first_reminders());
     assert_eq!(queue_reminders(&app, now).await, 0, "queued twice");
