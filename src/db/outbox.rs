@@ -443,8 +443,8 @@ pub struct ReminderFacts {
 ///
 /// At most `limit`, in `(starts_at, id)` order from after `after`: the
 /// worker walks them page by page, so its memory does not grow with the
-/// number of open interviews (a single load held ~300 MB with 200 000
-/// scheduled loops).
+/// number of open interviews (one load of them all swung the server's
+/// memory by 40 MB per sweep with 46 000 open, ~400 MB with 460 000).
 pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
