@@ -250,14 +250,20 @@ pub async fn authenticate(
     state: &AppState,
     credentials: Credentials,
 ) -> Result<AuthUser, AppError> {
-    match claim(state, credentials).await? {
+    let claimed = claim(state, credentials).await?;
+    settle_stored(state, claimed).await
+}
+
+/// Settles a claim by reading the account on its own ([`Claim::settle`]).
+async fn settle_stored(state: &AppState, claimed: Claim) -> Result<AuthUser, AppError> {
+    match claimed {
         Claim::Settled(user) => Ok(user),
-        claim @ Claim::Session { id, .. } => {
+        claimed @ Claim::Session { id, .. } => {
             let row = state
                 .db
                 .read(move |conn| Ok(db::users::by_id(conn, id)?))
                 .await?;
-            claim.settle(row.as_ref())
+            claimed.settle(row.as_ref())
         }
     }
 }
@@ -345,23 +351,20 @@ impl FromRequest for AuthUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Some(Authenticated(user)) = req.extensions().get::<Authenticated>() {
-            let user = user.clone();
-            return Box::pin(async move { Ok(user) });
-        }
-        let credentials = Credentials::of(req);
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let claimed = Claim::from_request(req, payload);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
+            let claimed = claimed.await?;
             let state =
                 state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            authenticate(&state, credentials).await
+            settle_stored(&state, claimed).await
         })
     }
 }
 
-/// As the [`AuthUser`] extractor, but leaves a person's account to be read
-/// by the handler's own statement ([`Claim::settle`]).
+/// The first half of the [`AuthUser`] extractor: leaves a person's account
+/// to be read by the handler's own statement ([`Claim::settle`]).
 impl FromRequest for Claim {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
