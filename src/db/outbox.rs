@@ -441,14 +441,20 @@ pub struct ReminderFacts {
 /// (no later interview can be due yet). The facts the rule reads come back
 /// with them, and the worker applies the rule itself.
 ///
-/// At most `limit`, in `(starts_at, id)` order from after `after`: the
-/// worker walks them page by page, so its memory does not grow with the
-/// number of open interviews (one load of them all swung the server's
-/// memory by 40 MB per sweep with 46 000 open, ~400 MB with 460 000).
+/// At most `limit`, in `(starts_at, id)` order from after the interview
+/// `after`: the worker walks them page by page, so its memory does not grow
+/// with the number of open interviews (one load of them all swung the
+/// server's memory by 40 MB per sweep with 46 000 open, ~400 MB with
+/// 460 000). The page key is the last row's id, and the store compares its
+/// own stored `starts_at` with itself: SQLite compares timestamps as text,
+/// so a key bound from the parsed value would, for a row stored in another
+/// spelling than diesel's (`12.000000` for `12`), order differently from
+/// `ORDER BY` and hand the same page back for ever (a worker holding
+/// SQLite's write lock for good).
 pub fn reminder_candidates(
     conn: &mut DbConn,
     started_before: NaiveDateTime,
-    after: Option<(NaiveDateTime, InterviewId)>,
+    after: Option<InterviewId>,
     limit: i64,
 ) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops, quick_votes};
@@ -479,11 +485,20 @@ pub fn reminder_candidates(
         .left_join(feedback::table)
         .left_join(quick_votes::table)
         .into_boxed();
-    if let Some((starts_at, id)) = after {
+    if let Some(id) = after {
+        let key = diesel::alias!(interviews as page_key);
+        let key_starts_at = key
+            .filter(key.field(interviews::id).eq(id))
+            .select(key.field(interviews::starts_at))
+            .single_value();
         query = query.filter(
-            interviews::starts_at.gt(starts_at).or(interviews::starts_at
-                .eq(starts_at)
-                .and(interviews::id.gt(id))),
+            interviews::starts_at
+                .nullable()
+                .gt(key_starts_at)
+                .or(interviews::starts_at
+                    .nullable()
+                    .eq(key_starts_at)
+                    .and(interviews::id.gt(id))),
         );
     }
     let rows: Vec<Row> = query

@@ -58,7 +58,7 @@ pub fn queue_due_paged(
             queued += queue_page(conn, &page, public_url, now, quick_vote_window_minutes)?;
             match page.last() {
                 Some(last) if page.len() as i64 == page_size => {
-                    after = Some((last.starts_at, last.interview_id));
+                    after = Some(last.interview_id);
                 }
                 _ => return Ok(queued),
             }
