@@ -37,6 +37,7 @@ mod settings;
 mod smtp;
 mod sso;
 mod stress;
+mod timestamps;
 mod tokens;
 mod users;
 mod viewcache;
