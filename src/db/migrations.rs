@@ -45,7 +45,19 @@ mod tests {
                 "strftime('%Y-%m-%d %H:%M:%f', 'now')",
             )],
         ),
+        (
+            // Respelling SQLite's text timestamps: PostgreSQL has none.
+            "2026-12-01-001100_canonical_timestamps/up.sql",
+            &[("SELECT 1;\n", CANONICAL_TIMESTAMPS_SQLITE)],
+        ),
     ];
+
+    const CANONICAL_TIMESTAMPS_SQLITE: &str =
+        "UPDATE bar_raiser_program SET certified_at = substr(certified_at, 1, 19)
+    WHERE certified_at LIKE '%.000';
+UPDATE bar_raiser_program SET updated_at = substr(updated_at, 1, 19)
+    WHERE updated_at LIKE '%.000';
+";
 
     /// Migrations written in each database's own trigger language, too far
     /// apart for [`DIFFER`]'s swaps: their texts may differ, but both must

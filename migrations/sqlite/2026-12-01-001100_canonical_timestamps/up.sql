@@ -4,7 +4,8 @@
 -- instant do not compare equal, and `…:12.000` sorts after `…:12`: a page
 -- cursor on such a row hands the same page back. 2026-12-01-000300 wrote
 -- strftime('%f'), which spells a whole second `.000`; these rows now read
--- as the application would have written them.
+-- as the application would have written them. PostgreSQL stores
+-- timestamps as timestamps: it has nothing to respell.
 UPDATE bar_raiser_program SET certified_at = substr(certified_at, 1, 19)
     WHERE certified_at LIKE '%.000';
 UPDATE bar_raiser_program SET updated_at = substr(updated_at, 1, 19)
