@@ -42,6 +42,8 @@ binary="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/bar-raiser"
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 admin_email=hr-admin@example.com
 admin_password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+# Passed as --admin-password=…: one password in 64 begins with '-', which
+# argparse reads as an option when it stands alone (a CI run failed so).
 
 BAR_RAISER_DATABASE_URL="sqlite://$work/hr.db" \
 BAR_RAISER_BIND="127.0.0.1:$port" \
@@ -65,7 +67,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-if ! "$PY" tests/clients/hr_tool.py --base-url "$base" --admin-email "$admin_email" --admin-password "$admin_password"; then
+if ! "$PY" tests/clients/hr_tool.py --base-url "$base" --admin-email "$admin_email" --admin-password="$admin_password"; then
   echo "--- server log ---" >&2
   cat "$work/server.log" >&2
   exit 1
