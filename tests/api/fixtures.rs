@@ -243,6 +243,31 @@ impl TestApp {
         body
     }
 
+    /// Seals every voter's feedback with `vote`, opens the debrief as the
+    /// Bar Raiser and records `outcome` as the hiring manager; panics
+    /// unless each step succeeds. Returns the loop as the decision left it
+    /// (a hire waits for the Bar Raiser: `pending_bar_raiser`).
+    pub async fn seal_all_and_decide(&self, setup: &LoopSetup, vote: &str, outcome: &str) -> Value {
+        let cast = &setup.cast;
+        for s in cast.voters() {
+            self.draft_and_seal(s, setup.interview_of(s), vote).await;
+        }
+        let lp = |suffix: &str| format!("/loops/{}{suffix}", setup.loop_id);
+        let (status, l) = self
+            .post(&lp("/debrief"), &cast.bar_raiser, json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{l}");
+        let (status, l) = self
+            .post(
+                &lp("/decision"),
+                &cast.hiring_manager,
+                json!({"outcome": outcome, "rationale": "Decided on the written evidence."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{l}");
+        l
+    }
+
     /// Verifies a loop's chain as its recruiter.
     pub async fn verify_chain(&self, s: &Session, loop_id: Uuid) -> Value {
         let (status, v) = self.get(&format!("/loops/{loop_id}/audit/verify"), s).await;

@@ -50,23 +50,9 @@ impl TestApp {
         let cast = &setup.cast;
         self.draft_and_seal(&cast.shadow, setup.interview_of(&cast.shadow), shadow_vote)
             .await;
-        for s in cast.voters() {
-            self.draft_and_seal(s, setup.interview_of(s), "inclined_not_to_hire")
-                .await;
-        }
-        let lp = |suffix: &str| format!("/loops/{}{suffix}", setup.loop_id);
-        let (status, l) = self
-            .post(&lp("/debrief"), &cast.bar_raiser, json!({}))
+        let l = self
+            .seal_all_and_decide(setup, "inclined_not_to_hire", outcome)
             .await;
-        assert_eq!(status, StatusCode::OK, "{l}");
-        let (status, l) = self
-            .post(
-                &lp("/decision"),
-                &cast.hiring_manager,
-                json!({"outcome": outcome, "rationale": "Below the bar on ownership."}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{l}");
         assert_eq!(l["state"], "decided");
     }
 

@@ -12,7 +12,6 @@ use bar_raiser::db::DbConn;
 use diesel::RunQueryDsl;
 use diesel::sql_types::Text;
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::helpers::*;
 
@@ -93,21 +92,8 @@ async fn every_stored_timestamp_has_the_applications_spelling() {
         "inclined_to_hire",
     )
     .await;
-    for s in cast.voters() {
-        app.draft_and_seal(s, setup.interview_of(s), "inclined_to_hire")
-            .await;
-    }
-    let lp = |suffix: &str| format!("/loops/{}{suffix}", setup.loop_id);
-    let (status, body) = app.post(&lp("/debrief"), &cast.bar_raiser, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = app
-        .post(
-            &lp("/decision"),
-            &cast.hiring_manager,
-            json!({"outcome": "hire", "rationale": "Raises the bar on ownership."}),
-        )
+    app.seal_all_and_decide(&setup, "inclined_to_hire", "hire")
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
 
     let (read, odd) = spellings(&app).await;
     assert!(odd.is_empty(), "spelled otherwise: {odd:?}");
