@@ -26,13 +26,8 @@ pub fn queue_due(
     now: DateTime<Utc>,
     quick_vote_window_minutes: u32,
 ) -> AppResult<usize> {
-    queue_due_paged(
-        conn,
-        public_url,
-        now,
-        quick_vote_window_minutes,
-        CANDIDATE_PAGE,
-    )
+    let page = db::outbox::reminder_page(conn, CANDIDATE_PAGE);
+    queue_due_paged(conn, public_url, now, quick_vote_window_minutes, page)
 }
 
 /// As [`queue_due`], reading at most `page` open interviews per statement
@@ -66,8 +61,9 @@ pub fn queue_due_paged(
     })
 }
 
-/// Open interviews read per statement by [`queue_due`]: its memory stays
-/// that of one page however many interviews are open.
+/// Open interviews read per statement by [`queue_due`] on PostgreSQL: its
+/// memory stays that of one page however many interviews are open (SQLite
+/// reads them in one statement: `db::outbox::reminder_page` says why).
 pub const CANDIDATE_PAGE: i64 = 1000;
 
 /// Queues the reminders due at `now` of one page of candidates.
