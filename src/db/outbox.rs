@@ -435,28 +435,45 @@ pub struct ReminderFacts {
     pub quick_voted: bool,
 }
 
+/// The next page of scheduled loops for the reminder scan: at most `limit`
+/// ids after `after`, in id order (index `loops_state_id`, nothing to sort).
+/// The scan walks loops, not interviews: a loop's id is the same text in
+/// every store, where a key on `starts_at` had to be compared in the
+/// store's own spelling of it (SQLite keeps timestamps as text).
+pub fn scheduled_loops(
+    conn: &mut DbConn,
+    after: Option<LoopId>,
+    limit: i64,
+) -> QueryResult<Vec<LoopId>> {
+    use super::schema::loops;
+    let mut query = loops::table
+        .filter(loops::state.eq(LoopState::Scheduled))
+        .select(loops::id)
+        .order(loops::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(loops::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Which open interviews [`open_interviews`] reads.
+pub enum Among<'a> {
+    /// Those of these loops that started before the instant (no later
+    /// interview can be due yet): one page of the scan.
+    Loops(&'a [LoopId], NaiveDateTime),
+    /// These interviews, read again inside the transaction that queues
+    /// their reminders.
+    Interviews(&'a [InterviewId]),
+}
+
 /// The interviews `domain::reminders::needs_reminding` can accept (of
 /// `scheduled` loops, not excused, feedback not sealed: the same conditions,
-/// in SQL, so the scan reads only those), started before `started_before`
-/// (no later interview can be due yet). The facts the rule reads come back
-/// with them, and the worker applies the rule itself.
-///
-/// At most `limit`, in `(starts_at, id)` order from after the interview
-/// `after`: the worker walks them page by page, so its memory does not grow
-/// with the number of open interviews (one load of them all swung the
-/// server's memory by 40 MB per sweep with 46 000 open, ~400 MB with
-/// 460 000). The page key is the last row's id, and the store compares its
-/// own stored `starts_at` with itself: SQLite compares timestamps as text,
-/// so a key bound from the parsed value would, for a row stored in another
-/// spelling than diesel's (`12.000000` for `12`), order differently from
-/// `ORDER BY` and hand the same page back for ever (a worker holding
-/// SQLite's write lock for good).
-pub fn reminder_candidates(
-    conn: &mut DbConn,
-    started_before: NaiveDateTime,
-    after: Option<InterviewId>,
-    limit: i64,
-) -> QueryResult<Vec<ReminderFacts>> {
+/// in SQL, so the scan reads only those) among `among`, with the facts the
+/// rule reads; the worker applies the rule itself. No feedback content is
+/// loaded: only whether it is sealed.
+pub fn open_interviews(conn: &mut DbConn, among: Among<'_>) -> QueryResult<Vec<ReminderFacts>> {
     use super::schema::{candidates, feedback, interviews, loops, quick_votes};
     type Row = (
         (
@@ -485,32 +502,25 @@ pub fn reminder_candidates(
         .left_join(feedback::table)
         .left_join(quick_votes::table)
         .into_boxed();
-    if let Some(id) = after {
-        let key = diesel::alias!(interviews as page_key);
-        let key_starts_at = key
-            .filter(key.field(interviews::id).eq(id))
-            .select(key.field(interviews::starts_at))
-            .single_value();
-        query = query.filter(
-            interviews::starts_at
-                .nullable()
-                .gt(key_starts_at)
-                .or(interviews::starts_at
-                    .nullable()
-                    .eq(key_starts_at)
-                    .and(interviews::id.gt(id))),
-        );
-    }
+    query = match among {
+        Among::Loops(ids, started_before) => query
+            .filter(loops::id.eq_any(ids.to_vec()))
+            .filter(interviews::starts_at.lt(started_before)),
+        Among::Interviews(ids) => query.filter(interviews::id.eq_any(ids.to_vec())),
+    };
     let rows: Vec<Row> = query
         .filter(loops::state.eq(LoopState::Scheduled))
         .filter(interviews::excused_at.is_null())
-        .filter(interviews::starts_at.lt(started_before))
         .filter(
             feedback::state
                 .is_null()
                 .or(feedback::state.ne(StoredFeedbackState::Sealed)),
         )
-        .order((interviews::starts_at.asc(), interviews::id.asc()))
+        .order((
+            loops::id.asc(),
+            interviews::starts_at.asc(),
+            interviews::id.asc(),
+        ))
         .select((
             (
                 interviews::id,
@@ -533,7 +543,6 @@ pub fn reminder_candidates(
             ),
             candidates::name,
         ))
-        .limit(limit)
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -558,21 +567,6 @@ pub fn reminder_candidates(
         .collect())
 }
 
-/// How many open interviews one statement of the reminder scan reads, for
-/// a wanted page of `page`. PostgreSQL: `page`. SQLite: all of them in one
-/// statement. Its plan sorts every candidate again for each page, and the
-/// scan holds SQLite's one write lock from its first page to its last:
-/// 70 pages of 70 000 candidates (100 000-loop benchmark set) held it for
-/// over a minute, 1-2 s a page, and every write in the server waited,
-/// where one statement holds it 1.4 s. SQLite pays memory instead (95 MB
-/// peak on that set); PostgreSQL, where the million-loop set lives, pages.
-pub fn reminder_page(conn: &DbConn, page: i64) -> i64 {
-    match conn {
-        DbConn::Postgres(_) => page,
-        DbConn::Sqlite(_) => i64::MAX,
-    }
-}
-
 /// Name and address of active users, by id: who reminders go to.
 pub fn active_recipients(
     conn: &mut DbConn,
@@ -586,24 +580,19 @@ pub fn active_recipients(
         .load(conn)
 }
 
-/// Makes this transaction the only reminder scan running. PostgreSQL: a
-/// transaction-scoped advisory lock, false when another instance holds it;
-/// SQLite: the write transaction is already exclusive.
-pub fn try_lock_reminders(conn: &mut DbConn) -> QueryResult<bool> {
-    #[derive(QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
+/// Makes the reminder queueing of this transaction wait for any other
+/// instance's to commit (PostgreSQL: a transaction-scoped advisory lock;
+/// SQLite's write transactions are one at a time already). The dedupe keys
+/// alone would keep each reminder to one message; the lock also keeps two
+/// instances from waiting on each other's keys in opposite orders.
+pub fn lock_reminders(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Postgres(c) => {
             // Arbitrary constant naming "bar-raiser reminder scan".
-            let row: Locked =
-                diesel::sql_query("SELECT pg_try_advisory_xact_lock(7318041106) AS locked")
-                    .get_result(c)?;
-            Ok(row.locked)
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7318041106)").execute(c)?;
+            Ok(())
         }
-        DbConn::Sqlite(_) => Ok(true),
+        DbConn::Sqlite(_) => Ok(()),
     }
 }
 

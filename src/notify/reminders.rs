@@ -11,60 +11,149 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{LoopRef, Notice, Recipient};
-use crate::db::{self, DbConn, from_db, to_db};
+use crate::db::{self, Db, DbConn, from_db, to_db};
 use crate::domain::progress::InterviewFacts;
 use crate::domain::quickvote;
 use crate::domain::reminders::{DUE_SOON, Stage, needs_reminding, recipient, stages};
 use crate::error::AppResult;
 
-/// Queues every reminder due at `now` that was not queued before, in one
-/// transaction; returns how many messages were queued. Another instance
-/// scanning at the same moment makes this one a no-op.
-pub fn queue_due(
-    conn: &mut DbConn,
+/// Queues every reminder due at `now` that was not queued before; returns
+/// how many messages were queued.
+///
+/// The scan reads outside any transaction, a page of scheduled loops at a
+/// time ([`LOOP_PAGE`]), so its memory is one page's however many loops
+/// are open and no lock is held while it reads (on SQLite the one writer
+/// is never kept waiting for it: a scan that read everything inside its
+/// write transaction held every write in the server for over a second per
+/// sweep at 100 000 loops). Only the interviews whose reminders are due are
+/// then read again inside a short write transaction, the rule applied again
+/// to what that transaction sees, and their messages queued: a seal or an
+/// excuse that lands between the read and the write is honoured. Another
+/// instance scanning at the same moment queues nothing twice (dedupe keys).
+pub async fn queue_due(
+    db: &Db,
     public_url: &str,
     now: DateTime<Utc>,
     quick_vote_window_minutes: u32,
 ) -> AppResult<usize> {
-    let page = db::outbox::reminder_page(conn, CANDIDATE_PAGE);
-    queue_due_paged(conn, public_url, now, quick_vote_window_minutes, page)
+    queue_due_paged(db, public_url, now, quick_vote_window_minutes, LOOP_PAGE).await
 }
 
-/// As [`queue_due`], reading at most `page` open interviews per statement
-/// (tests walk many pages of a small world with a small `page`).
-pub fn queue_due_paged(
-    conn: &mut DbConn,
+/// As [`queue_due`], reading `page` scheduled loops at a time (tests walk
+/// many pages of a small world with a small `page`).
+pub async fn queue_due_paged(
+    db: &Db,
     public_url: &str,
     now: DateTime<Utc>,
     quick_vote_window_minutes: u32,
     page: i64,
 ) -> AppResult<usize> {
-    let page_size = page.max(1);
-    db::write_tx(conn, |conn| {
-        if !db::outbox::try_lock_reminders(conn)? {
-            return Ok(0);
+    let page = page.max(1);
+    let mut after = None;
+    let mut queued = 0;
+    loop {
+        let found = db
+            .run(move |c| due_in_page(c, now, quick_vote_window_minutes, after, page))
+            .await?;
+        if !found.due.is_empty() {
+            let url = public_url.to_string();
+            queued += db
+                .write_patiently(move |c| {
+                    db::write_tx(c, |c| {
+                        queue_for(c, &found.due, &url, now, quick_vote_window_minutes)
+                    })
+                })
+                .await?;
         }
-        // Nothing that starts after now + DUE_SOON can be due soon yet.
-        let started_before = to_db(now + DUE_SOON);
-        let mut after = None;
-        let mut queued = 0;
-        loop {
-            let page = db::outbox::reminder_candidates(conn, started_before, after, page_size)?;
-            queued += queue_page(conn, &page, public_url, now, quick_vote_window_minutes)?;
-            match page.last() {
-                Some(last) if page.len() as i64 == page_size => {
-                    after = Some(last.interview_id);
-                }
-                _ => return Ok(queued),
-            }
+        match found.next {
+            Some(next) => after = Some(next),
+            None => return Ok(queued),
         }
-    })
+    }
 }
 
-/// Open interviews read per statement by [`queue_due`] on PostgreSQL: its
-/// memory stays that of one page however many interviews are open (SQLite
-/// reads them in one statement: `db::outbox::reminder_page` says why).
-pub const CANDIDATE_PAGE: i64 = 1000;
+/// Scheduled loops read per page by [`queue_due`]: a page's open
+/// interviews are a few thousand rows at most.
+pub const LOOP_PAGE: i64 = 200;
+
+/// One page of the scan.
+#[derive(Debug)]
+pub struct Page {
+    /// The interviews with a reminder due at `now`.
+    pub due: Vec<db::InterviewId>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<db::LoopId>,
+}
+
+/// Reads the open interviews of up to `page` scheduled loops after `after`
+/// and says which have a reminder due at `now`. Reads only.
+pub fn due_in_page(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    quick_vote_window_minutes: u32,
+    after: Option<db::LoopId>,
+    page: i64,
+) -> AppResult<Page> {
+    let loops = db::outbox::scheduled_loops(conn, after, page)?;
+    let next = match loops.last() {
+        Some(last) if loops.len() as i64 == page => Some(*last),
+        _ => None,
+    };
+    if loops.is_empty() {
+        return Ok(Page { due: vec![], next });
+    }
+    // Nothing that starts after now + DUE_SOON can be due soon yet.
+    let among = db::outbox::Among::Loops(&loops, to_db(now + DUE_SOON));
+    let due = db::outbox::open_interviews(conn, among)?
+        .iter()
+        .filter(|c| due_for(c, now, quick_vote_window_minutes).is_some())
+        .map(|c| c.interview_id)
+        .collect();
+    Ok(Page { due, next })
+}
+
+/// Queues the reminders due at `now` of `interviews`, read again here: call
+/// it inside the write transaction that is to hold the messages.
+pub fn queue_for(
+    conn: &mut DbConn,
+    interviews: &[db::InterviewId],
+    public_url: &str,
+    now: DateTime<Utc>,
+    quick_vote_window_minutes: u32,
+) -> AppResult<usize> {
+    db::outbox::lock_reminders(conn)?;
+    let facts = db::outbox::open_interviews(conn, db::outbox::Among::Interviews(interviews))?;
+    queue_page(conn, &facts, public_url, now, quick_vote_window_minutes)
+}
+
+/// What is due for one open interview at `now`: its facts, the stages due
+/// and whether the quick-vote reminder is; `None` when nothing is.
+fn due_for(
+    c: &db::outbox::ReminderFacts,
+    now: DateTime<Utc>,
+    quick_vote_window_minutes: u32,
+) -> Option<(InterviewFacts, Vec<Stage>, bool)> {
+    let facts = InterviewFacts {
+        id: c.interview_id.into(),
+        role: c.loop_role,
+        starts_at: from_db(c.starts_at),
+        duration_minutes: c.duration_minutes,
+        excused: c.excused,
+        feedback: c.feedback,
+    };
+    if !needs_reminding(c.loop_state, &facts) {
+        return None;
+    }
+    let due = stages(&facts, c.feedback_due_hours, now);
+    let quick = quickvote::reminder_due(
+        c.quick_vote,
+        &facts,
+        c.quick_voted,
+        quick_vote_window_minutes,
+        now,
+    );
+    (!due.is_empty() || quick).then_some((facts, due, quick))
+}
 
 /// Queues the reminders due at `now` of one page of candidates.
 fn queue_page(
@@ -74,31 +163,13 @@ fn queue_page(
     now: DateTime<Utc>,
     quick_vote_window_minutes: u32,
 ) -> AppResult<usize> {
-    let mut wanted = Vec::new();
-    for c in candidates {
-        let facts = InterviewFacts {
-            id: c.interview_id.into(),
-            role: c.loop_role,
-            starts_at: from_db(c.starts_at),
-            duration_minutes: c.duration_minutes,
-            excused: c.excused,
-            feedback: c.feedback,
-        };
-        if !needs_reminding(c.loop_state, &facts) {
-            continue;
-        }
-        let due = stages(&facts, c.feedback_due_hours, now);
-        let quick = quickvote::reminder_due(
-            c.quick_vote,
-            &facts,
-            c.quick_voted,
-            quick_vote_window_minutes,
-            now,
-        );
-        if !due.is_empty() || quick {
-            wanted.push((c, facts, due, quick));
-        }
-    }
+    let wanted: Vec<_> = candidates
+        .iter()
+        .filter_map(|c| {
+            let (facts, due, quick) = due_for(c, now, quick_vote_window_minutes)?;
+            Some((c, facts, due, quick))
+        })
+        .collect();
     if wanted.is_empty() {
         return Ok(0);
     }

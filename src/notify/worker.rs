@@ -226,12 +226,8 @@ async fn run(
 
         if Instant::now() >= next_scan {
             next_scan = Instant::now() + REMINDER_EVERY;
-            let url = settings.public_url.clone();
             let window = settings.quick_vote_window_minutes;
-            match db
-                .write_patiently(move |c| reminders::queue_due(c, &url, db::now(), window))
-                .await
-            {
+            match reminders::queue_due(&db, &settings.public_url, db::now(), window).await {
                 Ok(0) => {}
                 Ok(n) => {
                     stats.reminders += n as u64;

@@ -765,25 +765,20 @@ async fn reminder_world(app: &TestApp, now: DateTime<Utc>) -> World {
 }
 
 async fn queue_reminders(app: &TestApp, at: DateTime<Utc>) -> usize {
-    queue_reminders_paged(app, at, reminders::CANDIDATE_PAGE).await
+    queue_reminders_paged(app, at, reminders::LOOP_PAGE).await
 }
 
-/// As the worker's scan, reading at most `page` open interviews per
-/// statement.
+/// As the worker's scan, reading `page` scheduled loops at a time.
 async fn queue_reminders_paged(app: &TestApp, at: DateTime<Utc>, page: i64) -> usize {
-    app.state
-        .db
-        .run(move |c| {
-            reminders::queue_due_paged(
-                c,
-                PUBLIC_URL,
-                at,
-                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
-                page,
-            )
-        })
-        .await
-        .unwrap()
+    reminders::queue_due_paged(
+        &app.state.db,
+        PUBLIC_URL,
+        at,
+        bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+        page,
+    )
+    .await
+    .unwrap()
 }
 
 /// (recipient, dedupe key without the recipient) of every queued reminder.
@@ -895,28 +890,98 @@ async fn reminders_go_out_once_each_on_schedule(backend: Backend) {
 }
 both_backends!(reminders_go_out_once_each_on_schedule, backend => super::reminders_go_out_once_each_on_schedule);
 
-/// The scan reads open interviews a page at a time (its memory is one
-/// page's, however many are open): pages of two, ties on `starts_at`
-/// among them (five interviews began at the same moment), queue exactly
-/// what one page of all does, and a second pass nothing.
+/// The scan reads a page of scheduled loops at a time (its memory is one
+/// page's, however many are open): pages of one loop over five scheduled
+/// loops (one of them empty, ties on `starts_at` within the first) queue
+/// exactly what one page of all does, and a second pass nothing.
 ///
 /// On a whole second, so that [`ts`] stores `…:SS.000000` where diesel
-/// writes `…:SS`: SQLite compares timestamps as text, and a page key bound
-/// from the parsed time handed the same page back for ever (a CI run hung
-/// here when the clock fell on a whole millisecond, `.123000` against
-/// `.123`). The scan must end whatever spelling the store holds.
+/// writes `…:SS`: an earlier scan keyed its pages on `starts_at`, and
+/// SQLite, comparing timestamps as text, handed the same page back for
+/// ever (a CI run hung here when the clock fell on a whole millisecond).
+/// The scan must end whatever spelling the store holds.
 async fn reminders_paged_like_unpaged(backend: Backend) {
     let Some(app) = spawn(backend, None).await else {
         return;
     };
     let now = chrono::SubsecRound::trunc_subsecs(db::now(), 0);
-    let world = reminder_world(&app, now).await;
-    let queued = queue_reminders_paged(&app, now, 2).await;
-    assert_eq!(queued, 10);
-    assert_eq!(reminder_rows(&app, &world).await, first_reminders());
+    let mut world = reminder_world(&app, now).await;
+    let mut expected = first_reminders();
+    for who in ["kim", "lou", "max"] {
+        person(&app, &mut world, who).await;
+        let l = loop_row(&app, &world, "scheduled").await;
+        interview(
+            &app,
+            &mut world,
+            &l,
+            who,
+            "interviewer",
+            now - chrono::Duration::hours(1),
+        )
+        .await;
+        expected.insert((who.to_string(), format!("overdue:{who}")));
+    }
+    loop_row(&app, &world, "scheduled").await; // no interviews
+    let queued = queue_reminders_paged(&app, now, 1).await;
+    assert_eq!(queued, 13);
+    assert_eq!(reminder_rows(&app, &world).await, expected);
     assert_eq!(queue_reminders(&app, now).await, 0, "queued twice");
 }
 both_backends!(reminders_paged, backend => super::reminders_paged_like_unpaged);
+
+/// The scan reads without a lock, then queues in a transaction of its own:
+/// feedback sealed and an interview excused between the two get no
+/// reminder, because the queueing reads its interviews again.
+async fn reminders_honour_writes_after_the_read(backend: Backend) {
+    let Some(app) = spawn(backend, None).await else {
+        return;
+    };
+    let now = db::now();
+    let world = reminder_world(&app, now).await;
+    let page = app
+        .state
+        .db
+        .run(move |c| {
+            reminders::due_in_page(
+                c,
+                now,
+                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+                None,
+                reminders::LOOP_PAGE,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.due.len(), 6, "ann, ben, cleo, dan, hal, bria");
+    assert!(page.next.is_none());
+    feedback(&app, &world, "ben", "sealed").await;
+    app.sql(format!(
+        "UPDATE interviews SET excused_at = {}, excused_by = '{}', excuse_reason = 'ill' WHERE id = '{}'",
+        ts(now),
+        world.id("bria"),
+        world.interviews["cleo"]
+    ))
+    .await;
+    let queued = app
+        .state
+        .db
+        .write(move |c| {
+            reminders::queue_for(
+                c,
+                &page.due,
+                PUBLIC_URL,
+                now,
+                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+            )
+        })
+        .await
+        .unwrap();
+    let mut expected = first_reminders();
+    expected.retain(|(_, key)| !key.ends_with(":ben") && !key.ends_with(":cleo"));
+    assert_eq!(queued, expected.len());
+    assert_eq!(reminder_rows(&app, &world).await, expected);
+}
+both_backends!(reminders_after_the_read, backend => super::reminders_honour_writes_after_the_read);
 
 async fn the_worker_queues_and_delivers_reminders(backend: Backend) {
     let Some(smtp) = SmtpServer::start() else {

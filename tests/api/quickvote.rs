@@ -338,18 +338,14 @@ async fn quick_vote_reminders(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn scan(app: &TestApp) -> usize {
-    app.state
-        .db
-        .run(|c| {
-            bar_raiser::notify::reminders::queue_due(
-                c,
-                "http://bar-raiser.example",
-                bar_raiser::db::now(),
-                bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
-            )
-        })
-        .await
-        .unwrap()
+    bar_raiser::notify::reminders::queue_due(
+        &app.state.db,
+        "http://bar-raiser.example",
+        bar_raiser::db::now(),
+        bar_raiser::domain::quickvote::DEFAULT_WINDOW_MINUTES,
+    )
+    .await
+    .unwrap()
 }
 
 /// With `required`, the interviewer whose interview has just ended hears
