@@ -4,7 +4,7 @@ use super::responses::{Forbidden, NotFound, Unauthenticated, Unprocessable, loca
 use actix_web::{HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
-use super::preconditions::{IfMatch, tagged};
+use super::preconditions::{IfMatch, tagged, tagged_json};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Claim};
 use crate::error::{AppResult, Problem};
@@ -87,7 +87,9 @@ pub async fn get(
     claim: Claim,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(tagged(flow::get(&state, claim, id.into_inner()).await?))
+    Ok(tagged_json(
+        flow::get(&state, claim, id.into_inner()).await?,
+    ))
 }
 
 /// Edit a loop while `draft` or `scheduled` (the loop's recruiter, admins).

@@ -26,6 +26,14 @@ pub fn tagged<T: serde::Serialize>(t: Tagged<T>) -> actix_web::HttpResponse {
         .json(t.body)
 }
 
+/// 200 with the ETag and a body already serialized as JSON.
+pub fn tagged_json(t: Tagged<actix_web::web::Bytes>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((header::ETAG, t.etag))
+        .insert_header(header::ContentType::json())
+        .body(t.body)
+}
+
 /// The request's `If-Match`, if any.
 pub fn if_match(req: &HttpRequest) -> IfMatch {
     IfMatch::from_values(

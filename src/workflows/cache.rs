@@ -16,8 +16,12 @@
 //! What a kept view holds is the same for every reader: no feedback content,
 //! no quick vote, nothing the visibility policy decides per reader. Who may
 //! see the loop at all is decided per request from the loop's audience kept
-//! beside it ([`views::Audience`]). The only part that changes with the
-//! clock, an interview's `overdue`, is recomputed on every answer.
+//! beside it ([`views::Audience`]). A kept view is kept serialized, the JSON
+//! answer itself: a hit copies no string and serializes nothing. The only
+//! part that changes with the clock, an interview's `overdue`, turns true
+//! at the interview's `due_at` and never back while the key holds, so the
+//! kept JSON says until when it is right and is rendered again from the
+//! kept view the first time it is asked for after that.
 //!
 //! A key read before the loop is loaded can only be older than what is then
 //! loaded: a copy kept under a key the database has since moved past is
@@ -26,7 +30,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDateTime;
+use actix_web::web::Bytes;
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::db::LoopId;
 use crate::db::loops::LoopBundle;
@@ -48,27 +53,62 @@ pub struct Kept {
     view: Loop,
     facts: Vec<InterviewFacts>,
     updated_at: NaiveDateTime,
+    json: Mutex<Rendered>,
+}
+
+/// The view's JSON as of some moment, and until when it stays right.
+#[derive(Clone)]
+struct Rendered {
+    body: Bytes,
+    /// The first moment an interview's `overdue` differs from `body`'s;
+    /// `None` when none ever will while the key holds.
+    until: Option<DateTime<Utc>>,
 }
 
 impl Kept {
     pub fn new(key: ViewKey, b: &LoopBundle, view: Loop) -> Kept {
+        let facts = views::all_facts(b);
+        let json = Mutex::new(render(&view, &facts, crate::db::now()));
         Kept {
             key,
             audience: Audience::of(b),
-            facts: views::all_facts(b),
+            facts,
             updated_at: b.row.updated_at,
             view,
+            json,
         }
     }
 
-    /// The view as of now, and when its loop last changed.
-    pub fn answer(&self) -> (NaiveDateTime, Loop) {
-        let mut view = self.view.clone();
+    /// The view's JSON as of now, and when its loop last changed.
+    pub fn answer(&self) -> (NaiveDateTime, Bytes) {
         let now = crate::db::now();
-        for (i, f) in view.interviews.iter_mut().zip(&self.facts) {
-            i.overdue = f.overdue(view.feedback_due_hours, view.state, now);
+        // Held only to clone a `Bytes` (a reference count) or, once per
+        // interview falling due, to render again.
+        let mut json = self.json.lock().unwrap_or_else(|e| e.into_inner());
+        if json.until.is_some_and(|until| now >= until) {
+            *json = render(&self.view, &self.facts, now);
         }
-        (self.updated_at, view)
+        (self.updated_at, json.body.clone())
+    }
+}
+
+/// `view` as JSON at `now`, each interview's `overdue` computed for `now`.
+fn render(view: &Loop, facts: &[InterviewFacts], now: DateTime<Utc>) -> Rendered {
+    let (hours, state) = (view.feedback_due_hours, view.state);
+    let mut view = view.clone();
+    let mut until: Option<DateTime<Utc>> = None;
+    for (i, f) in view.interviews.iter_mut().zip(facts) {
+        i.overdue = f.overdue(hours, state, now);
+        // Overdue from just after `due_at` on, if ever.
+        let turns = f.due_at(hours) + chrono::Duration::microseconds(1);
+        if !i.overdue && f.overdue(hours, state, turns) {
+            until = Some(until.map_or(turns, |u| u.min(turns)));
+        }
+    }
+    let body = serde_json::to_vec(&view).expect("a loop view serializes");
+    Rendered {
+        body: Bytes::from(body),
+        until,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Interview loops: created and edited by recruiters, read by everyone in
 //! them, moved through their states only by the domain's transitions.
 
+use actix_web::web::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -417,8 +418,9 @@ pub async fn list(state: &AppState, me: &Actor, q: LoopQuery) -> AppResult<Page<
 /// Answered from the process' view cache when one statement finds the
 /// caller's account and the loop and the names it shows unchanged
 /// (`workflows::cache`): the caller's claim is settled in that statement
-/// (`auth::Claim`), so a cached view is one round trip.
-pub async fn get(state: &AppState, claim: Claim, id: Uuid) -> AppResult<Tagged<Loop>> {
+/// (`auth::Claim`), so a cached view is one round trip. The answer is the
+/// view's JSON (a [`Loop`]), kept serialized.
+pub async fn get(state: &AppState, claim: Claim, id: Uuid) -> AppResult<Tagged<Bytes>> {
     let (id, cache) = (LoopId::from(id), state.views.clone());
     state
         .db
@@ -437,14 +439,15 @@ pub async fn get(state: &AppState, claim: Claim, id: Uuid) -> AppResult<Tagged<L
             let key = key.ok_or(AppError::NotFound)?;
             if let Some(kept) = cache.get(id, key) {
                 kept.audience.require_visible(&me)?;
-                let (updated_at, view) = kept.answer();
-                return Ok(Tagged::at(updated_at, view));
+                let (updated_at, json) = kept.answer();
+                return Ok(Tagged::at(updated_at, json));
             }
             let b = bundle(conn, id)?;
             views::require_visible(&b, &me)?;
-            let view = views::loop_view(conn, &b)?;
-            cache.keep(id, Kept::new(key, &b, view.clone()));
-            Ok(Tagged::at(b.row.updated_at, view))
+            let kept = Kept::new(key, &b, views::loop_view(conn, &b)?);
+            let (updated_at, json) = kept.answer();
+            cache.keep(id, kept);
+            Ok(Tagged::at(updated_at, json))
         })
         .await
 }

@@ -324,3 +324,48 @@ both_backends!(
     two_instances,
     a_write_through_another_instance_shows_on_the_next_read
 );
+
+/// A kept view is kept as JSON, and an interview's `overdue` turns with the
+/// clock, not with a write: the kept JSON says until when it is right, and
+/// the first read after the interview falls due (still one statement, still
+/// from the cache) says `overdue`, as an instance that keeps nothing does.
+async fn overdue_turns_without_a_write(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let uncached = app.twin_with(|c| c.view_cache = 0).await;
+    let setup = app.scheduled_loop().await;
+    let c = &setup.cast;
+    let path = format!("/loops/{}", setup.loop_id);
+    let i0 = setup.interview_of(&c.interviewers[0]);
+    let v = ok(app.get(&path, &c.hiring_manager).await);
+    let hours = v["feedback_due_hours"].as_i64().unwrap();
+    // Due three seconds from now.
+    let due = bar_raiser::db::now() + chrono::Duration::seconds(3);
+    let starts = due - chrono::Duration::hours(hours) - chrono::Duration::minutes(60);
+    app.sql(format!(
+        "UPDATE interviews SET starts_at = '{}', duration_minutes = 60 WHERE id = '{i0}'",
+        starts.naive_utc().format("%Y-%m-%d %H:%M:%S%.f")
+    ))
+    .await;
+    let v = same_for_everyone(&app, &uncached, &setup).await;
+    assert_eq!(interview(&v, i0)["overdue"], false);
+    cached(&app, &setup).await;
+    let wait = (due - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + std::time::Duration::from_millis(200)).await;
+    let before = app.state.db.counts();
+    let v = ok(app.get(&path, &c.hiring_manager).await);
+    let spent = app.state.db.counts().statements - before.statements;
+    assert!(
+        spent <= 1,
+        "the view after the due time ran {spent} statements"
+    );
+    assert_eq!(interview(&v, i0)["overdue"], true, "{v}");
+    let v = same_for_everyone(&app, &uncached, &setup).await;
+    assert_eq!(interview(&v, i0)["overdue"], true);
+    // Other interviews of the loop stay as they were.
+    for s in &c.interviewers[1..] {
+        assert_eq!(interview(&v, setup.interview_of(s))["overdue"], false);
+    }
+}
+both_backends!(overdue_turns, backend => super::overdue_turns_without_a_write);
