@@ -38,7 +38,7 @@ impl AppState {
         crate::problems::set_base(&config.public_url);
         let cfg = config.clone();
         let (db, secret) = web::block(move || -> anyhow::Result<(Db, Secret)> {
-            let db = Db::connect_with(&cfg.db.database_url, cfg.db.db_pool_size, cfg.write_queue)?;
+            let db = Db::connect_with(&cfg.db.database_url, cfg.db.pool_size(), cfg.write_queue)?;
             let applied = db.migrate()?;
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");
@@ -451,7 +451,7 @@ pub fn serve(
     // Blocking work is diesel's (argon2 has threads of its own): a blocking
     // thread beyond the pool's connections would only wait for one, and
     // each idle one keeps its stack and allocator arena.
-    let blocking = state.config.db.db_pool_size.max(2) as usize;
+    let blocking = state.config.db.pool_size().max(2) as usize;
     let mut server = HttpServer::new(move || build(factory_state.clone()))
         .worker_max_blocking_threads(blocking)
         .listen(listener)?

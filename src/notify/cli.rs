@@ -18,7 +18,7 @@ pub fn worker(config: Config) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let cfg = config.clone();
         let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
-            let db = Db::connect(&cfg.db.database_url, cfg.db.db_pool_size.min(4))?;
+            let db = Db::connect(&cfg.db.database_url, cfg.db.pool_size().min(4))?;
             let applied = db.migrate()?;
             if applied > 0 {
                 tracing::info!(applied, "database migrations applied");

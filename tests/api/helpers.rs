@@ -163,7 +163,7 @@ impl TestApp {
         };
         let mut config = Config::for_database(&database_url);
         config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret!"));
-        config.db.db_pool_size = 8;
+        config.db.db_pool_size = Some(8);
         tweak(&mut config);
         let state = AppState::init(config).await.expect("app state");
         let st = state.clone();
