@@ -43,12 +43,24 @@ impl InterviewFacts {
         loop_state: LoopState,
         now: DateTime<Utc>,
     ) -> bool {
-        loop_state == LoopState::Scheduled
+        self.late_after(feedback_due_hours, loop_state)
+            .is_some_and(|due| now > due)
+    }
+
+    /// The instant after which the interview is [`overdue`](Self::overdue)
+    /// (its `due_at`), or `None` when it cannot become late as things stand:
+    /// feedback sealed or excused, or the loop no longer collecting it.
+    pub fn late_after(
+        &self,
+        feedback_due_hours: i32,
+        loop_state: LoopState,
+    ) -> Option<DateTime<Utc>> {
+        let open = loop_state == LoopState::Scheduled
             && matches!(
                 self.feedback_state(),
                 FeedbackState::NotStarted | FeedbackState::Draft
-            )
-            && now > self.due_at(feedback_due_hours)
+            );
+        open.then(|| self.due_at(feedback_due_hours))
     }
 
     pub fn voting(&self) -> bool {
@@ -140,12 +152,15 @@ mod tests {
         assert!(!i.overdue(24, LoopState::Scheduled, due));
         assert!(i.overdue(24, LoopState::Scheduled, due + Duration::seconds(1)));
         assert!(!i.overdue(24, LoopState::Debrief, due + Duration::days(3)));
+        assert_eq!(i.late_after(24, LoopState::Scheduled), Some(due));
+        assert_eq!(i.late_after(24, LoopState::Debrief), None);
         let sealed = facts(
             InterviewRole::Interviewer,
             false,
             Some(StoredFeedbackState::Sealed),
         );
         assert!(!sealed.overdue(24, LoopState::Scheduled, due + Duration::days(3)));
+        assert_eq!(sealed.late_after(24, LoopState::Scheduled), None);
     }
 
     #[test]

@@ -57,12 +57,12 @@ pub struct Kept {
 }
 
 /// The view's JSON as of some moment, and until when it stays right.
-#[derive(Clone)]
 struct Rendered {
     body: Bytes,
-    /// The first moment an interview's `overdue` differs from `body`'s;
-    /// `None` when none ever will while the key holds.
-    until: Option<DateTime<Utc>>,
+    /// After this instant an interview `body` says is not overdue is
+    /// (the earliest such `due_at`); `None` when none will be while the
+    /// key holds.
+    stale_after: Option<DateTime<Utc>>,
 }
 
 impl Kept {
@@ -85,7 +85,7 @@ impl Kept {
         // Held only to clone a `Bytes` (a reference count) or, once per
         // interview falling due, to render again.
         let mut json = self.json.lock().unwrap_or_else(|e| e.into_inner());
-        if json.until.is_some_and(|until| now >= until) {
+        if json.stale_after.is_some_and(|at| now > at) {
             *json = render(&self.view, &self.facts, now);
         }
         (self.updated_at, json.body.clone())
@@ -96,19 +96,17 @@ impl Kept {
 fn render(view: &Loop, facts: &[InterviewFacts], now: DateTime<Utc>) -> Rendered {
     let (hours, state) = (view.feedback_due_hours, view.state);
     let mut view = view.clone();
-    let mut until: Option<DateTime<Utc>> = None;
+    let mut stale_after: Option<DateTime<Utc>> = None;
     for (i, f) in view.interviews.iter_mut().zip(facts) {
         i.overdue = f.overdue(hours, state, now);
-        // Overdue from just after `due_at` on, if ever.
-        let turns = f.due_at(hours) + chrono::Duration::microseconds(1);
-        if !i.overdue && f.overdue(hours, state, turns) {
-            until = Some(until.map_or(turns, |u| u.min(turns)));
+        if let Some(due) = f.late_after(hours, state).filter(|_| !i.overdue) {
+            stale_after = Some(stale_after.map_or(due, |at| at.min(due)));
         }
     }
     let body = serde_json::to_vec(&view).expect("a loop view serializes");
     Rendered {
         body: Bytes::from(body),
-        until,
+        stale_after,
     }
 }
 
