@@ -55,6 +55,21 @@ pub fn row(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
         .optional()
 }
 
+/// The loop of interview `id`, found in the same statement.
+pub fn row_of_interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<Option<LoopRow>> {
+    loops::table
+        .filter(
+            loops::id.eq_any(
+                interviews::table
+                    .filter(interviews::id.eq(id))
+                    .select(interviews::loop_id),
+            ),
+        )
+        .select(LoopRow::as_select())
+        .get_result(conn)
+        .optional()
+}
+
 /// A loop view's key: the loop's `version` and the names' generation.
 pub type ViewKey = (i32, i64);
 
@@ -110,6 +125,26 @@ pub fn lock(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopRow>> {
         .returning(loops::all_columns)
         .get_result(conn)
         .optional()
+}
+
+/// [`lock`] for the loop of interview `id`, found in the same statement (an
+/// interview never moves to another loop): a write to an interview's
+/// feedback needs no round trip before the lock. `None` when there is no
+/// such interview.
+pub fn lock_of_interview(conn: &mut DbConn, id: InterviewId) -> QueryResult<Option<LoopRow>> {
+    diesel::update(
+        loops::table.filter(
+            loops::id.eq_any(
+                interviews::table
+                    .filter(interviews::id.eq(id))
+                    .select(interviews::loop_id),
+            ),
+        ),
+    )
+    .set(loops::version.eq(loops::version + 1))
+    .returning(loops::all_columns)
+    .get_result(conn)
+    .optional()
 }
 
 pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundle> {
@@ -186,6 +221,24 @@ pub fn bundle(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> 
 /// Locks the loop, then loads it whole.
 pub fn lock_bundle(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> {
     match lock(conn, id)? {
+        Some(r) => bundle_from_row(conn, r).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The loop of interview `id`, whole; locked first when `lock`
+/// ([`lock_of_interview`]).
+pub fn bundle_of_interview(
+    conn: &mut DbConn,
+    id: InterviewId,
+    lock: bool,
+) -> QueryResult<Option<LoopBundle>> {
+    let row = if lock {
+        lock_of_interview(conn, id)?
+    } else {
+        row_of_interview(conn, id)?
+    };
+    match row {
         Some(r) => bundle_from_row(conn, r).map(Some),
         None => Ok(None),
     }

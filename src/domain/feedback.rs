@@ -34,6 +34,20 @@ pub struct Content {
     pub summary: Option<String>,
 }
 
+impl Content {
+    /// Whether `other` says the same: the same vote, summary and ratings,
+    /// in any order (the receipt sorts them, every view orders them by the
+    /// interview's competencies; a request and the store need not agree).
+    pub fn same_as(&self, other: &Content) -> bool {
+        fn sorted(c: &Content) -> Vec<&RatingEntry> {
+            let mut r: Vec<&RatingEntry> = c.ratings.iter().collect();
+            r.sort_by_key(|e| e.competency_id);
+            r
+        }
+        self.vote == other.vote && self.summary == other.summary && sorted(self) == sorted(other)
+    }
+}
+
 fn chars(s: &Option<String>) -> usize {
     s.as_deref().map(|s| s.trim().chars().count()).unwrap_or(0)
 }
@@ -276,6 +290,39 @@ pub fn sha256_hex(data: &str) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_same_content_in_another_order_is_the_same() {
+        let entry = |n: u128, r: i64| RatingEntry {
+            competency_id: Uuid::from_u128(n),
+            rating: Rating::new(r),
+            evidence: Some(format!("evidence {n}")),
+        };
+        let a = Content {
+            ratings: vec![entry(9, 1), entry(1, 2)],
+            vote: Some(Vote::InclinedToHire),
+            summary: Some("s".into()),
+        };
+        let b = Content {
+            ratings: vec![entry(1, 2), entry(9, 1)],
+            ..a.clone()
+        };
+        assert!(a.same_as(&b) && b.same_as(&a));
+        let c = Content {
+            ratings: vec![entry(1, 2), entry(9, 2)],
+            ..a.clone()
+        };
+        assert!(!a.same_as(&c));
+        let d = Content {
+            vote: Some(Vote::StrongHire),
+            ..a.clone()
+        };
+        assert!(!a.same_as(&d));
+        assert!(!a.same_as(&Content {
+            ratings: vec![entry(1, 2)],
+            ..a.clone()
+        }));
+    }
 
     fn c(n: u128) -> Uuid {
         Uuid::from_u128(n)

@@ -142,3 +142,84 @@ both_backends!(
     loop_feedback,
     loop_feedback_costs_the_same_for_any_number_of_seals
 );
+
+/// A write's statements and its answer.
+async fn write_costs<Fut>(app: &TestApp, call: Fut) -> (u64, StatusCode, Value)
+where
+    Fut: std::future::Future<Output = (StatusCode, Value)>,
+{
+    let before = app.state.db.counts();
+    let (status, body) = call.await;
+    let spent = app.state.db.counts() - before;
+    (spent.statements, status, body)
+}
+
+/// A draft save and a seal render their answer from what the write holds
+/// (`own_view`): the answer must be exactly what a read of the author's
+/// feedback says right after, and the statements of each write must not
+/// grow with the loop or the number of ratings.
+async fn feedback_writes_answer_what_a_read_says(app: TestApp) {
+    let setup = app.scheduled_loop().await;
+    let voters = setup.cast.voters();
+    let mut costs = Vec::new();
+    for (n, v) in voters.iter().enumerate() {
+        let interview = setup.interview_of(v);
+        let path = format!("/interviews/{interview}/feedback");
+        let body = app.complete_draft(v, interview, "inclined_to_hire").await;
+        let ratings = body["ratings"].as_array().unwrap().len() as u64;
+        let (draft, status, saved) = write_costs(&app, app.put(&path, v, body.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        let (status, read) = app.get(&path, v).await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(
+            saved, read,
+            "a draft's answer differs from the read after it"
+        );
+        assert_eq!(saved["revision"], 1);
+
+        // The same content again changes nothing and answers the same.
+        let (_, status, again) = write_costs(&app, app.put(&path, v, body)).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(
+            again, read,
+            "an unchanged save answers other than the stored draft"
+        );
+
+        let (seal, status, sealed) = write_costs(&app, app.seal(v, interview)).await;
+        assert_eq!(status, StatusCode::OK, "{sealed}");
+        let (status, read) = app.get(&path, v).await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+        assert_eq!(
+            sealed, read,
+            "a seal's answer differs from the read after it"
+        );
+        assert_eq!(sealed["state"], "sealed");
+        assert!(sealed["content_sha256"].is_string());
+        // One insert per rating; the rest does not depend on the draft.
+        costs.push((n, draft - ratings, seal));
+    }
+    // The last seal also announces the loop ready for its debrief (mail:
+    // more statements), so compare the seals before it.
+    let seals: Vec<u64> = costs[..costs.len() - 1].iter().map(|c| c.2).collect();
+    let drafts: Vec<u64> = costs.iter().map(|c| c.1).collect();
+    assert!(
+        seals.windows(2).all(|w| w[0] == w[1]),
+        "seal statements vary with the number of ratings: {costs:?}"
+    );
+    assert!(
+        drafts.windows(2).all(|w| w[0] == w[1]),
+        "draft statements vary beyond one insert per rating: {costs:?}"
+    );
+    // The caller, BEGIN, the loop's lock (its interview in the same
+    // statement), its competencies, interviews, interview competencies and
+    // feedback, the ratings to hash, the seal, the chain's head bump, head
+    // hash and event, the webhook subscribers, the rated competencies'
+    // names, COMMIT.
+    assert!(
+        seals[0] <= 15,
+        "a seal ran {} statements: {costs:?}",
+        seals[0]
+    );
+}
+
+both_backends!(feedback_writes, feedback_writes_answer_what_a_read_says);

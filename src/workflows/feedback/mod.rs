@@ -175,13 +175,11 @@ fn interview_and_loop(
     interview_id: InterviewId,
     lock: bool,
 ) -> AppResult<(InterviewRow, LoopBundle)> {
-    let interview = db::loops::interview(conn, interview_id)?.ok_or(AppError::NotFound)?;
-    let b = if lock {
-        db::loops::lock_bundle(conn, interview.loop_id)?
-    } else {
-        db::loops::bundle(conn, interview.loop_id)?
-    }
-    .ok_or(AppError::NotFound)?;
+    let b = db::loops::bundle_of_interview(conn, interview_id, lock)?.ok_or(AppError::NotFound)?;
+    let interview = b
+        .interview(interview_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
     Ok((interview, b))
 }
 

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use crate::db::loops::LoopBundle;
 use crate::db::models::{FeedbackRow, RatingRow};
-use crate::db::{self, DbConn, FeedbackId, InterviewId};
+use crate::db::{self, CompetencyId, DbConn, FeedbackId, InterviewId};
 use crate::domain::feedback::{Content, RatingEntry};
 use crate::domain::{Rating, proof};
 use crate::error::{AppError, AppResult};
-use crate::workflows::views::Names;
+use crate::workflows::views::{CompetencyRef, Names, Person};
 
 use super::{Addendum, Feedback, RatingView};
 
@@ -33,15 +33,6 @@ pub fn feedback_views(
     let mut addenda = db::feedback::loop_addenda(conn, b.row.id, &ids)?;
     let mut out = HashMap::new();
     for row in rows {
-        let interview = b.interview(row.interview_id).ok_or(AppError::NotFound)?;
-        let order = b.competencies_of(row.interview_id);
-        let mut rs = ratings.remove(&row.id).unwrap_or_default();
-        rs.sort_by_key(|r| {
-            order
-                .iter()
-                .position(|c| *c == r.competency_id)
-                .unwrap_or(usize::MAX)
-        });
         let addenda = addenda
             .remove(&row.id)
             .unwrap_or_default()
@@ -52,34 +43,75 @@ pub fn feedback_views(
                 created_at: db::from_db(a.created_at),
             })
             .collect();
-        out.insert(
-            row.interview_id,
-            Feedback {
-                id: row.id.into(),
-                interview_id: row.interview_id.into(),
-                loop_id: row.loop_id.into(),
-                author: names.person(row.author_id),
-                loop_role: interview.loop_role,
-                state: row.state,
-                ratings: rs
-                    .into_iter()
-                    .map(|r| RatingView {
-                        competency: names.competency(r.competency_id),
-                        rating: r.rating,
-                        evidence: r.evidence,
-                    })
-                    .collect(),
-                vote: row.vote,
-                summary: row.summary.clone(),
-                revision: row.revision,
-                updated_at: db::from_db(row.updated_at),
-                sealed_at: row.sealed_at.map(db::from_db),
-                content_sha256: row.content_sha256.clone(),
-                addenda,
-            },
-        );
+        let ratings = ratings.remove(&row.id).unwrap_or_default();
+        let view = view_of(b, row, ratings, addenda, names.person(row.author_id), |c| {
+            names.competency(c)
+        })?;
+        out.insert(row.interview_id, view);
     }
     Ok(out)
+}
+
+/// One feedback as served, from its row, ratings and addenda.
+fn view_of(
+    b: &LoopBundle,
+    row: &FeedbackRow,
+    mut ratings: Vec<RatingRow>,
+    addenda: Vec<Addendum>,
+    author: Person,
+    competency: impl Fn(CompetencyId) -> CompetencyRef,
+) -> AppResult<Feedback> {
+    let interview = b.interview(row.interview_id).ok_or(AppError::NotFound)?;
+    let order = b.competencies_of(row.interview_id);
+    ratings.sort_by_key(|r| {
+        order
+            .iter()
+            .position(|c| *c == r.competency_id)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(Feedback {
+        id: row.id.into(),
+        interview_id: row.interview_id.into(),
+        loop_id: row.loop_id.into(),
+        author,
+        loop_role: interview.loop_role,
+        state: row.state,
+        ratings: ratings
+            .into_iter()
+            .map(|r| RatingView {
+                competency: competency(r.competency_id),
+                rating: r.rating,
+                evidence: r.evidence,
+            })
+            .collect(),
+        vote: row.vote,
+        summary: row.summary.clone(),
+        revision: row.revision,
+        updated_at: db::from_db(row.updated_at),
+        sealed_at: row.sealed_at.map(db::from_db),
+        content_sha256: row.content_sha256.clone(),
+        addenda,
+    })
+}
+
+/// The author's own feedback as a write of theirs just left it — a draft
+/// saved, or a seal — rendered from what the write holds: the row as
+/// written, its `ratings` as written, the author (the caller, as the
+/// request found them). Only the rated competencies' names are read. It has
+/// no addenda: a draft has none, and a seal is older than any addendum.
+pub(super) fn own_view(
+    conn: &mut DbConn,
+    b: &LoopBundle,
+    row: &FeedbackRow,
+    ratings: Vec<RatingRow>,
+    author: Person,
+) -> AppResult<Feedback> {
+    let ids: Vec<CompetencyId> = ratings.iter().map(|r| r.competency_id).collect();
+    let names = db::catalog::competencies_by_ids(conn, &ids)?;
+    view_of(b, row, ratings, Vec::new(), author, |c| CompetencyRef {
+        id: c.into(),
+        name: names.get(&c).map(|n| n.name.clone()).unwrap_or_default(),
+    })
 }
 
 /// One feedback of the loop `b`, as served.
@@ -100,18 +132,7 @@ pub fn sealed_facts(row: &FeedbackRow, ratings: &[RatingRow]) -> proof::SealedFe
         id: row.id.into(),
         interview_id: row.interview_id.into(),
         author: row.author_id.into(),
-        content: Content {
-            ratings: ratings
-                .iter()
-                .map(|r| RatingEntry {
-                    competency_id: r.competency_id.into(),
-                    rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
-                    evidence: r.evidence.clone(),
-                })
-                .collect(),
-            vote: row.vote,
-            summary: row.summary.clone(),
-        },
+        content: content_from(row, ratings),
         sealed_at: db::from_db(row.sealed_at.unwrap_or(row.updated_at)),
         content_sha256: row.content_sha256.clone().unwrap_or_default(),
         salt: row.receipt_salt.clone(),
@@ -146,21 +167,30 @@ pub fn check_receipt(
     ))
 }
 
-/// The stored content of a feedback, as the domain sees it.
-pub(super) fn content_of(conn: &mut DbConn, row: &FeedbackRow) -> AppResult<Content> {
+/// The stored ratings of a feedback, and its content as the domain sees it.
+pub(super) fn content_of(
+    conn: &mut DbConn,
+    row: &FeedbackRow,
+) -> AppResult<(Vec<RatingRow>, Content)> {
     let ratings = db::feedback::ratings(conn, &[row.id])?
         .remove(&row.id)
         .unwrap_or_default();
-    Ok(Content {
+    let content = content_from(row, &ratings);
+    Ok((ratings, content))
+}
+
+/// The content of a feedback row and its ratings, as the domain sees it.
+fn content_from(row: &FeedbackRow, ratings: &[RatingRow]) -> Content {
+    Content {
         ratings: ratings
-            .into_iter()
+            .iter()
             .map(|r| RatingEntry {
                 competency_id: r.competency_id.into(),
                 rating: r.rating.and_then(|v| Rating::new(i64::from(v))),
-                evidence: r.evidence,
+                evidence: r.evidence.clone(),
             })
             .collect(),
         vote: row.vote,
         summary: row.summary.clone(),
-    })
+    }
 }

@@ -12,10 +12,10 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::events::feedback::{AddendumProof, FeedbackEvent};
 use crate::events::{self, By};
 use crate::workflows::preconditions::Tagged;
-use crate::workflows::views::{self, Names};
+use crate::workflows::views::{self, Names, Person};
 use crate::workflows::{Actor, AppState};
 
-use super::render::{content_of, one_view};
+use super::render::{content_of, own_view};
 use super::{
     Addendum, AddendumInput, DraftFeedback, Feedback, ReasonInput, assigned, interview_and_loop,
     require_author, stored_state, tagged,
@@ -34,7 +34,7 @@ pub async fn save_draft(
     let content = parse_draft(&req)?;
     let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
-    let answer = state
+    state
         .db
         .write(move |conn| {
             let (interview_row, b) = interview_and_loop(conn, id, true)?;
@@ -52,14 +52,30 @@ pub async fn save_draft(
             }
             let loop_id = b.row.id.into();
             let at = db::to_db(db::now());
-            let revision = match existing {
-                Some(row) if content_of(conn, &row)? == content => None,
+            let (row, saved) = match existing {
                 Some(row) => {
-                    let summary = content.summary.as_deref();
-                    let revision = row.revision + 1;
-                    db::feedback::update_draft(conn, row.id, content.vote, summary, revision, at)?;
-                    db::feedback::replace_ratings(conn, row.id, &rating_rows(row.id, &content))?;
-                    Some(revision)
+                    let (stored, before) = content_of(conn, &row)?;
+                    if before.same_as(&content) {
+                        (row, Err(stored))
+                    } else {
+                        let row = FeedbackRow {
+                            vote: content.vote,
+                            summary: content.summary.clone(),
+                            revision: row.revision + 1,
+                            updated_at: at,
+                            ..row
+                        };
+                        let summary = row.summary.as_deref();
+                        db::feedback::update_draft(
+                            conn,
+                            row.id,
+                            row.vote,
+                            summary,
+                            row.revision,
+                            at,
+                        )?;
+                        (row, Ok(()))
+                    }
                 }
                 None => {
                     let row = FeedbackRow {
@@ -78,29 +94,29 @@ pub async fn save_draft(
                         receipt_salt: None,
                     };
                     db::feedback::insert(conn, &row)?;
-                    db::feedback::replace_ratings(conn, row.id, &rating_rows(row.id, &content))?;
-                    Some(1)
+                    (row, Ok(()))
                 }
             };
-            if let Some(revision) = revision {
-                let event = FeedbackEvent::DraftSaved {
-                    loop_id,
-                    interview,
-                    revision,
-                };
-                events::record(conn, &by, event)?;
-            }
-            if db::one_writer_at_a_time(conn) {
-                return Ok(None);
-            }
-            let b = db::loops::bundle(conn, b.row.id)?.ok_or(AppError::NotFound)?;
-            answer_in_transaction(conn, &b, id)
+            // Saving the same content again changes nothing: the answer is
+            // the stored draft, as it was.
+            let ratings = match saved {
+                Err(stored) => stored,
+                Ok(()) => {
+                    let ratings = rating_rows(row.id, &content);
+                    db::feedback::replace_ratings(conn, row.id, &ratings)?;
+                    let event = FeedbackEvent::DraftSaved {
+                        loop_id,
+                        interview,
+                        revision: row.revision,
+                    };
+                    events::record(conn, &by, event)?;
+                    ratings
+                }
+            };
+            let view = own_view(conn, &b, &row, ratings, author(&me))?;
+            Ok(tagged(&row, view))
         })
-        .await?;
-    match answer {
-        Some(answer) => Ok(answer),
-        None => own_feedback(state, interview).await,
-    }
+        .await
 }
 
 /// Seals the feedback (the interviewer only): it never changes again. The
@@ -108,7 +124,7 @@ pub async fn save_draft(
 pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Tagged<Feedback>> {
     let id = InterviewId::from(interview);
     let (me, by) = (me.clone(), me.by(state));
-    let answer = state
+    state
         .db
         .write(move |conn| {
             let (interview_row, b) = interview_and_loop(conn, id, true)?;
@@ -118,9 +134,9 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
             let now = db::now();
             let starts_at = db::from_db(interview_row.starts_at);
             rules::may_seal(stored_state(existing.as_ref()), starts_at, now)?;
-            let content = match &existing {
+            let (ratings, content) = match &existing {
                 Some(row) => content_of(conn, row)?,
-                None => Content::default(),
+                None => (Vec::new(), Content::default()),
             };
             let problems = rules::seal_problems(&content, &assigned(&b, id));
             if !problems.is_empty() {
@@ -157,14 +173,20 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
                 ..row
             };
             let mut b = b;
-            b.feedback.insert(id, row);
+            b.feedback.insert(id, row.clone());
             announce_if_ready(conn, &by, &b)?;
-            answer_in_transaction(conn, &b, id)
+            let view = own_view(conn, &b, &row, ratings, author(&me))?;
+            Ok(tagged(&row, view))
         })
-        .await?;
-    match answer {
-        Some(answer) => Ok(answer),
-        None => own_feedback(state, interview).await,
+        .await
+}
+
+/// The caller as the author of their own feedback.
+fn author(me: &Actor) -> Person {
+    Person {
+        id: me.id.into(),
+        name: me.name.clone(),
+        email: me.email.clone(),
     }
 }
 
@@ -290,40 +312,6 @@ pub(super) fn announce_if_ready(conn: &mut DbConn, by: &By, b: &LoopBundle) -> A
         about: names.loop_ref(b),
     };
     events::record(conn, by, event)
-}
-
-/// The author's feedback, rendered inside the write transaction from the
-/// loop at hand — where writers to different loops run side by side
-/// (PostgreSQL), so it delays no one and saves reading the loop again. On
-/// SQLite every writer waits for this one, so there the answer is read after
-/// the commit instead ([`own_feedback`]).
-fn answer_in_transaction(
-    conn: &mut DbConn,
-    b: &LoopBundle,
-    interview_id: InterviewId,
-) -> AppResult<Option<Tagged<Feedback>>> {
-    if db::one_writer_at_a_time(conn) {
-        return Ok(None);
-    }
-    let row = b.feedback.get(&interview_id).ok_or(AppError::NotFound)?;
-    let view = one_view(conn, b, row)?;
-    Ok(Some(tagged(row, view)))
-}
-
-/// The author's own feedback as it stands, with its tag: the answer to a
-/// save or a seal, read after the write committed so the render is not
-/// done inside the store's one write lock.
-async fn own_feedback(state: &AppState, interview: Uuid) -> AppResult<Tagged<Feedback>> {
-    let id = InterviewId::from(interview);
-    state
-        .db
-        .read(move |conn| {
-            let (_, b) = interview_and_loop(conn, id, false)?;
-            let row = b.feedback.get(&id).ok_or(AppError::NotFound)?;
-            let view = one_view(conn, &b, row)?;
-            Ok(tagged(row, view))
-        })
-        .await
 }
 
 fn rating_rows(feedback_id: FeedbackId, content: &Content) -> Vec<RatingRow> {
