@@ -1,12 +1,14 @@
 //! Appending to and reading the per-loop audit hash chains.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::kept::Fixed;
 use super::models::AuditEventRow;
 use super::schema::{audit_chains, audit_events};
-use super::types::{FeedbackId, LoopId, UserId};
+use super::types::{AuditEventId, FeedbackId, LoopId, UserId};
 use super::{DbConn, from_db, now, to_db};
 use crate::domain::audit::{self, Event, GENESIS};
 use crate::error::AppResult;
@@ -37,10 +39,14 @@ pub fn append<P: Serialize>(
     subject_id: Option<&str>,
     payload: &P,
 ) -> AppResult<()> {
-    let (seq, prev_hash): (i32, String) = diesel::update(audit_chains::table.find(chain))
-        .set(audit_chains::last_seq.eq(audit_chains::last_seq + 1))
-        .returning((audit_chains::last_seq, audit_chains::last_hash))
-        .get_result(conn)?;
+    let (seq, prev_hash): (i32, String) = Fixed::returning::<(Integer, Text)>(
+        &[
+            "UPDATE audit_chains SET last_seq = last_seq + 1 WHERE chain = ",
+            " RETURNING last_seq, last_hash",
+        ],
+        (chain.into_sql::<Text>(),),
+    )
+    .get_result(conn)?;
     let event = Event {
         id: Uuid::now_v7(),
         chain: chain.to_string(),
@@ -54,23 +60,44 @@ pub fn append<P: Serialize>(
         hash: String::new(),
     };
     let hash = audit::event_hash(&event.prev_hash, &event);
-    diesel::update(audit_chains::table.find(chain))
-        .set(audit_chains::last_hash.eq(&hash))
-        .execute(conn)?;
-    diesel::insert_into(audit_events::table)
-        .values(AuditEventRow {
-            id: event.id.into(),
-            chain: event.chain,
-            seq,
-            actor_id: actor_id.map(UserId::from),
-            action: event.action,
-            subject_id: event.subject_id,
-            payload: event.payload,
-            created_at: to_db(event.created_at),
-            prev_hash: event.prev_hash,
-            hash,
-        })
-        .execute(conn)?;
+    Fixed::new(
+        &[
+            "UPDATE audit_chains SET last_hash = ",
+            " WHERE chain = ",
+            "",
+        ],
+        (hash.as_str().into_sql::<Text>(), chain.into_sql::<Text>()),
+    )
+    .execute(conn)?;
+    Fixed::new(
+        &[
+            "INSERT INTO audit_events (id, chain, seq, actor_id, action, subject_id, payload, \
+             created_at, prev_hash, hash) VALUES (",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ", ",
+            ")",
+        ],
+        (
+            AuditEventId::from(event.id).into_sql::<Text>(),
+            event.chain.as_str().into_sql::<Text>(),
+            seq.into_sql::<Integer>(),
+            actor_id.map(UserId::from).into_sql::<Nullable<Text>>(),
+            event.action.as_str().into_sql::<Text>(),
+            event.subject_id.as_deref().into_sql::<Nullable<Text>>(),
+            event.payload.as_str().into_sql::<Text>(),
+            to_db(event.created_at).into_sql::<Timestamp>(),
+            event.prev_hash.as_str().into_sql::<Text>(),
+            hash.as_str().into_sql::<Text>(),
+        ),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

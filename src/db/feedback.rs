@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
 use super::DbConn;
+use super::kept::Fixed;
 use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
 use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
 use super::types::{FeedbackId, InterviewId, LoopId};
@@ -146,15 +148,25 @@ pub fn update_draft(
     revision: i32,
     at: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(feedback::table.find(id))
-        .set((
-            feedback::vote.eq(vote),
-            feedback::summary.eq(summary),
-            feedback::revision.eq(revision),
-            feedback::updated_at.eq(at),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    Fixed::new(
+        &[
+            "UPDATE feedback SET vote = ",
+            ", summary = ",
+            ", revision = ",
+            ", updated_at = ",
+            " WHERE id = ",
+            "",
+        ],
+        (
+            vote.into_sql::<Nullable<Text>>(),
+            summary.into_sql::<Nullable<Text>>(),
+            revision.into_sql::<Integer>(),
+            at.into_sql::<Timestamp>(),
+            id.into_sql::<Text>(),
+        ),
+    )
+    .execute(conn)
+    .map(|_| ())
 }
 
 pub fn replace_ratings(
@@ -165,9 +177,23 @@ pub fn replace_ratings(
     diesel::delete(feedback_ratings::table.filter(feedback_ratings::feedback_id.eq(feedback_id)))
         .execute(conn)?;
     for r in rows {
-        diesel::insert_into(feedback_ratings::table)
-            .values(r)
-            .execute(conn)?;
+        Fixed::new(
+            &[
+                "INSERT INTO feedback_ratings (feedback_id, competency_id, rating, evidence) \
+                 VALUES (",
+                ", ",
+                ", ",
+                ", ",
+                ")",
+            ],
+            (
+                r.feedback_id.into_sql::<Text>(),
+                r.competency_id.into_sql::<Text>(),
+                r.rating.into_sql::<Nullable<Integer>>(),
+                r.evidence.as_deref().into_sql::<Nullable<Text>>(),
+            ),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -180,18 +206,27 @@ pub fn seal(
     sha: &str,
     salt: &str,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        feedback::table
-            .find(id)
-            .filter(feedback::state.eq(StoredFeedbackState::Draft)),
+    let n = Fixed::new(
+        &[
+            "UPDATE feedback SET state = ",
+            ", sealed_at = ",
+            ", content_sha256 = ",
+            ", receipt_salt = ",
+            ", updated_at = ",
+            " WHERE id = ",
+            " AND state = ",
+            "",
+        ],
+        (
+            StoredFeedbackState::Sealed.into_sql::<Text>(),
+            at.into_sql::<Timestamp>(),
+            sha.into_sql::<Text>(),
+            salt.into_sql::<Text>(),
+            at.into_sql::<Timestamp>(),
+            id.into_sql::<Text>(),
+            StoredFeedbackState::Draft.into_sql::<Text>(),
+        ),
     )
-    .set((
-        feedback::state.eq(StoredFeedbackState::Sealed),
-        feedback::sealed_at.eq(at),
-        feedback::content_sha256.eq(sha),
-        feedback::receipt_salt.eq(salt),
-        feedback::updated_at.eq(at),
-    ))
     .execute(conn)?;
     Ok(n == 1)
 }

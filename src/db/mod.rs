@@ -32,6 +32,7 @@ pub mod census;
 pub mod export;
 pub mod feedback;
 pub mod idempotency;
+pub mod kept;
 pub mod loops;
 mod migrations;
 pub mod models;
