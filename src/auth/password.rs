@@ -127,6 +127,12 @@ impl Passwords {
         (self.waiting.load(Ordering::Relaxed), self.bound)
     }
 
+    /// Whether a job submitted now would be refused (the queue is full).
+    /// A sign-in asks first, so that one refused at once costs no write.
+    pub fn full(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) >= self.bound
+    }
+
     /// How many threads hash and verify.
     pub fn threads(&self) -> usize {
         self.threads

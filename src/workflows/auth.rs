@@ -177,6 +177,16 @@ async fn attempt(state: &AppState, req: LoginRequest, client: Client) -> AppResu
         &forwarded,
         &state.config.trusted_proxies,
     );
+    // With the password threads' queue full the attempt would be refused
+    // after its count was written: refuse it before, at no cost to the
+    // store. A sign-in flood then sheds load without a write per attempt
+    // (on PostgreSQL a commit each, taken from every other request), and
+    // counts nothing: no password was checked.
+    if state.passwords.full() {
+        return Err(AppError::Overloaded {
+            what: "password threads",
+        });
+    }
     let counters = signin::counters(&email_lower, address);
     let at = now().timestamp_millis();
     let plan = counters.clone();

@@ -167,8 +167,15 @@ async fn a_full_password_queue_answers_503(backend: Backend) {
     }
     assert!(submit(passwords.run(|| ())).is_pending());
 
+    // Refused before it is counted: no statement at all.
+    let before = app.state.db.counts().statements;
     let got = app.login(ADMIN_EMAIL, PASSWORD).await;
     assert_problem(&got, 503, "overloaded");
+    assert_eq!(
+        app.state.db.counts().statements,
+        before,
+        "a sign-in refused as overloaded ran statements"
+    );
     let resp = app
         .client
         .post(app.url("/auth/login"))
