@@ -52,11 +52,13 @@ pub async fn save_draft(
             }
             let loop_id = b.row.id.into();
             let at = db::to_db(db::now());
-            let (row, saved) = match existing {
+            // `unchanged`: the stored ratings, when this save says what the
+            // draft already says (any order) and so changes nothing.
+            let (row, unchanged) = match existing {
                 Some(row) => {
                     let (stored, before) = content_of(conn, &row)?;
                     if before.same_as(&content) {
-                        (row, Err(stored))
+                        (row, Some(stored))
                     } else {
                         let row = FeedbackRow {
                             vote: content.vote,
@@ -74,7 +76,7 @@ pub async fn save_draft(
                             row.revision,
                             at,
                         )?;
-                        (row, Ok(()))
+                        (row, None)
                     }
                 }
                 None => {
@@ -94,14 +96,14 @@ pub async fn save_draft(
                         receipt_salt: None,
                     };
                     db::feedback::insert(conn, &row)?;
-                    (row, Ok(()))
+                    (row, None)
                 }
             };
             // Saving the same content again changes nothing: the answer is
             // the stored draft, as it was.
-            let ratings = match saved {
-                Err(stored) => stored,
-                Ok(()) => {
+            let ratings = match unchanged {
+                Some(stored) => stored,
+                None => {
                     let ratings = rating_rows(row.id, &content);
                     db::feedback::replace_ratings(conn, row.id, &ratings)?;
                     let event = FeedbackEvent::DraftSaved {
