@@ -28,6 +28,14 @@ pub fn create_chain(conn: &mut DbConn, chain: &str) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// The start of an event's insert, up to its first value.
+macro_rules! insert_event {
+    () => {
+        "INSERT INTO audit_events (id, chain, seq, actor_id, action, subject_id, payload, \
+         created_at, prev_hash, hash) VALUES ("
+    };
+}
+
 /// Appends one event to `chain`, in the caller's transaction. Bumping the
 /// head first takes its row lock, so appends to one chain serialise (on
 /// PostgreSQL; SQLite's write lock already does) and never fork.
@@ -60,6 +68,33 @@ pub fn append<P: Serialize>(
         hash: String::new(),
     };
     let hash = audit::event_hash(&event.prev_hash, &event);
+    let binds = (
+        AuditEventId::from(event.id).into_sql::<Text>(),
+        event.chain.as_str().into_sql::<Text>(),
+        seq.into_sql::<Integer>(),
+        actor_id.map(UserId::from).into_sql::<Nullable<Text>>(),
+        event.action.as_str().into_sql::<Text>(),
+        event.subject_id.as_deref().into_sql::<Nullable<Text>>(),
+        event.payload.as_str().into_sql::<Text>(),
+        to_db(event.created_at).into_sql::<Timestamp>(),
+        event.prev_hash.as_str().into_sql::<Text>(),
+        hash.as_str().into_sql::<Text>(),
+    );
+    if matches!(conn, DbConn::Postgres(_)) {
+        // The event and the head's new hash in one round trip.
+        return Fixed::new(
+            &[
+                concat!("WITH e AS (", insert_event!()),
+                ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ", ",
+                ") RETURNING chain, hash) \
+                 UPDATE audit_chains SET last_hash = e.hash FROM e WHERE audit_chains.chain = e.chain",
+            ],
+            binds,
+        )
+        .execute(conn)
+        .map(|_| ())
+        .map_err(Into::into);
+    }
     Fixed::new(
         &[
             "UPDATE audit_chains SET last_hash = ",
@@ -71,8 +106,7 @@ pub fn append<P: Serialize>(
     .execute(conn)?;
     Fixed::new(
         &[
-            "INSERT INTO audit_events (id, chain, seq, actor_id, action, subject_id, payload, \
-             created_at, prev_hash, hash) VALUES (",
+            insert_event!(),
             ", ",
             ", ",
             ", ",
@@ -84,18 +118,7 @@ pub fn append<P: Serialize>(
             ", ",
             ")",
         ],
-        (
-            AuditEventId::from(event.id).into_sql::<Text>(),
-            event.chain.as_str().into_sql::<Text>(),
-            seq.into_sql::<Integer>(),
-            actor_id.map(UserId::from).into_sql::<Nullable<Text>>(),
-            event.action.as_str().into_sql::<Text>(),
-            event.subject_id.as_deref().into_sql::<Nullable<Text>>(),
-            event.payload.as_str().into_sql::<Text>(),
-            to_db(event.created_at).into_sql::<Timestamp>(),
-            event.prev_hash.as_str().into_sql::<Text>(),
-            hash.as_str().into_sql::<Text>(),
-        ),
+        binds,
     )
     .execute(conn)?;
     Ok(())

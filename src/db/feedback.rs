@@ -8,7 +8,9 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use super::DbConn;
 use super::kept::Fixed;
 use super::models::{AddendumRow, DebriefVoteRow, FeedbackRow, RatingRow, ReadRow};
-use super::schema::{debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads};
+use super::schema::{
+    competencies, debrief_votes, feedback, feedback_addenda, feedback_ratings, feedback_reads,
+};
 use super::types::{FeedbackId, InterviewId, LoopId};
 use crate::domain::proof;
 use crate::domain::types::{StoredFeedbackState, Vote};
@@ -47,6 +49,20 @@ pub fn ratings(
             .load(conn)?,
     };
     Ok(by_feedback(rows, |r| r.feedback_id))
+}
+
+/// One feedback's ratings, each with its competency's name (a seal hashes
+/// the ratings and answers with the names): one statement.
+pub fn named_ratings(
+    conn: &mut DbConn,
+    feedback_id: FeedbackId,
+) -> QueryResult<Vec<(RatingRow, Option<String>)>> {
+    feedback_ratings::table
+        .left_join(competencies::table.on(competencies::id.eq(feedback_ratings::competency_id)))
+        .filter(feedback_ratings::feedback_id.eq(feedback_id))
+        .select((RatingRow::as_select(), competencies::name.nullable()))
+        .order(feedback_ratings::competency_id)
+        .load(conn)
 }
 
 /// Ratings per feedback id, of some feedback of one loop.

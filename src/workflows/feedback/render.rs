@@ -107,10 +107,24 @@ pub(super) fn own_view(
     author: Person,
 ) -> AppResult<Feedback> {
     let ids: Vec<CompetencyId> = ratings.iter().map(|r| r.competency_id).collect();
-    let names = db::catalog::competencies_by_ids(conn, &ids)?;
+    let names = db::catalog::competencies_by_ids(conn, &ids)?
+        .into_iter()
+        .map(|(id, c)| (id, c.name))
+        .collect();
+    own_view_named(b, row, ratings, &names, author)
+}
+
+/// [`own_view`] with the rated competencies' names already read.
+pub(super) fn own_view_named(
+    b: &LoopBundle,
+    row: &FeedbackRow,
+    ratings: Vec<RatingRow>,
+    names: &HashMap<CompetencyId, String>,
+    author: Person,
+) -> AppResult<Feedback> {
     view_of(b, row, ratings, Vec::new(), author, |c| CompetencyRef {
         id: c.into(),
-        name: names.get(&c).map(|n| n.name.clone()).unwrap_or_default(),
+        name: names.get(&c).cloned().unwrap_or_default(),
     })
 }
 
@@ -177,6 +191,21 @@ pub(super) fn content_of(
         .unwrap_or_default();
     let content = content_from(row, &ratings);
     Ok((ratings, content))
+}
+
+/// [`content_of`], with each rated competency's name, in one statement.
+pub(super) fn named_content_of(
+    conn: &mut DbConn,
+    row: &FeedbackRow,
+) -> AppResult<(Vec<RatingRow>, HashMap<CompetencyId, String>, Content)> {
+    let mut names = HashMap::new();
+    let mut ratings = Vec::new();
+    for (r, name) in db::feedback::named_ratings(conn, row.id)? {
+        names.insert(r.competency_id, name.unwrap_or_default());
+        ratings.push(r);
+    }
+    let content = content_from(row, &ratings);
+    Ok((ratings, names, content))
 }
 
 /// The content of a feedback row and its ratings, as the domain sees it.

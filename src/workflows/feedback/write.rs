@@ -15,7 +15,7 @@ use crate::workflows::preconditions::Tagged;
 use crate::workflows::views::{self, Names, Person};
 use crate::workflows::{Actor, AppState};
 
-use super::render::{content_of, own_view};
+use super::render::{content_of, named_content_of, own_view, own_view_named};
 use super::{
     Addendum, AddendumInput, DraftFeedback, Feedback, ReasonInput, assigned, interview_and_loop,
     require_author, stored_state, tagged,
@@ -136,9 +136,9 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
             let now = db::now();
             let starts_at = db::from_db(interview_row.starts_at);
             rules::may_seal(stored_state(existing.as_ref()), starts_at, now)?;
-            let (ratings, content) = match &existing {
-                Some(row) => content_of(conn, row)?,
-                None => (Vec::new(), Content::default()),
+            let (ratings, names, content) = match &existing {
+                Some(row) => named_content_of(conn, row)?,
+                None => Default::default(),
             };
             let problems = rules::seal_problems(&content, &assigned(&b, id));
             if !problems.is_empty() {
@@ -177,7 +177,7 @@ pub async fn seal(state: &AppState, me: &Actor, interview: Uuid) -> AppResult<Ta
             let mut b = b;
             b.feedback.insert(id, row.clone());
             announce_if_ready(conn, &by, &b)?;
-            let view = own_view(conn, &b, &row, ratings, author(&me))?;
+            let view = own_view_named(&b, &row, ratings, &names, author(&me))?;
             Ok(tagged(&row, view))
         })
         .await
