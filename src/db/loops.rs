@@ -160,73 +160,205 @@ macro_rules! loop_columns {
 }
 const LOCKED_RETURNS: &str = concat!(" RETURNING ", loop_columns!());
 const LOCKED_RETURNS_AFTER_SUBSELECT: &str = concat!(") RETURNING ", loop_columns!());
-pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundle> {
-    let required_competency_ids = loop_competencies::table
-        .filter(loop_competencies::loop_id.eq(&row.id))
-        .select(loop_competencies::competency_id)
-        .order(loop_competencies::competency_id)
-        .load(conn)?;
-    // Each interview with its quick vote, if any, in the same statement: the
-    // loop view's statement count stays what it was (tests/api/census.rs).
-    let rows: Vec<(InterviewRow, Option<QuickVoteRow>)> = interviews::table
-        .left_join(quick_votes::table)
-        .filter(interviews::loop_id.eq(&row.id))
-        .select((
-            InterviewRow::as_select(),
-            Option::<QuickVoteRow>::as_select(),
-        ))
-        .order((interviews::starts_at.asc(), interviews::id.asc()))
-        .load(conn)?;
-    let mut quick_votes = HashMap::new();
-    let mut interviews = Vec::with_capacity(rows.len());
-    for (i, q) in rows {
-        if let Some(q) = q {
-            quick_votes.insert(i.id, q);
+/// What a loop holds beside its row: its required competencies, its
+/// interviews with their competencies and quick votes, and its feedback rows
+/// (no content beyond the row).
+#[derive(Debug, Default, serde::Deserialize)]
+struct Held {
+    required: Vec<CompetencyId>,
+    interviews: Vec<InterviewRow>,
+    quick_votes: Vec<QuickVoteRow>,
+    links: Vec<InterviewCompetencyRow>,
+    feedback: Vec<FeedbackRow>,
+}
+
+impl Held {
+    /// On SQLite, four statements, each an in-process call.
+    fn load(conn: &mut DbConn, id: LoopId) -> QueryResult<Held> {
+        let required = loop_competencies::table
+            .filter(loop_competencies::loop_id.eq(id))
+            .select(loop_competencies::competency_id)
+            .order(loop_competencies::competency_id)
+            .load(conn)?;
+        // Each interview with its quick vote, if any, in the same statement.
+        let rows: Vec<(InterviewRow, Option<QuickVoteRow>)> = interviews::table
+            .left_join(quick_votes::table)
+            .filter(interviews::loop_id.eq(id))
+            .select((
+                InterviewRow::as_select(),
+                Option::<QuickVoteRow>::as_select(),
+            ))
+            .order((interviews::starts_at.asc(), interviews::id.asc()))
+            .load(conn)?;
+        let mut held = Held {
+            required,
+            ..Held::default()
+        };
+        for (i, q) in rows {
+            held.quick_votes.extend(q);
+            held.interviews.push(i);
         }
-        interviews.push(i);
+        // A sub-select, not an `IN` list of the ids just read: diesel cannot
+        // keep a statement with a list of binds prepared, and re-preparing it
+        // cost a fifth of a loop view's time.
+        held.links = interview_competencies::table
+            .filter(
+                interview_competencies::interview_id.eq_any(
+                    interviews::table
+                        .filter(interviews::loop_id.eq(id))
+                        .select(interviews::id),
+                ),
+            )
+            .select(InterviewCompetencyRow::as_select())
+            .order((
+                interview_competencies::interview_id,
+                interview_competencies::position,
+            ))
+            .load(conn)?;
+        held.feedback = feedback::table
+            .filter(feedback::loop_id.eq(id))
+            .select(FeedbackRow::as_select())
+            .load(conn)?;
+        Ok(held)
     }
-    // A sub-select, not an `IN` list of the ids just read: diesel cannot
-    // keep a statement with a list of binds prepared, and re-preparing it
-    // cost a fifth of a loop view's time.
-    let links: Vec<InterviewCompetencyRow> = interview_competencies::table
-        .filter(
-            interview_competencies::interview_id.eq_any(
-                interviews::table
-                    .filter(interviews::loop_id.eq(&row.id))
-                    .select(interviews::id),
-            ),
+
+    /// On PostgreSQL, the document [`held_json!`] reads in one round trip.
+    fn parse(json: &str) -> QueryResult<Held> {
+        serde_json::from_str(json)
+            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+    }
+
+    fn bundle(self, row: LoopRow) -> LoopBundle {
+        let mut competencies: HashMap<InterviewId, Vec<CompetencyId>> = HashMap::new();
+        for l in self.links {
+            competencies
+                .entry(l.interview_id)
+                .or_default()
+                .push(l.competency_id);
+        }
+        LoopBundle {
+            quick_votes: self
+                .quick_votes
+                .into_iter()
+                .map(|q| (q.interview_id, q))
+                .collect(),
+            row,
+            required_competency_ids: self.required,
+            interviews: self.interviews,
+            competencies,
+            feedback: self
+                .feedback
+                .into_iter()
+                .map(|f| (f.interview_id, f))
+                .collect(),
+        }
+    }
+}
+
+/// PostgreSQL: everything [`Held`] reads, as one JSON document built by the
+/// database, for the loop whose id is the SQL expression `$id`. Each part
+/// in the order the SQLite statements give it; rows keep their column
+/// names, which are the row structs' field names (a test compares the two
+/// loads of one loop). One round trip instead of four: on PostgreSQL each
+/// statement is a round trip to another process on the same cores.
+macro_rules! held_json {
+    ($id:literal) => {
+        concat!(
+            "(SELECT json_build_object(",
+            "'required', COALESCE((SELECT json_agg(lc.competency_id ORDER BY lc.competency_id) \
+             FROM loop_competencies lc WHERE lc.loop_id = ",
+            $id,
+            "), '[]'), ",
+            "'interviews', COALESCE((SELECT json_agg(i ORDER BY i.starts_at, i.id) \
+             FROM interviews i WHERE i.loop_id = ",
+            $id,
+            "), '[]'), ",
+            "'quick_votes', COALESCE((SELECT json_agg(q) \
+             FROM quick_votes q WHERE q.loop_id = ",
+            $id,
+            "), '[]'), ",
+            "'links', COALESCE((SELECT json_agg(ic ORDER BY ic.interview_id, ic.position) \
+             FROM interview_competencies ic WHERE ic.interview_id IN \
+             (SELECT li.id FROM interviews li WHERE li.loop_id = ",
+            $id,
+            ")), '[]'), ",
+            "'feedback', COALESCE((SELECT json_agg(f) \
+             FROM feedback f WHERE f.loop_id = ",
+            $id,
+            "), '[]')",
+            ")::text)"
         )
-        .select(InterviewCompetencyRow::as_select())
-        .order((
-            interview_competencies::interview_id,
-            interview_competencies::position,
-        ))
-        .load(conn)?;
-    let mut competencies: HashMap<InterviewId, Vec<CompetencyId>> = HashMap::new();
-    for l in links {
-        competencies
-            .entry(l.interview_id)
-            .or_default()
-            .push(l.competency_id);
-    }
-    let fb: Vec<FeedbackRow> = feedback::table
-        .filter(feedback::loop_id.eq(&row.id))
-        .select(FeedbackRow::as_select())
-        .load(conn)?;
-    let feedback = fb.into_iter().map(|f| (f.interview_id, f)).collect();
-    Ok(LoopBundle {
-        quick_votes,
-        row,
-        required_competency_ids,
-        interviews,
-        competencies,
-        feedback,
-    })
+    };
+}
+
+/// The loop's row as [`row`] reads it, with [`held_json!`] beside it: the
+/// statement's parts around its one bind, the loop's condition.
+macro_rules! whole_loop {
+    ($before:literal, $after:literal) => {
+        &[
+            concat!(
+                "SELECT ",
+                loop_columns!(),
+                ", ",
+                held_json!("l.id"),
+                " FROM loops l WHERE ",
+                $before
+            ),
+            $after,
+        ]
+    };
+}
+
+/// A loop read whole, without a lock, on PostgreSQL: one statement.
+macro_rules! whole_pg {
+    ($conn:expr, $parts:expr, $bind:expr) => {
+        match Fixed::returning::<(loops::SqlType, Text)>($parts, ($bind.into_sql::<Text>(),))
+            .get_result::<(LoopRow, String)>($conn)
+            .optional()?
+        {
+            Some((row, json)) => Ok(Some(Held::parse(&json)?.bundle(row))),
+            None => Ok(None),
+        }
+    };
+}
+
+fn held_pg(conn: &mut DbConn, id: LoopId) -> QueryResult<Held> {
+    let json: String = Fixed::returning::<Text>(
+        &[
+            concat!("SELECT ", held_json!("l.id"), " FROM (SELECT CAST("),
+            " AS TEXT) AS id) l",
+        ],
+        (id.into_sql::<Text>(),),
+    )
+    .get_result(conn)?;
+    Held::parse(&json)
+}
+
+/// Loads the rest of the loop whose row is `row`. On PostgreSQL one
+/// statement, which must come after the row's lock when there is one: a
+/// statement reads as of its start, so reads folded into the locking
+/// statement itself could miss what the lock waited for.
+pub fn bundle_from_row(conn: &mut DbConn, row: LoopRow) -> QueryResult<LoopBundle> {
+    let held = if matches!(conn, DbConn::Postgres(_)) {
+        held_pg(conn, row.id)?
+    } else {
+        Held::load(conn, row.id)?
+    };
+    Ok(held.bundle(row))
 }
 
 pub fn bundle(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> {
+    if matches!(conn, DbConn::Postgres(_)) {
+        return whole_pg!(conn, whole_loop!("l.id = ", ""), id);
+    }
+    bundle_in_statements(conn, id)
+}
+
+/// [`bundle`] as SQLite reads it, a statement per table, on either backend:
+/// the tests hold PostgreSQL's one-statement read equal to it.
+pub fn bundle_in_statements(conn: &mut DbConn, id: LoopId) -> QueryResult<Option<LoopBundle>> {
     match row(conn, id)? {
-        Some(r) => bundle_from_row(conn, r).map(Some),
+        Some(r) => Ok(Some(Held::load(conn, r.id)?.bundle(r))),
         None => Ok(None),
     }
 }
@@ -248,6 +380,15 @@ pub fn bundle_of_interview(
 ) -> QueryResult<Option<LoopBundle>> {
     let row = if lock {
         lock_of_interview(conn, id)?
+    } else if matches!(conn, DbConn::Postgres(_)) {
+        return whole_pg!(
+            conn,
+            whole_loop!(
+                "l.id IN (SELECT i.loop_id FROM interviews i WHERE i.id = ",
+                ")"
+            ),
+            id
+        );
     } else {
         row_of_interview(conn, id)?
     };

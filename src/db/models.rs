@@ -106,7 +106,8 @@ pub struct LoopRow {
     pub mentor_id: Option<UserId>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: also read from PostgreSQL's JSON of the row (`db::loops`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = interviews)]
 pub struct InterviewRow {
     pub id: InterviewId,
@@ -127,7 +128,8 @@ pub struct InterviewRow {
     pub calendar_sequence: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: also read from PostgreSQL's JSON of the row (`db::loops`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = interview_competencies)]
 pub struct InterviewCompetencyRow {
     pub interview_id: InterviewId,
@@ -135,7 +137,8 @@ pub struct InterviewCompetencyRow {
     pub position: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: also read from PostgreSQL's JSON of the row (`db::loops`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = feedback)]
 pub struct FeedbackRow {
     pub id: FeedbackId,
@@ -243,7 +246,8 @@ pub struct OutboxRow {
 }
 
 /// A quick vote: committed once, never changed.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+// Deserialize: also read from PostgreSQL's JSON of the row (`db::loops`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
 #[diesel(table_name = quick_votes)]
 pub struct QuickVoteRow {
     pub id: QuickVoteId,

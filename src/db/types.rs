@@ -91,6 +91,20 @@ macro_rules! ids {
             }
         }
 
+        /// As the database writes it (PostgreSQL's JSON of a row): the
+        /// stored text exactly, as [`FromSql`] reads it.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                let s = String::deserialize(d)?;
+                stored_uuid(&s).map($name).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        concat!("malformed ", stringify!($name), " {:?} in the database"),
+                        s
+                    ))
+                })
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)

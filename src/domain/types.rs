@@ -215,6 +215,38 @@ mod tests {
         assert!("neutral".parse::<Vote>().is_err());
     }
 
+    /// The stored spelling is also the serde one, both ways: PostgreSQL's
+    /// one-statement loop read (`db::loops`) deserializes stored rows.
+    #[test]
+    fn serde_spells_every_enum_as_stored() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + PartialEq + std::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+            T: fmt::Display,
+        {
+            for v in all {
+                let text = v.to_string();
+                assert_eq!(serde_json::to_value(v).unwrap(), text.as_str());
+                assert_eq!(
+                    serde_json::from_value::<T>(text.clone().into()).unwrap(),
+                    *v
+                );
+            }
+        }
+        check(AccountRole::ALL);
+        check(InterviewRole::ALL);
+        check(LoopState::ALL);
+        check(Vote::ALL);
+        check(Outcome::ALL);
+        check(QuickVoteMode::ALL);
+        check(ProgramState::ALL);
+        check(SignOffOutcome::ALL);
+        check(StoredFeedbackState::ALL);
+        check(FeedbackState::ALL);
+        check(ReadVia::ALL);
+        check(Verdict::ALL);
+    }
+
     #[test]
     fn ratings_are_one_to_four() {
         assert_eq!(Rating::new(0), None);
