@@ -162,8 +162,8 @@ const LOCKED_RETURNS: &str = concat!(" RETURNING ", loop_columns!());
 const LOCKED_RETURNS_AFTER_SUBSELECT: &str = concat!(") RETURNING ", loop_columns!());
 /// What a loop holds beside its row: its required competencies, its
 /// interviews with their competencies and quick votes, and its feedback rows
-/// (no content beyond the row).
-#[derive(Debug, Default, serde::Deserialize)]
+/// (the rows only: no ratings, no addenda).
+#[derive(Default, serde::Deserialize)]
 struct Held {
     required: Vec<CompetencyId>,
     interviews: Vec<InterviewRow>,
@@ -173,7 +173,9 @@ struct Held {
 }
 
 impl Held {
-    /// On SQLite, four statements, each an in-process call.
+    /// A statement per table: how SQLite reads it (each statement an
+    /// in-process call), and what the tests hold PostgreSQL's one-statement
+    /// read equal to ([`bundle_in_statements`]).
     fn load(conn: &mut DbConn, id: LoopId) -> QueryResult<Held> {
         let required = loop_competencies::table
             .filter(loop_competencies::loop_id.eq(id))
